@@ -1,0 +1,137 @@
+# clarifyd - build, test, benchmark, install.
+#
+#   make            build clarifyd and clarify (build/release/)
+#   make check      install missing Debian packages, build, run every test
+#   make check-asan the tests under ASan+UBSan;  make check-tsan under TSan
+#   make bench      run the benchmarks under bench/
+#   make run        import the sample problems into ./run-store and show it
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VARIANT ?= release
+B := build/$(VARIANT)
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+
+PKGS := libcurl yaml-0.1 lmdb libpcre2-8 libzstd jansson libsystemd libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+CFLAGS_release := -O2 -g
+CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+CFLAGS_tsan := -O1 -g -fsanitize=thread
+CFLAGS ?=
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_asan := -fsanitize=address,undefined
+LDFLAGS_tsan := -fsanitize=thread
+ALL_LDFLAGS := -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
+
+LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) pipeline/config.c pipeline/apps.c
+CLI_SRC := $(wildcard cli/*.c)
+D_SRC := pipeline/clarifyd.c
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB := $(B)/libclarify.a
+BINS := $(B)/clarify $(B)/clarifyd
+UNIT_BINS := $(UNIT_SRC:%.c=$(B)/%)
+BENCH_BINS := $(BENCH_SRC:%.c=$(B)/%)
+FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
+
+DEB_PKGS := make gcc clang pkg-config zstd libcurl4-openssl-dev libyaml-dev liblmdb-dev \
+	lmdb-utils libpcre2-dev libzstd-dev libjansson-dev libsystemd-dev libcmocka-dev \
+	libmicrohttpd-dev libssl-dev
+
+.PHONY: all deps check check-asan check-tsan test-bins run-tests bench run install \
+	uninstall clean fuzz
+
+all: $(BINS)
+	@ln -sf $(VARIANT)/clarify build/clarify-$(VARIANT) 2>/dev/null || true
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/clarify: $(CLI_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/clarifyd: $(D_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(B)/bench/%: $(B)/bench/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# libFuzzer harnesses: clang only, with ASan+UBSan, the library compiled in.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all $(PKG_CFLAGS)
+build/fuzz/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+
+test-bins: $(BINS) $(UNIT_BINS)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "missing Debian packages:$$missing (run 'sudo make deps')"; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+run-tests: test-bins
+	@sh tests/run.sh $(B) $(if $(FUZZ),build/fuzz,)
+
+check: deps
+	@$(MAKE) --no-print-directory test-bins $(if $(shell command -v clang),$(FUZZ_BINS),)
+	@$(MAKE) --no-print-directory run-tests FUZZ=$(if $(shell command -v clang),1,)
+
+check-asan: deps
+	@$(MAKE) --no-print-directory VARIANT=asan CC=$${CC:-cc} run-tests
+
+check-tsan: deps
+	@$(MAKE) --no-print-directory VARIANT=tsan run-tests
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  echo "fuzzing $$n for $${FUZZ_SECONDS:-60} s"; \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-60} -dict=tests/fuzz/$$n.dict \
+	    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(B)/clarify -s run-store import tests/data/apps
+	$(B)/clarify -s run-store status
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/clarifyd
+	install -m 755 $(B)/clarify $(B)/clarifyd $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 etc/clarifyd.yaml $(DESTDIR)/etc/clarifyd/clarifyd.yaml
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/clarify $(DESTDIR)$(PREFIX)/bin/clarifyd
+	rm -f $(DESTDIR)/etc/clarifyd/clarifyd.yaml
+
+clean:
+	rm -rf build run-store
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,32 @@
+/* cli.h - what the clarify commands share */
+#ifndef CLARIFY_CLI_H
+#define CLARIFY_CLI_H
+
+#include "../common/common.h"
+#include "../pipeline/config.h"
+#include "../store/store.h"
+
+/* Exit statuses: 0 success, 1 the work failed, 2 bad usage or config. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	struct config cfg;
+	const char *config_path; /* -c, or NULL for $CLARIFY_CONFIG and the rest */
+	const char *store_dir;   /* -s, or NULL */
+	int log_level;           /* -v / -q, or -1 for the config's */
+};
+
+/* Load the configuration (c->cfg), then open its store.  On failure
+ * prints the reason and returns the exit status to use (2 for a bad
+ * config, 1 for a store that cannot be opened). */
+int cli_open_store(struct cli *c, struct store *s, unsigned flags);
+
+/* Print "clarify CMD: unknown option" style usage errors. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) CL_PRINTF(2, 3);
+
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,160 @@
+/* cmd_show.c - clarify show KEY: one problem, its jobs and results */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: clarify show KEY [--json]\n\n"
+		   "Print a problem (KEY as apps/train/0001, or a job key such as\n"
+		   "apps/train/0001#ambiguous) with its jobs and results.\n\n"
+		   "options:\n"
+		   "  --json      print the records as JSON\n"
+		   "  -h, --help  this help\n");
+}
+
+static void print_time(const char *label, const json_t *o, const char *key)
+{
+	int64_t t = jsonx_int(o, key, 0);
+	char iso[32];
+
+	if (!t)
+		return;
+	time_iso(t, iso, sizeof(iso));
+	printf("%-13s %s\n", label, iso);
+}
+
+static void print_problem(const char *key, const json_t *p)
+{
+	const json_t *io = json_object_get(p, "input_output");
+	const json_t *inputs = json_object_get(io, "inputs");
+	const char *starter = jsonx_str(p, "starter_code");
+
+	printf("problem       %s\n", key);
+	printf("difficulty    %s\n", jsonx_str(p, "difficulty") ? jsonx_str(p, "difficulty") : "");
+	printf("url           %s\n", jsonx_str(p, "url") ? jsonx_str(p, "url") : "");
+	printf("source        %s\n", jsonx_str(p, "source") ? jsonx_str(p, "source") : "");
+	print_time("imported", p, "imported");
+	print_time("updated", p, "updated");
+	printf("solutions     %zu\n", json_array_size(json_object_get(p, "solutions")));
+	printf("tests         %zu%s\n", json_array_size(inputs),
+	       json_object_get(io, "fn_name") ? " (call-based)" : "");
+	printf("\n%s\n", jsonx_str(p, "question") ? jsonx_str(p, "question") : "");
+	if (starter && *starter)
+		printf("\n-----Starter code-----\n%s\n", starter);
+}
+
+static void print_job(const char *key, const json_t *j, const json_t *r)
+{
+	const char *err = jsonx_str(j, "last_error");
+
+	printf("\njob %s\n", key);
+	printf("  state       %s\n", jsonx_str(j, "state") ? jsonx_str(j, "state") : "?");
+	printf("  attempts    %lld\n", (long long)jsonx_int(j, "attempts", 0));
+	if (err)
+		printf("  last error  %s\n", err);
+	if (r) {
+		const json_t *qs = json_object_get(r, "questions");
+		size_t i;
+		json_t *q;
+
+		printf("  accepted    %s\n", json_is_true(json_object_get(r, "accepted")) ? "yes" : "no");
+		if (jsonx_str(r, "modified_problem"))
+			printf("\n  modified problem:\n%s\n", jsonx_str(r, "modified_problem"));
+		if (json_array_size(qs))
+			printf("\n  clarifying questions:\n");
+		json_array_foreach(qs, i, q)
+			printf("  - %s\n", json_string_value(q) ? json_string_value(q) : "");
+	}
+}
+
+int cmd_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char pkey[STORE_KEY_MAX];
+	json_t *problem = NULL, *jobs = NULL, *results = NULL;
+	MDB_txn *txn = NULL;
+	struct store s;
+	int json = 0, opt, rc, status = EXIT_OK;
+	const char *hash;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("show", "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("show", "expects one KEY");
+	hash = strchr(argv[optind], '#');
+	if (snprintf(pkey, sizeof(pkey), "%.*s",
+		     hash ? (int)(hash - argv[optind]) : (int)strlen(argv[optind]),
+		     argv[optind]) >= (int)sizeof(pkey))
+		return cli_usage_error("show", "KEY too long");
+
+	status = cli_open_store(c, &s, STORE_RDONLY);
+	if (status)
+		return status;
+	rc = store_read_begin(&s, &txn);
+	if (!rc)
+		rc = store_get(&s, txn, STORE_PROBLEMS, pkey, &problem);
+	if (rc == CL_ENOTFOUND) {
+		log_err("no problem '%s' in store '%s'", pkey, s.path);
+		status = EXIT_FAIL;
+		goto end;
+	}
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		status = EXIT_FAIL;
+		goto end;
+	}
+	jobs = json_object();
+	results = json_object();
+	for (int cat = 0; cat < CAT_COUNT; cat++) {
+		char jkey[STORE_KEY_MAX + 32];
+		json_t *j = NULL, *r = NULL;
+
+		store_job_key(jkey, sizeof(jkey), pkey, cat);
+		if (store_get(&s, txn, STORE_JOBS, jkey, &j) == 0)
+			json_object_set_new(jobs, category_name(cat), j);
+		if (store_get(&s, txn, STORE_RESULTS, jkey, &r) == 0)
+			json_object_set_new(results, category_name(cat), r);
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s, s:O, s:O, s:O}", "key", pkey, "problem", problem,
+				      "jobs", jobs, "results", results);
+
+		jsonx_print(stdout, o, 1);
+		json_decref(o);
+	} else {
+		print_problem(pkey, problem);
+		for (int cat = 0; cat < CAT_COUNT; cat++) {
+			char jkey[STORE_KEY_MAX + 32];
+			json_t *j = json_object_get(jobs, category_name(cat));
+
+			if (!j)
+				continue;
+			store_job_key(jkey, sizeof(jkey), pkey, cat);
+			print_job(jkey, j, json_object_get(results, category_name(cat)));
+		}
+	}
+end:
+	json_decref(problem);
+	json_decref(jobs);
+	json_decref(results);
+	store_read_end(txn);
+	store_close(&s);
+	return status;
+}

@@ -1,0 +1,157 @@
+/* cmd_status.c - clarify status: problems, and jobs by state and category */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct tally {
+	uint64_t by[CAT_COUNT + 1][JOB_STATE_COUNT]; /* [CAT_COUNT]: unknown */
+	uint64_t jobs;
+	uint64_t bad;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: clarify status [--json]\n\n"
+		   "Count the problems in the store, and the jobs by state and category.\n\n"
+		   "options:\n"
+		   "  --json      print the counts as JSON\n"
+		   "  -h, --help  this help\n");
+}
+
+static int count_job(const char *key, size_t klen, json_t *v, int rc, void *arg)
+{
+	struct tally *t = arg;
+	const char *hash = memchr(key, '#', klen);
+	char cat[32];
+	int c = CAT_COUNT, st;
+
+	t->jobs++;
+	if (rc) {
+		t->bad++;
+		return 0;
+	}
+	if (hash && (size_t)(key + klen - hash - 1) < sizeof(cat)) {
+		size_t n = (size_t)(key + klen - hash - 1);
+
+		memcpy(cat, hash + 1, n);
+		cat[n] = '\0';
+		c = category_parse(cat);
+		if (c < 0)
+			c = CAT_COUNT;
+	}
+	st = jsonx_str(v, "state") ? job_state_parse(jsonx_str(v, "state")) : -1;
+	if (st < 0) {
+		t->bad++;
+		return 0;
+	}
+	t->by[c][st]++;
+	return 0;
+}
+
+static json_t *states_json(const uint64_t *by)
+{
+	json_t *o = json_object();
+
+	for (int st = 0; st < JOB_STATE_COUNT; st++)
+		json_object_set_new(o, job_state_name(st), json_integer((json_int_t)by[st]));
+	return o;
+}
+
+int cmd_status(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tally t = { 0 };
+	uint64_t total[JOB_STATE_COUNT] = { 0 };
+	uint64_t problems = 0, results = 0, cached = 0;
+	MDB_txn *txn = NULL;
+	struct store s;
+	int json = 0, opt, rc, status;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("status", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("status", "takes no arguments");
+	status = cli_open_store(c, &s, STORE_RDONLY);
+	if (status)
+		return status;
+	rc = store_read_begin(&s, &txn);
+	if (!rc)
+		rc = store_count(&s, txn, STORE_PROBLEMS, &problems);
+	if (!rc)
+		rc = store_count(&s, txn, STORE_RESULTS, &results);
+	if (!rc)
+		rc = store_count(&s, txn, STORE_CACHE, &cached);
+	if (!rc)
+		rc = store_each(&s, txn, STORE_JOBS, "", count_job, &t);
+	store_read_end(txn);
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		store_close(&s);
+		return EXIT_FAIL;
+	}
+	for (int cat = 0; cat <= CAT_COUNT; cat++)
+		for (int st = 0; st < JOB_STATE_COUNT; st++)
+			total[st] += t.by[cat][st];
+
+	if (json) {
+		json_t *o = json_object(), *jobs = states_json(total), *bycat = json_object();
+
+		json_object_set_new(o, "store", json_string(s.path));
+		json_object_set_new(o, "problems", json_integer((json_int_t)problems));
+		json_object_set_new(jobs, "total", json_integer((json_int_t)t.jobs));
+		json_object_set_new(o, "jobs", jobs);
+		for (int cat = 0; cat < CAT_COUNT; cat++)
+			json_object_set_new(bycat, category_name(cat), states_json(t.by[cat]));
+		json_object_set_new(o, "by_category", bycat);
+		json_object_set_new(o, "results", json_integer((json_int_t)results));
+		json_object_set_new(o, "cached_responses", json_integer((json_int_t)cached));
+		json_object_set_new(o, "unreadable_jobs", json_integer((json_int_t)t.bad));
+		jsonx_print(stdout, o, 1);
+		json_decref(o);
+	} else {
+		printf("store     %s\nproblems  %llu\njobs      %llu\nresults   %llu\ncache     %llu\n\n",
+		       s.path, (unsigned long long)problems, (unsigned long long)t.jobs,
+		       (unsigned long long)results, (unsigned long long)cached);
+		printf("%-14s", "");
+		for (int st = 0; st < JOB_STATE_COUNT; st++)
+			printf("%10s", job_state_name(st));
+		printf("\n");
+		for (int cat = 0; cat <= CAT_COUNT; cat++) {
+			uint64_t row = 0;
+
+			for (int st = 0; st < JOB_STATE_COUNT; st++)
+				row += t.by[cat][st];
+			if (cat == CAT_COUNT && row == 0)
+				continue;
+			printf("%-14s", cat < CAT_COUNT ? category_name(cat) : "(other)");
+			for (int st = 0; st < JOB_STATE_COUNT; st++)
+				printf("%10llu", (unsigned long long)t.by[cat][st]);
+			printf("\n");
+		}
+		printf("%-14s", "total");
+		for (int st = 0; st < JOB_STATE_COUNT; st++)
+			printf("%10llu", (unsigned long long)total[st]);
+		printf("\n");
+		if (t.bad)
+			printf("\n%llu job records could not be read: run 'clarify verify'\n",
+			       (unsigned long long)t.bad);
+	}
+	store_close(&s);
+	return EXIT_OK;
+}

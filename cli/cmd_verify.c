@@ -1,0 +1,221 @@
+/* cmd_verify.c - clarify verify: every record decodes, jobs and results agree */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_REPORTED 50
+
+struct verifier {
+	struct store *s;
+	MDB_txn *txn;
+	enum store_db db;
+	uint64_t records[STORE_DB_COUNT];
+	uint64_t problems_ok;
+	json_t *issues;     /* list of {"db", "key", "problem"} */
+	uint64_t nissues;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: clarify verify [--json]\n\n"
+		   "Decode every record of every database and check that they agree:\n"
+		   "each job names a problem in the store and a known category and state,\n"
+		   "each done or rejected job has a result, each result has its job.\n"
+		   "Exits 1 when anything is wrong.\n\n"
+		   "options:\n"
+		   "  --json      print the report as JSON\n"
+		   "  -h, --help  this help\n");
+}
+
+static void issue(struct verifier *v, const char *key, size_t klen, const char *fmt, ...)
+	CL_PRINTF(4, 5);
+
+static void issue(struct verifier *v, const char *key, size_t klen, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v->nissues++;
+	if (v->nissues > MAX_REPORTED)
+		return;
+	json_array_append_new(v->issues, json_pack("{s:s, s:s%, s:s}", "db",
+						   store_db_name(v->db), "key", key, klen,
+						   "problem", msg));
+}
+
+static int exists(struct verifier *v, enum store_db db, const char *key, size_t klen)
+{
+	MDB_val k = { klen, (void *)key }, val;
+
+	return mdb_get(v->txn, v->s->dbi[db], &k, &val) == 0;
+}
+
+static int check_problem(const char *key, size_t klen, const json_t *rec, struct verifier *v)
+{
+	const char *q = jsonx_str(rec, "question");
+
+	if (!json_is_object(rec))
+		issue(v, key, klen, "not an object");
+	else if (!q || !*q)
+		issue(v, key, klen, "no question");
+	else if (klen < 6 || memcmp(key, "apps/", 5) != 0)
+		issue(v, key, klen, "key is not of the form apps/<split>/<id>");
+	else
+		v->problems_ok++;
+	return 0;
+}
+
+static int check_job(const char *key, size_t klen, const json_t *rec, struct verifier *v)
+{
+	const char *hash = memchr(key, '#', klen);
+	const char *state = jsonx_str(rec, "state");
+	char cat[32];
+	int st;
+
+	if (!hash) {
+		issue(v, key, klen, "job key has no '#<category>'");
+		return 0;
+	}
+	if ((size_t)(key + klen - hash - 1) >= sizeof(cat) ||
+	    (snprintf(cat, sizeof(cat), "%.*s", (int)(key + klen - hash - 1), hash + 1),
+	     category_parse(cat) < 0))
+		issue(v, key, klen, "unknown category");
+	if (!exists(v, STORE_PROBLEMS, key, (size_t)(hash - key)))
+		issue(v, key, klen, "its problem is not in the store");
+	st = state ? job_state_parse(state) : -1;
+	if (st < 0) {
+		issue(v, key, klen, "unknown state '%s'", state ? state : "(none)");
+		return 0;
+	}
+	if ((st == JOB_DONE || st == JOB_REJECTED) && !exists(v, STORE_RESULTS, key, klen))
+		issue(v, key, klen, "job is %s but has no result", state);
+	if (jsonx_int(rec, "attempts", -1) < 0)
+		issue(v, key, klen, "missing or negative attempts");
+	return 0;
+}
+
+static int check_result(const char *key, size_t klen, struct verifier *v)
+{
+	MDB_val k = { klen, (void *)key }, val;
+	json_t *job = NULL;
+	const char *state;
+	int rc;
+
+	if (mdb_get(v->txn, v->s->dbi[STORE_JOBS], &k, &val) != 0) {
+		issue(v, key, klen, "result without a job");
+		return 0;
+	}
+	rc = store_decode(v->s, val.mv_data, val.mv_size, &job);
+	if (rc)
+		return 0; /* reported when the jobs are walked */
+	state = jsonx_str(job, "state");
+	if (!state || (strcmp(state, "done") != 0 && strcmp(state, "rejected") != 0))
+		issue(v, key, klen, "result exists but its job is '%s'", state ? state : "?");
+	json_decref(job);
+	return 0;
+}
+
+static int check_one(const char *key, size_t klen, json_t *rec, int rc, void *arg)
+{
+	struct verifier *v = arg;
+
+	v->records[v->db]++;
+	if (rc) {
+		issue(v, key, klen, "cannot decode: %s", err_msg(rc));
+		return 0;
+	}
+	switch (v->db) {
+	case STORE_PROBLEMS:
+		return check_problem(key, klen, rec, v);
+	case STORE_JOBS:
+		return check_job(key, klen, rec, v);
+	case STORE_RESULTS:
+		return check_result(key, klen, v);
+	default:
+		return 0;
+	}
+}
+
+int cmd_verify(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct verifier v = { 0 };
+	struct store s;
+	int json = 0, opt, rc = 0, status;
+	uint64_t total = 0;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("verify", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("verify", "takes no arguments");
+	status = cli_open_store(c, &s, STORE_RDONLY);
+	if (status)
+		return status;
+	v.s = &s;
+	v.issues = json_array();
+	rc = store_read_begin(&s, &v.txn);
+	for (int db = 0; !rc && db < STORE_DB_COUNT; db++) {
+		v.db = (enum store_db)db;
+		rc = store_each(&s, v.txn, v.db, "", check_one, &v);
+		total += v.records[db];
+	}
+	store_read_end(v.txn);
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		json_decref(v.issues);
+		store_close(&s);
+		return EXIT_FAIL;
+	}
+	if (json) {
+		json_t *o = json_object(), *counts = json_object();
+
+		for (int db = 0; db < STORE_DB_COUNT; db++)
+			json_object_set_new(counts, store_db_name((enum store_db)db),
+					    json_integer((json_int_t)v.records[db]));
+		json_object_set_new(o, "store", json_string(s.path));
+		json_object_set_new(o, "records", counts);
+		json_object_set_new(o, "ok", json_boolean(v.nissues == 0));
+		json_object_set_new(o, "issues", json_integer((json_int_t)v.nissues));
+		json_object_set_new(o, "reported", json_incref(v.issues));
+		jsonx_print(stdout, o, 1);
+		json_decref(o);
+	} else {
+		size_t i;
+		json_t *it;
+
+		json_array_foreach(v.issues, i, it)
+			printf("%s '%s': %s\n", jsonx_str(it, "db"), jsonx_str(it, "key"),
+			       jsonx_str(it, "problem"));
+		if (v.nissues > MAX_REPORTED)
+			printf("... and %llu more\n", (unsigned long long)(v.nissues - MAX_REPORTED));
+		printf("%s store '%s': %llu records (%llu problems, %llu jobs, %llu results, "
+		       "%llu cached), %llu issues\n",
+		       v.nissues ? "FAILED" : "verified", s.path, (unsigned long long)total,
+		       (unsigned long long)v.records[STORE_PROBLEMS],
+		       (unsigned long long)v.records[STORE_JOBS],
+		       (unsigned long long)v.records[STORE_RESULTS],
+		       (unsigned long long)v.records[STORE_CACHE], (unsigned long long)v.nissues);
+	}
+	json_decref(v.issues);
+	store_close(&s);
+	return v.nissues ? EXIT_FAIL : EXIT_OK;
+}

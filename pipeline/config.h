@@ -1,0 +1,57 @@
+/*
+ * config.h - clarifyd.yaml: one table row per key (name, type, bounds,
+ * default, help), loaded with libyaml and validated whole before use.
+ *
+ * A file is read in full into a fresh struct config; only when every key
+ * is known, typed right and in range does config_load() return 0, so a
+ * caller can keep its running config when a reload fails.
+ */
+#ifndef CLARIFY_CONFIG_H
+#define CLARIFY_CONFIG_H
+
+#include <stdint.h>
+
+#include "../common/common.h"
+
+struct config {
+	char *file;          /* the file loaded, NULL for built-in defaults */
+	struct {
+		char *path;           /* the LMDB environment directory */
+		int64_t map_size_mb;  /* initial map size; grows when full */
+		int64_t batch_records;
+		int64_t zstd_level;
+		int64_t max_record_mb;
+	} store;
+	struct {
+		int64_t max_file_mb;
+	} import;
+	struct {
+		unsigned categories;  /* bit set of 1u << CAT_* */
+	} jobs;
+	struct {
+		int64_t level;        /* LOG_* */
+	} log;
+};
+
+/* The built-in defaults.  Always succeeds unless memory runs out. */
+int config_init(struct config *cfg);
+void config_release(struct config *cfg);
+
+/*
+ * Load path over the defaults into cfg (which config_load initialises).
+ * On failure cfg is released, and err_msg() reads
+ * "FILE:LINE:COLUMN: unknown key 'store.pth'"; the code is CL_ECONFIG
+ * (or CL_ENOTFOUND / CL_EIO when the file cannot be read).
+ */
+int config_load(struct config *cfg, const char *path);
+
+/* The same from memory; name is used in messages. */
+int config_load_buffer(struct config *cfg, const char *data, size_t len, const char *name);
+
+/* Replace store.path (from -s DIR or CLARIFY_STORE). */
+int config_set_store(struct config *cfg, const char *dir);
+
+/* Print every key with its current value and help, as YAML. */
+void config_print(const struct config *cfg, FILE *f);
+
+#endif

@@ -1,0 +1,171 @@
+/* problems.c - problem and job records, and the idempotent import batch */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+int store_problem_key(char *out, size_t n, const char *split, int64_t id)
+{
+	int w;
+
+	if (id < 0 || id > 99999999)
+		return err_set(CL_EINVAL, "invalid problem id %lld", (long long)id);
+	w = snprintf(out, n, "apps/%s/%04lld", split, (long long)id);
+	if (w < 0 || (size_t)w >= n)
+		return err_set(CL_EINVAL, "problem key too long");
+	return 0;
+}
+
+int store_job_key(char *out, size_t n, const char *problem_key, int cat)
+{
+	int w = snprintf(out, n, "%s#%s", problem_key, category_name(cat));
+
+	if (w < 0 || (size_t)w >= n)
+		return err_set(CL_EINVAL, "job key too long");
+	return 0;
+}
+
+json_t *store_job_new(int64_t now)
+{
+	return json_pack("{s:s, s:i, s:n, s:I, s:I, s:I}", "state", "pending",
+			 "attempts", 0, "last_error", "next_attempt", (json_int_t)0,
+			 "created", (json_int_t)now, "updated", (json_int_t)now);
+}
+
+/* Fields that are bookkeeping, not content: a change in them alone is
+ * not an update. */
+static const char *const volatile_fields[] = { "source", "imported", "updated" };
+
+static char *content_text(const json_t *rec)
+{
+	json_t *c = json_copy((json_t *)rec); /* shallow: only keys go */
+	char *text;
+
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < CL_ARRAY_SIZE(volatile_fields); i++)
+		json_object_del(c, volatile_fields[i]);
+	text = jsonx_canonical(c);
+	json_decref(c);
+	return text;
+}
+
+struct import_batch {
+	struct store_problem *items;
+	size_t n;
+	unsigned cats;
+	int64_t now;
+	struct import_counts c; /* this attempt's counts */
+};
+
+static int import_one(struct store *s, MDB_txn *txn, struct import_batch *b,
+		      struct store_problem *p)
+{
+	json_t *old = NULL;
+	int rc, changed = 1;
+
+	rc = store_get(s, txn, STORE_PROBLEMS, p->key, &old);
+	if (rc && rc != CL_ENOTFOUND)
+		log_warn("replacing unreadable record '%s': %s", p->key, err_msg(rc));
+	if (!rc) {
+		char *a = content_text(old), *bt = content_text(p->rec);
+
+		if (!a || !bt) {
+			free(a);
+			free(bt);
+			json_decref(old);
+			return CL_ENOMEM;
+		}
+		changed = strcmp(a, bt) != 0;
+		free(a);
+		free(bt);
+	}
+	if (old && !changed) {
+		b->c.unchanged++;
+	} else {
+		json_t *imported = old ? json_object_get(old, "imported") : NULL;
+
+		json_object_set_new(p->rec, "imported", json_is_integer(imported)
+				    ? json_copy(imported) : json_integer(b->now));
+		json_object_set_new(p->rec, "updated", json_integer(b->now));
+		rc = store_put(s, txn, STORE_PROBLEMS, p->key, p->rec);
+		if (rc == CL_ETOOBIG) {
+			/* one oversized record must not cost the batch */
+			log_warn("skipped '%s': %s", p->key, err_msg(rc));
+			b->c.skipped++;
+			json_decref(old);
+			return 0;
+		}
+		if (rc) {
+			json_decref(old);
+			return rc;
+		}
+		if (old)
+			b->c.updated++;
+		else
+			b->c.added++;
+	}
+	json_decref(old);
+
+	for (int cat = 0; cat < CAT_COUNT; cat++) {
+		char jkey[STORE_KEY_MAX + 32];
+		MDB_val k, v;
+		json_t *job;
+		int mrc;
+
+		if (!(b->cats & (1u << cat)))
+			continue;
+		rc = store_job_key(jkey, sizeof(jkey), p->key, cat);
+		if (rc)
+			return rc;
+		k.mv_size = strlen(jkey);
+		k.mv_data = jkey;
+		mrc = mdb_get(txn, s->dbi[STORE_JOBS], &k, &v);
+		if (mrc == 0)
+			continue; /* never reset a job that exists */
+		if (mrc != MDB_NOTFOUND)
+			return err_set(CL_ESTORE, "cannot read job '%s': %s", jkey, mdb_strerror(mrc));
+		job = store_job_new(b->now);
+		if (!job)
+			return CL_ENOMEM;
+		rc = store_put(s, txn, STORE_JOBS, jkey, job);
+		json_decref(job);
+		if (rc)
+			return rc;
+		b->c.jobs_added++;
+	}
+	return 0;
+}
+
+static int import_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	struct import_batch *b = arg;
+
+	memset(&b->c, 0, sizeof(b->c)); /* a retry after map growth starts over */
+	for (size_t i = 0; i < b->n; i++) {
+		int rc = import_one(s, txn, b, &b->items[i]);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int store_import(struct store *s, struct store_problem *items, size_t n,
+		 unsigned cats, struct import_counts *c)
+{
+	struct import_batch b = { .items = items, .n = n, .cats = cats, .now = time_now() };
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = store_write(s, import_fn, &b);
+	if (rc)
+		return rc;
+	c->added += b.c.added;
+	c->updated += b.c.updated;
+	c->unchanged += b.c.unchanged;
+	c->jobs_added += b.c.jobs_added;
+	c->skipped += b.c.skipped;
+	return 0;
+}

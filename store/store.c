@@ -1,0 +1,473 @@
+/*
+ * store.c - the LMDB environment, its writer lock, map growth, and the
+ * zstd+JSON codec for values.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "store.h"
+
+static const char *const db_names[STORE_DB_COUNT] = {
+	[STORE_META] = "meta",
+	[STORE_PROBLEMS] = "problems",
+	[STORE_JOBS] = "jobs",
+	[STORE_RESULTS] = "results",
+	[STORE_CACHE] = "cache",
+};
+
+static const char *const state_names[JOB_STATE_COUNT] = {
+	[JOB_PENDING] = "pending",
+	[JOB_MODIFY] = "modify",
+	[JOB_CLARIFY] = "clarify",
+	[JOB_DONE] = "done",
+	[JOB_REJECTED] = "rejected",
+	[JOB_FAILED] = "failed",
+};
+
+const char *store_db_name(enum store_db db)
+{
+	return db < STORE_DB_COUNT ? db_names[db] : "?";
+}
+
+const char *job_state_name(int state)
+{
+	return state >= 0 && state < JOB_STATE_COUNT ? state_names[state] : "?";
+}
+
+int job_state_parse(const char *name)
+{
+	for (int i = 0; i < JOB_STATE_COUNT; i++)
+		if (strcmp(name, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void store_options_default(struct store_options *opt)
+{
+	opt->map_size = (size_t)256 << 20;
+	opt->zstd_level = 3;
+	opt->max_record = (size_t)64 << 20;
+}
+
+static int mdb_fail(struct store *s, int mrc, const char *what)
+{
+	if (mrc == MDB_MAP_FULL)
+		return CL_EFULL;
+	return err_set(CL_ESTORE, "store '%s': %s: %s", s->path, what, mdb_strerror(mrc));
+}
+
+/*
+ * The writer lock: a POSIX record lock on DIR/clarify.lock.  The kernel
+ * drops it when the process dies, so a crash never leaves a stale lock,
+ * and F_GETLK names the holder.
+ */
+static int store_lock(struct store *s)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[4096], pid[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/clarify.lock", s->path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_set(CL_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int e = errno;
+
+		if (e == EACCES || e == EAGAIN) {
+			long holder = 0;
+
+			if (fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+				holder = (long)who.l_pid;
+			close(fd);
+			return err_set(CL_ELOCKED, "store '%s' is in use by another writer (pid %ld)",
+				       s->path, holder);
+		}
+		close(fd);
+		return err_set(CL_EIO, "cannot lock '%s': %s", path, strerror(e));
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("cannot write pid to '%s': %s", path, strerror(errno));
+	s->lock_fd = fd;
+	return 0;
+}
+
+static int store_schema(struct store *s, MDB_txn *txn)
+{
+	json_t *meta = NULL;
+	int64_t version;
+	int rc;
+
+	rc = store_get(s, txn, STORE_META, "schema", &meta);
+	if (rc == CL_ENOTFOUND && (s->flags & STORE_WRITER)) {
+		meta = json_pack("{s:i, s:I, s:s}", "version", STORE_SCHEMA_VERSION,
+				 "created", (json_int_t)time_now(),
+				 "created_by", "clarify " CLARIFY_VERSION);
+		if (!meta)
+			return CL_ENOMEM;
+		rc = store_put(s, txn, STORE_META, "schema", meta);
+		json_decref(meta);
+		return rc;
+	}
+	if (rc == CL_ENOTFOUND)
+		return err_set(CL_ESCHEMA, "'%s' is not a clarify store (no schema record)", s->path);
+	if (rc)
+		return rc;
+	version = jsonx_int(meta, "version", -1);
+	json_decref(meta);
+	if (version > STORE_SCHEMA_VERSION)
+		return err_set(CL_ESCHEMA, "store '%s' has schema version %lld, newer than "
+			       "this clarify (%s) reads (%d): upgrade clarify",
+			       s->path, (long long)version, CLARIFY_VERSION, STORE_SCHEMA_VERSION);
+	if (version < 1)
+		return err_set(CL_ESCHEMA, "store '%s' has an invalid schema record", s->path);
+	return 0;
+}
+
+static int store_open_dbs(struct store *s)
+{
+	unsigned dflags = (s->flags & STORE_WRITER) ? MDB_CREATE : 0;
+	MDB_txn *txn;
+	int mrc, rc = 0;
+
+	mrc = mdb_txn_begin(s->env, NULL, (s->flags & STORE_WRITER) ? 0 : MDB_RDONLY, &txn);
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot begin transaction");
+	for (int i = 0; i < STORE_DB_COUNT; i++) {
+		mrc = mdb_dbi_open(txn, db_names[i], dflags, &s->dbi[i]);
+		if (mrc == MDB_NOTFOUND) {
+			rc = err_set(CL_ESCHEMA, "'%s' is not a clarify store (no '%s' database)",
+				     s->path, db_names[i]);
+			goto abort;
+		}
+		if (mrc) {
+			rc = mdb_fail(s, mrc, "cannot open database");
+			goto abort;
+		}
+	}
+	rc = store_schema(s, txn);
+	if (rc)
+		goto abort;
+	mrc = mdb_txn_commit(txn);
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot commit");
+	return 0;
+abort:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int store_open(struct store *s, const char *dir, unsigned flags,
+	       const struct store_options *opt)
+{
+	char data[4096];
+	unsigned eflags = MDB_NOTLS;
+	int mrc, rc, fresh;
+
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+	s->flags = flags;
+	if (opt)
+		s->opt = *opt;
+	else
+		store_options_default(&s->opt);
+	buf_init(&s->zbuf, s->opt.max_record + 1024);
+	buf_init(&s->jbuf, s->opt.max_record);
+	s->path = strdup(dir);
+	if (!s->path)
+		return CL_ENOMEM;
+	snprintf(data, sizeof(data), "%s/data.mdb", dir);
+	fresh = !file_exists(data);
+	if (flags & STORE_WRITER) {
+		rc = dir_make(dir, 0755);
+		if (rc)
+			goto fail;
+		rc = store_lock(s);
+		if (rc)
+			goto fail;
+	} else {
+		if (fresh) {
+			rc = err_set(CL_ENOTFOUND, "no store at '%s' (create one with 'clarify import')",
+				     dir);
+			goto fail;
+		}
+		eflags |= MDB_RDONLY;
+	}
+	s->cctx = ZSTD_createCCtx();
+	s->dctx = ZSTD_createDCtx();
+	if (!s->cctx || !s->dctx) {
+		rc = CL_ENOMEM;
+		goto fail;
+	}
+	mrc = mdb_env_create(&s->env);
+	if (mrc) {
+		rc = mdb_fail(s, mrc, "cannot create environment");
+		goto fail;
+	}
+	mdb_env_set_maxdbs(s->env, STORE_DB_COUNT + 3);
+	mdb_env_set_maxreaders(s->env, 256);
+	if (fresh)
+		mdb_env_set_mapsize(s->env, s->opt.map_size);
+	mrc = mdb_env_open(s->env, dir, eflags, 0644);
+	if (mrc == EACCES && !(flags & STORE_WRITER)) {
+		rc = err_set(CL_EIO, "cannot open store '%s': permission denied", dir);
+		goto fail;
+	}
+	if (mrc) {
+		rc = mdb_fail(s, mrc, "cannot open");
+		goto fail;
+	}
+	rc = store_open_dbs(s);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (s->env)
+		mdb_env_close(s->env);
+	ZSTD_freeCCtx(s->cctx);
+	ZSTD_freeDCtx(s->dctx);
+	buf_release(&s->zbuf);
+	buf_release(&s->jbuf);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd); /* releases the writer lock */
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+}
+
+/* Another process grew the map: adopt its size, then begin again. */
+static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
+{
+	int mrc = mdb_txn_begin(s->env, NULL, flags, txn);
+
+	if (mrc == MDB_MAP_RESIZED) {
+		mrc = mdb_env_set_mapsize(s->env, 0);
+		if (!mrc)
+			mrc = mdb_txn_begin(s->env, NULL, flags, txn);
+	}
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot begin transaction");
+	return 0;
+}
+
+int store_read_begin(struct store *s, MDB_txn **txn)
+{
+	return txn_begin(s, MDB_RDONLY, txn);
+}
+
+void store_read_end(MDB_txn *txn)
+{
+	if (txn)
+		mdb_txn_abort(txn);
+}
+
+static int store_grow(struct store *s)
+{
+	MDB_envinfo info;
+	size_t size;
+	int mrc;
+
+	mdb_env_info(s->env, &info);
+	size = info.me_mapsize * 2;
+	mrc = mdb_env_set_mapsize(s->env, size);
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot grow the map");
+	s->grows++;
+	log_debug("store '%s': map grown to %zu MiB", s->path, size >> 20);
+	return 0;
+}
+
+int store_write(struct store *s, store_write_fn fn, void *arg)
+{
+	if (!(s->flags & STORE_WRITER))
+		return err_set(CL_EINVAL, "store '%s' is open read-only", s->path);
+	for (;;) {
+		MDB_txn *txn;
+		int rc, mrc;
+
+		rc = txn_begin(s, 0, &txn);
+		if (rc)
+			return rc;
+		rc = fn(s, txn, arg);
+		if (rc) {
+			mdb_txn_abort(txn);
+			if (rc != CL_EFULL)
+				return rc;
+		} else {
+			mrc = mdb_txn_commit(txn);
+			if (!mrc)
+				return 0;
+			rc = mdb_fail(s, mrc, "cannot commit");
+			if (rc != CL_EFULL)
+				return rc;
+		}
+		rc = store_grow(s);
+		if (rc)
+			return rc;
+	}
+}
+
+int store_encode(struct store *s, const json_t *v, const void **out, size_t *len)
+{
+	char *text = jsonx_canonical(v);
+	size_t n, bound, z;
+	int rc;
+
+	if (!text)
+		return CL_ENOMEM;
+	n = strlen(text);
+	if (n > s->opt.max_record) {
+		free(text);
+		return err_set(CL_ETOOBIG, "record of %zu bytes is over the %zu byte limit",
+			       n, s->opt.max_record);
+	}
+	bound = ZSTD_compressBound(n);
+	buf_reset(&s->zbuf);
+	rc = buf_reserve(&s->zbuf, bound);
+	if (rc) {
+		free(text);
+		return rc;
+	}
+	z = ZSTD_compressCCtx(s->cctx, s->zbuf.data, bound, text, n, s->opt.zstd_level);
+	free(text);
+	if (ZSTD_isError(z))
+		return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(z));
+	s->zbuf.len = z;
+	*out = s->zbuf.data;
+	*len = z;
+	return 0;
+}
+
+int store_decode(struct store *s, const void *data, size_t len, json_t **out)
+{
+	unsigned long long size = ZSTD_getFrameContentSize(data, len);
+	size_t z;
+	int rc;
+
+	*out = NULL;
+	if (size == ZSTD_CONTENTSIZE_ERROR)
+		return err_set(CL_ECODEC, "not a zstd frame");
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN)
+		return err_set(CL_ECODEC, "zstd frame without a content size");
+	if (size > s->opt.max_record)
+		return err_set(CL_ETOOBIG, "record of %llu bytes is over the %zu byte limit",
+			       size, s->opt.max_record);
+	buf_reset(&s->jbuf);
+	rc = buf_reserve(&s->jbuf, (size_t)size);
+	if (rc)
+		return rc;
+	z = ZSTD_decompressDCtx(s->dctx, s->jbuf.data, (size_t)size + 1, data, len);
+	if (ZSTD_isError(z))
+		return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(z));
+	if (z != size)
+		return err_set(CL_ECODEC, "zstd frame is %zu bytes, header says %llu", z, size);
+	s->jbuf.len = z;
+	*out = jsonx_parse(s->jbuf.data, z, "record");
+	return *out ? 0 : CL_EPARSE;
+}
+
+int store_get(struct store *s, MDB_txn *txn, enum store_db db, const char *key, json_t **out)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int mrc, rc;
+
+	*out = NULL;
+	mrc = mdb_get(txn, s->dbi[db], &k, &v);
+	if (mrc == MDB_NOTFOUND)
+		return CL_ENOTFOUND;
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot read");
+	rc = store_decode(s, v.mv_data, v.mv_size, out);
+	if (rc)
+		return err_set(rc, "%s '%s': %s", db_names[db], key, err_msg(rc));
+	return 0;
+}
+
+int store_put(struct store *s, MDB_txn *txn, enum store_db db, const char *key, const json_t *v)
+{
+	MDB_val k = { strlen(key), (void *)key }, val;
+	const void *data;
+	size_t len;
+	int rc, mrc;
+
+	if (k.mv_size == 0 || k.mv_size > 511)
+		return err_set(CL_EINVAL, "invalid key '%s'", key);
+	rc = store_encode(s, v, &data, &len);
+	if (rc)
+		return rc;
+	val.mv_data = (void *)data;
+	val.mv_size = len;
+	mrc = mdb_put(txn, s->dbi[db], &k, &val, 0);
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot write");
+	return 0;
+}
+
+int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key };
+	int mrc = mdb_del(txn, s->dbi[db], &k, NULL);
+
+	if (mrc == MDB_NOTFOUND)
+		return CL_ENOTFOUND;
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot delete");
+	return 0;
+}
+
+int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *prefix,
+	       store_each_fn fn, void *arg)
+{
+	size_t plen = strlen(prefix);
+	MDB_cursor *cur;
+	MDB_val k = { plen, (void *)prefix }, v;
+	int mrc, rc = 0;
+
+	mrc = mdb_cursor_open(txn, s->dbi[db], &cur);
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot open cursor");
+	mrc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+		   : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (!mrc) {
+		json_t *val;
+		int drc;
+
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		err_clear();
+		drc = store_decode(s, v.mv_data, v.mv_size, &val);
+		rc = fn(k.mv_data, k.mv_size, val, drc, arg);
+		json_decref(val);
+		if (rc)
+			break;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = mdb_fail(s, mrc, "cannot read");
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n)
+{
+	MDB_stat st;
+	int mrc = mdb_stat(txn, s->dbi[db], &st);
+
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot stat");
+	*n = st.ms_entries;
+	return 0;
+}

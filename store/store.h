@@ -1,0 +1,163 @@
+/*
+ * store.h - the record store: one LMDB environment (a directory) with the
+ * named databases of DESIGN.md; values are JSON compressed with zstd.
+ *
+ *   meta      name                      schema version, creation, fingerprints
+ *   problems  apps/<split>/<NNNN>       the problem as imported
+ *   jobs      <problem key>#<category>  state, attempts, last error, times
+ *   results   <job key>                 the generated record and its verdicts
+ *   cache     request hash              an LLM response
+ *
+ * One process at a time opens it as the writer (STORE_WRITER takes an
+ * fcntl lock on DIR/clarify.lock; a second writer gets CL_ELOCKED with the
+ * holder's pid in the message); any number of readers may open it
+ * meanwhile.  A struct store is used by one thread at a time: its zstd
+ * contexts and scratch buffers are its own.
+ */
+#ifndef CLARIFY_STORE_H
+#define CLARIFY_STORE_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "../common/common.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+enum store_db {
+	STORE_META,
+	STORE_PROBLEMS,
+	STORE_JOBS,
+	STORE_RESULTS,
+	STORE_CACHE,
+	STORE_DB_COUNT
+};
+
+enum job_state {
+	JOB_PENDING,
+	JOB_MODIFY,
+	JOB_CLARIFY,
+	JOB_DONE,
+	JOB_REJECTED,
+	JOB_FAILED,
+	JOB_STATE_COUNT
+};
+
+enum store_flags {
+	STORE_RDONLY = 1, /* read transactions only */
+	STORE_WRITER = 2, /* the single writer: creates the store if absent */
+};
+
+struct store_options {
+	size_t map_size;    /* initial map size for a new store, bytes */
+	int zstd_level;
+	size_t max_record;  /* largest decompressed value accepted */
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[STORE_DB_COUNT];
+	char *path;
+	unsigned flags;
+	int lock_fd;
+	struct store_options opt;
+	void *cctx;         /* ZSTD_CCtx */
+	void *dctx;         /* ZSTD_DCtx */
+	struct buf zbuf;    /* compressed output of the last store_put */
+	struct buf jbuf;    /* decompressed input of the last decode */
+	uint64_t grows;     /* times the map was grown */
+};
+
+const char *store_db_name(enum store_db db);
+const char *job_state_name(int state);
+int job_state_parse(const char *name); /* -1 when unknown */
+
+void store_options_default(struct store_options *opt);
+
+/*
+ * Open the store in dir.  STORE_WRITER creates dir and the databases when
+ * missing and writes the schema version; STORE_RDONLY requires an existing
+ * store.  Errors: CL_ENOTFOUND (no store there), CL_ELOCKED (another
+ * writer), CL_ESCHEMA (a newer or foreign schema), CL_ESTORE, CL_EIO; the
+ * message says which directory and why.
+ */
+int store_open(struct store *s, const char *dir, unsigned flags,
+	       const struct store_options *opt);
+void store_close(struct store *s);
+
+/* A read transaction; end it with store_read_end(). */
+int store_read_begin(struct store *s, MDB_txn **txn);
+void store_read_end(MDB_txn *txn);
+
+/*
+ * Run fn inside one write transaction and commit.  When LMDB reports the
+ * map full (in fn, through store_put, or at commit) the transaction is
+ * aborted, the map doubled and fn run again from the start: fn must
+ * compute everything it reports afresh on each call.  fn's non-zero
+ * return aborts the transaction and is returned.
+ */
+typedef int (*store_write_fn)(struct store *s, MDB_txn *txn, void *arg);
+int store_write(struct store *s, store_write_fn fn, void *arg);
+
+/*
+ * Records.  store_get decodes into a new reference the caller owns
+ * (json_decref); CL_ENOTFOUND when absent.  store_put encodes v
+ * canonically (sorted keys, compact) and compresses it.
+ */
+int store_get(struct store *s, MDB_txn *txn, enum store_db db, const char *key, json_t **out);
+int store_put(struct store *s, MDB_txn *txn, enum store_db db, const char *key, const json_t *v);
+int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key);
+
+/* Encode / decode one value: canonical JSON, one zstd frame. */
+int store_encode(struct store *s, const json_t *v, const void **out, size_t *len);
+int store_decode(struct store *s, const void *data, size_t len, json_t **out);
+
+/*
+ * Call fn for each record of db whose key starts with prefix ("" for all),
+ * in key order.  fn gets the key (not NUL-terminated) and either the
+ * decoded value (borrowed for the call; NULL when decoding failed, with
+ * the reason in err_msg(rc)) and the decode status rc.  A non-zero return
+ * from fn stops the walk and is returned.
+ */
+typedef int (*store_each_fn)(const char *key, size_t klen, json_t *v, int rc, void *arg);
+int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *prefix,
+	       store_each_fn fn, void *arg);
+
+/* Number of records in db. */
+int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n);
+
+/* ---- problems and jobs (store/problems.c) ----------------------------- */
+
+/* "apps/train/0001"; out at least STORE_KEY_MAX bytes. */
+#define STORE_KEY_MAX 128
+int store_problem_key(char *out, size_t n, const char *split, int64_t id);
+/* "apps/train/0001#ambiguous" */
+int store_job_key(char *out, size_t n, const char *problem_key, int cat);
+
+/* A fresh pending job record (new reference). */
+json_t *store_job_new(int64_t now);
+
+struct store_problem {
+	char key[STORE_KEY_MAX];
+	json_t *rec;        /* question, starter_code, difficulty, url,
+			       solutions, input_output, source; owned */
+};
+
+struct import_counts {
+	uint64_t added;
+	uint64_t updated;
+	uint64_t unchanged;
+	uint64_t jobs_added;
+	uint64_t skipped;   /* over the record size cap: logged, not written */
+};
+
+/*
+ * Write a batch of problems in one transaction: a new key is added, a
+ * known one updated only when its content (all but source and times)
+ * differs.  Each problem gets a pending job per category in cats unless
+ * that job exists, whatever its state.  Counts are added to *c.
+ */
+int store_import(struct store *s, struct store_problem *items, size_t n,
+		 unsigned cats, struct import_counts *c);
+
+#endif

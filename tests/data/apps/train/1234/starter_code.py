@@ -1,0 +1,3 @@
+class Solution:
+    def minEditDistance(self, source: str, target: str) -> int:
+        

@@ -1,0 +1,2 @@
+def next_bigger(n):
+	
