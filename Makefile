@@ -44,7 +44,7 @@ FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
 DEB_PKGS := make gcc clang pkg-config zstd libcurl4-openssl-dev libyaml-dev liblmdb-dev \
 	lmdb-utils libpcre2-dev libzstd-dev libjansson-dev libsystemd-dev libcmocka-dev \
-	libmicrohttpd-dev libssl-dev
+	libmicrohttpd-dev libssl-dev jq
 
 .PHONY: all deps check check-asan check-tsan test-bins run-tests bench run install \
 	uninstall clean fuzz

@@ -1,0 +1,555 @@
+/* test_store.c - the LMDB+zstd store: schema, codec, locking, map growth,
+ * import batches.  Every test runs on a real LMDB environment in a fresh
+ * temporary directory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "../../store/store.h"
+
+struct fx {
+	char dir[256];
+	struct store s;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "%s/clarify-store-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(f->dir))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[512];
+
+	store_close(&f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void open_writer(struct fx *f, size_t map_size)
+{
+	struct store_options o;
+
+	store_options_default(&o);
+	if (map_size)
+		o.map_size = map_size;
+	assert_int_equal(store_open(&f->s, f->dir, STORE_WRITER, &o), 0);
+}
+
+static int put_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	json_t *v = json_pack("{s:s, s:i, s:[i,i]}", "b", "two", "a", 1, "c", 3, 4);
+	int rc = store_put(s, txn, STORE_PROBLEMS, arg, v);
+
+	json_decref(v);
+	return rc;
+}
+
+static void writer_creates_named_databases_and_schema(void **state)
+{
+	struct fx *f = *state;
+	static const char *names[] = { "meta", "problems", "jobs", "results", "cache" };
+	MDB_txn *txn;
+	json_t *meta;
+
+	open_writer(f, 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	for (size_t i = 0; i < 5; i++) {
+		MDB_dbi dbi;
+
+		assert_int_equal(mdb_dbi_open(txn, names[i], 0, &dbi), 0);
+	}
+	assert_int_equal(store_get(&f->s, txn, STORE_META, "schema", &meta), 0);
+	assert_int_equal(jsonx_int(meta, "version", 0), STORE_SCHEMA_VERSION);
+	json_decref(meta);
+	store_read_end(txn);
+}
+
+static void values_are_zstd_frames_of_canonical_json(void **state)
+{
+	struct fx *f = *state;
+	MDB_txn *txn;
+	MDB_val k = { 3, "key" }, v;
+	char out[256];
+	size_t n;
+	json_t *back;
+
+	open_writer(f, 0);
+	assert_int_equal(store_write(&f->s, put_fn, "key"), 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(mdb_get(txn, f->s.dbi[STORE_PROBLEMS], &k, &v), 0);
+	assert_true(v.mv_size > 4);
+	assert_memory_equal(v.mv_data, "\x28\xb5\x2f\xfd", 4); /* zstd magic */
+	n = ZSTD_decompress(out, sizeof(out) - 1, v.mv_data, v.mv_size);
+	assert_false(ZSTD_isError(n));
+	out[n] = '\0';
+	assert_string_equal(out, "{\"a\":1,\"b\":\"two\",\"c\":[3,4]}");
+	assert_int_equal(store_get(&f->s, txn, STORE_PROBLEMS, "key", &back), 0);
+	assert_string_equal(jsonx_str(back, "b"), "two");
+	json_decref(back);
+	store_read_end(txn);
+}
+
+static void get_of_a_missing_key_is_notfound(void **state)
+{
+	struct fx *f = *state;
+	MDB_txn *txn;
+	json_t *v = (json_t *)1;
+
+	open_writer(f, 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_get(&f->s, txn, STORE_JOBS, "nope", &v), CL_ENOTFOUND);
+	assert_null(v);
+	store_read_end(txn);
+}
+
+static void reader_of_a_missing_store_is_refused(void **state)
+{
+	struct fx *f = *state;
+	char path[300];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/absent", f->dir);
+	err_clear();
+	rc = store_open(&f->s, path, STORE_RDONLY, NULL);
+	assert_int_equal(rc, CL_ENOTFOUND);
+	assert_non_null(strstr(err_msg(rc), "no store at"));
+}
+
+static int bump_schema(struct store *s, MDB_txn *txn, void *arg)
+{
+	json_t *v = json_pack("{s:i}", "version", 99);
+	int rc = store_put(s, txn, STORE_META, "schema", v);
+
+	(void)arg;
+	json_decref(v);
+	return rc;
+}
+
+static void newer_schema_is_refused(void **state)
+{
+	struct fx *f = *state;
+	int rc;
+
+	open_writer(f, 0);
+	assert_int_equal(store_write(&f->s, bump_schema, NULL), 0);
+	store_close(&f->s);
+	err_clear();
+	rc = store_open(&f->s, f->dir, STORE_RDONLY, NULL);
+	assert_int_equal(rc, CL_ESCHEMA);
+	assert_non_null(strstr(err_msg(rc), "schema version 99"));
+	assert_non_null(strstr(err_msg(rc), "upgrade"));
+}
+
+static void second_writer_is_refused_with_holder_pid(void **state)
+{
+	struct fx *f = *state;
+	int ready[2], hold[2], rc;
+	char msg[64], c;
+	pid_t pid;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store s;
+
+		close(ready[0]);
+		close(hold[1]);
+		if (store_open(&s, f->dir, STORE_WRITER, NULL) != 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		if (read(hold[0], &c, 1) < 0) /* until the parent closes */
+			_exit(1);
+		store_close(&s);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	err_clear();
+	rc = store_open(&f->s, f->dir, STORE_WRITER, NULL);
+	assert_int_equal(rc, CL_ELOCKED);
+	snprintf(msg, sizeof(msg), "pid %ld", (long)pid);
+	assert_non_null(strstr(err_msg(rc), msg));
+	/* a reader is welcome meanwhile */
+	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, NULL), 0);
+	store_close(&f->s);
+	/* the lock dies with its holder */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(hold[1]);
+	close(ready[0]);
+	open_writer(f, 0);
+}
+
+static int put_open(struct store *s, MDB_txn *txn, void *arg)
+{
+	int *fds = arg;
+	char c;
+	json_t *v = json_pack("{s:s}", "state", "uncommitted");
+	int rc = store_put(s, txn, STORE_PROBLEMS, "k", v);
+
+	json_decref(v);
+	/* let the reader look while this transaction is open */
+	if (write(fds[1], "w", 1) != 1 || read(fds[2], &c, 1) != 1)
+		return CL_EIO;
+	return rc;
+}
+
+static void reader_sees_committed_data_while_writer_writes(void **state)
+{
+	struct fx *f = *state;
+	int to_child[2], to_parent[2], fds[3];
+	pid_t pid;
+	int status;
+	json_t *v = json_pack("{s:s}", "state", "committed");
+
+	open_writer(f, 0);
+	assert_int_equal(store_write(&f->s, put_fn, "k"), 0);
+	json_decref(v);
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(to_parent), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store r;
+		MDB_txn *txn;
+		json_t *got;
+		char c;
+		int ok;
+
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(2);
+		if (store_open(&r, f->dir, STORE_RDONLY, NULL) || store_read_begin(&r, &txn))
+			_exit(3);
+		if (store_get(&r, txn, STORE_PROBLEMS, "k", &got))
+			_exit(4);
+		ok = jsonx_str(got, "b") && strcmp(jsonx_str(got, "b"), "two") == 0;
+		json_decref(got);
+		store_read_end(txn);
+		store_close(&r);
+		if (write(to_parent[1], "d", 1) != 1)
+			_exit(5);
+		_exit(ok ? 0 : 6);
+	}
+	fds[1] = to_child[1];
+	fds[2] = to_parent[0];
+	assert_int_equal(store_write(&f->s, put_open, fds), 0);
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+struct bulk {
+	int from, to;
+};
+
+static int put_bulk(struct store *s, MDB_txn *txn, void *arg)
+{
+	struct bulk *b = arg;
+	char key[32], text[4096];
+
+	for (int i = b->from; i < b->to; i++) {
+		json_t *v;
+		int rc;
+		uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ULL + 1;
+
+		/* incompressible text so the map really fills */
+		for (size_t j = 0; j < sizeof(text) - 1; j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			text[j] = (char)('a' + x % 26);
+		}
+		text[sizeof(text) - 1] = '\0';
+		snprintf(key, sizeof(key), "k%06d", i);
+		v = json_pack("{s:s, s:i}", "text", text, "i", i);
+		rc = store_put(s, txn, STORE_CACHE, key, v);
+		json_decref(v);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void full_map_grows_and_the_batch_is_retried(void **state)
+{
+	struct fx *f = *state;
+	MDB_txn *txn;
+	uint64_t n;
+	json_t *v;
+
+	open_writer(f, 1 << 20); /* 1 MiB: full after ~200 records */
+	for (int i = 0; i < 2000; i += 500) {
+		struct bulk b = { i, i + 500 };
+
+		assert_int_equal(store_write(&f->s, put_bulk, &b), 0);
+	}
+	assert_true(f->s.grows >= 2);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_count(&f->s, txn, STORE_CACHE, &n), 0);
+	assert_int_equal(n, 2000);
+	assert_int_equal(store_get(&f->s, txn, STORE_CACHE, "k001999", &v), 0);
+	assert_int_equal(jsonx_int(v, "i", -1), 1999);
+	json_decref(v);
+	store_read_end(txn);
+}
+
+static int collect(const char *key, size_t klen, json_t *v, int rc, void *arg)
+{
+	json_t *list = arg;
+
+	(void)v;
+	if (rc)
+		return rc;
+	json_array_append_new(list, json_stringn(key, klen));
+	return 0;
+}
+
+static int put_keys(struct store *s, MDB_txn *txn, void *arg)
+{
+	static const char *keys[] = { "apps/train/0002", "apps/test/0001", "apps/train/0001",
+				      "apps/trainx/0001" };
+	json_t *v = json_pack("{s:s}", "question", "q");
+
+	(void)arg;
+	for (size_t i = 0; i < 4; i++) {
+		int rc = store_put(s, txn, STORE_PROBLEMS, keys[i], v);
+
+		if (rc) {
+			json_decref(v);
+			return rc;
+		}
+	}
+	json_decref(v);
+	return 0;
+}
+
+static void each_walks_a_prefix_in_key_order(void **state)
+{
+	struct fx *f = *state;
+	json_t *list = json_array();
+	MDB_txn *txn;
+
+	open_writer(f, 0);
+	assert_int_equal(store_write(&f->s, put_keys, NULL), 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_each(&f->s, txn, STORE_PROBLEMS, "apps/train/", collect, list), 0);
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_array_get(list, 0)), "apps/train/0001");
+	assert_string_equal(json_string_value(json_array_get(list, 1)), "apps/train/0002");
+	json_array_clear(list);
+	assert_int_equal(store_each(&f->s, txn, STORE_PROBLEMS, "", collect, list), 0);
+	assert_int_equal(json_array_size(list), 4);
+	store_read_end(txn);
+	json_decref(list);
+}
+
+static void decode_refuses_garbage_truncation_and_oversize(void **state)
+{
+	struct fx *f = *state;
+	struct store_options o;
+	char big[4096], frame[8192];
+	size_t z;
+	json_t *v;
+
+	store_options_default(&o);
+	o.max_record = 1024;
+	assert_int_equal(store_open(&f->s, f->dir, STORE_WRITER, &o), 0);
+	assert_int_equal(store_decode(&f->s, "not zstd", 8, &v), CL_ECODEC);
+	assert_null(v);
+	memset(big, ' ', sizeof(big));
+	big[0] = '"';
+	big[sizeof(big) - 1] = '"';
+	z = ZSTD_compress(frame, sizeof(frame), big, sizeof(big), 3);
+	assert_false(ZSTD_isError(z));
+	assert_int_equal(store_decode(&f->s, frame, z, &v), CL_ETOOBIG);
+	z = ZSTD_compress(frame, sizeof(frame), "{\"a\":1}", 7, 3);
+	assert_int_equal(store_decode(&f->s, frame, z, &v), 0);
+	json_decref(v);
+	assert_int_equal(store_decode(&f->s, frame, z - 2, &v), CL_ECODEC);
+	z = ZSTD_compress(frame, sizeof(frame), "{\"a\":", 5, 3);
+	assert_int_equal(store_decode(&f->s, frame, z, &v), CL_EPARSE);
+}
+
+static struct store_problem problem(const char *key, const char *question, const char *source)
+{
+	struct store_problem p;
+
+	snprintf(p.key, sizeof(p.key), "%s", key);
+	p.rec = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:n, s:s}", "question", question,
+			  "starter_code", "", "difficulty", "interview", "url", "",
+			  "solutions", "print(1)", "input_output", "source", source);
+	return p;
+}
+
+static void release_problems(struct store_problem *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(p[i].rec);
+}
+
+static const char *job_state_of(struct store *s, const char *key)
+{
+	static char state[32];
+	MDB_txn *txn;
+	json_t *j;
+
+	state[0] = '\0';
+	if (store_read_begin(s, &txn))
+		return state;
+	if (store_get(s, txn, STORE_JOBS, key, &j) == 0) {
+		snprintf(state, sizeof(state), "%s", jsonx_str(j, "state"));
+		json_decref(j);
+	}
+	store_read_end(txn);
+	return state;
+}
+
+static int progress_job(struct store *s, MDB_txn *txn, void *arg)
+{
+	json_t *j = store_job_new(1);
+	int rc;
+
+	json_object_set_new(j, "state", json_string("done"));
+	rc = store_put(s, txn, STORE_JOBS, arg, j);
+	json_decref(j);
+	return rc;
+}
+
+static void import_counts_new_unchanged_updated_and_keeps_jobs(void **state)
+{
+	struct fx *f = *state;
+	struct import_counts c = { 0 };
+	struct store_problem p[2];
+
+	open_writer(f, 0);
+	p[0] = problem("apps/train/0001", "Sum two numbers.", "a/0001");
+	p[1] = problem("apps/train/0002", "Sort a list.", "a/0002");
+	assert_int_equal(store_import(&f->s, p, 2, CAT_ALL, &c), 0);
+	release_problems(p, 2);
+	assert_int_equal(c.added, 2);
+	assert_int_equal(c.jobs_added, 6);
+	assert_string_equal(job_state_of(&f->s, "apps/train/0001#incomplete"), "pending");
+
+	/* a job that progressed is never reset */
+	assert_int_equal(store_write(&f->s, progress_job, "apps/train/0001#ambiguous"), 0);
+
+	/* same content from another source: unchanged; new question: updated */
+	memset(&c, 0, sizeof(c));
+	p[0] = problem("apps/train/0001", "Sum two numbers.", "b.jsonl:1");
+	p[1] = problem("apps/train/0002", "Sort a list, descending.", "b.jsonl:2");
+	assert_int_equal(store_import(&f->s, p, 2, CAT_ALL, &c), 0);
+	release_problems(p, 2);
+	assert_int_equal(c.added, 0);
+	assert_int_equal(c.unchanged, 1);
+	assert_int_equal(c.updated, 1);
+	assert_int_equal(c.jobs_added, 0);
+	assert_string_equal(job_state_of(&f->s, "apps/train/0001#ambiguous"), "done");
+}
+
+static void import_creates_jobs_only_for_configured_categories(void **state)
+{
+	struct fx *f = *state;
+	struct import_counts c = { 0 };
+	struct store_problem p = problem("apps/test/0042", "Count words.", "x");
+
+	open_writer(f, 0);
+	assert_int_equal(store_import(&f->s, &p, 1, 1u << CAT_INCOMPLETE, &c), 0);
+	release_problems(&p, 1);
+	assert_int_equal(c.jobs_added, 1);
+	assert_string_equal(job_state_of(&f->s, "apps/test/0042#incomplete"), "pending");
+	assert_string_equal(job_state_of(&f->s, "apps/test/0042#ambiguous"), "");
+}
+
+static void import_survives_map_growth_with_exact_counts(void **state)
+{
+	struct fx *f = *state;
+	struct import_counts c = { 0 };
+	struct store_problem p[300];
+	char text[3000];
+
+	open_writer(f, 1 << 20);
+	for (int i = 0; i < 300; i++) {
+		char key[64];
+		uint64_t x = (uint64_t)i + 7;
+
+		for (size_t j = 0; j < sizeof(text) - 1; j++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			text[j] = (char)('a' + (x >> 33) % 26);
+		}
+		text[sizeof(text) - 1] = '\0';
+		snprintf(key, sizeof(key), "apps/train/%04d", i);
+		p[i] = problem(key, text, "gen");
+	}
+	assert_int_equal(store_import(&f->s, p, 300, CAT_ALL, &c), 0);
+	release_problems(p, 300);
+	assert_true(f->s.grows >= 1);
+	assert_int_equal(c.added, 300);
+	assert_int_equal(c.jobs_added, 900);
+}
+
+static void keys_have_the_documented_form(void **state)
+{
+	char k[STORE_KEY_MAX], j[STORE_KEY_MAX + 32];
+
+	(void)state;
+	assert_int_equal(store_problem_key(k, sizeof(k), "train", 1), 0);
+	assert_string_equal(k, "apps/train/0001");
+	assert_int_equal(store_problem_key(k, sizeof(k), "test", 12345), 0);
+	assert_string_equal(k, "apps/test/12345");
+	assert_int_equal(store_problem_key(k, sizeof(k), "train", -1), CL_EINVAL);
+	assert_int_equal(store_job_key(j, sizeof(j), "apps/train/0001", CAT_INCONSISTENT), 0);
+	assert_string_equal(j, "apps/train/0001#inconsistent");
+	assert_int_equal(job_state_parse("rejected"), JOB_REJECTED);
+	assert_int_equal(job_state_parse("bogus"), -1);
+	assert_string_equal(job_state_name(JOB_CLARIFY), "clarify");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(writer_creates_named_databases_and_schema),
+		T(values_are_zstd_frames_of_canonical_json),
+		T(get_of_a_missing_key_is_notfound),
+		T(reader_of_a_missing_store_is_refused),
+		T(newer_schema_is_refused),
+		T(second_writer_is_refused_with_holder_pid),
+		T(reader_sees_committed_data_while_writer_writes),
+		T(full_map_grows_and_the_batch_is_retried),
+		T(each_walks_a_prefix_in_key_order),
+		T(decode_refuses_garbage_truncation_and_oversize),
+		T(import_counts_new_unchanged_updated_and_keeps_jobs),
+		T(import_creates_jobs_only_for_configured_categories),
+		T(import_survives_map_growth_with_exact_counts),
+		cmocka_unit_test(keys_have_the_documented_form),
+#undef T
+	};
+
+	log_init("test_store", LOG_ERR);
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
