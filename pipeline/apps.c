@@ -444,6 +444,7 @@ struct chunk_src {
 	ZSTD_DCtx *z;
 	char in[1 << 17];
 	ZSTD_inBuffer zin;
+	size_t zr;      /* the decoder's last word: 0 when a frame just ended */
 	int eof;
 };
 
@@ -459,7 +460,7 @@ static ssize_t chunk_read(struct chunk_src *c, char *dst, size_t cap)
 	}
 	for (;;) {
 		ZSTD_outBuffer out = { dst, cap, 0 };
-		size_t zr;
+		size_t zr, before;
 
 		if (c->zin.pos == c->zin.size && !c->eof) {
 			ssize_t n = read(c->fd, c->in, sizeof(c->in));
@@ -474,15 +475,16 @@ static ssize_t chunk_read(struct chunk_src *c, char *dst, size_t cap)
 			c->zin.size = (size_t)n;
 			c->zin.pos = 0;
 		}
+		before = c->zin.pos;
 		zr = ZSTD_decompressStream(c->z, &out, &c->zin);
-		if (ZSTD_isError(zr)) {
-			errno = EILSEQ;
+		if (ZSTD_isError(zr))
 			return -2;
-		}
+		if (out.pos > 0 || c->zin.pos > before)
+			c->zr = zr;
 		if (out.pos > 0)
 			return (ssize_t)out.pos;
 		if (c->eof && c->zin.pos == c->zin.size)
-			return zr == 0 ? 0 : -3; /* -3: truncated frame */
+			return c->zr == 0 ? 0 : -3; /* -3: the last frame is cut short */
 	}
 }
 
