@@ -90,7 +90,7 @@ static int load_config(struct cli *c)
 	if (!rc && c->store_dir)
 		rc = config_set_store(&c->cfg, c->store_dir);
 	if (rc) {
-		log_err("invalid store directory");
+		log_err("%s", err_msg(rc));
 		return EXIT_USAGE;
 	}
 	log_init("clarify", c->log_level >= 0 ? c->log_level : (int)c->cfg.log.level);

@@ -134,7 +134,8 @@ void time_iso(int64_t t, char *out, size_t n);
 
 /*
  * Read a whole file into out (appended; out->max caps it: a larger file
- * fails with CL_ETOOBIG without reading it).  CL_ENOTFOUND when missing.
+ * fails with CL_ETOOBIG, leaving out as it was).  CL_ENOTFOUND when
+ * missing.  Devices and pipes are read to their end; directories refused.
  */
 int file_read(const char *path, struct buf *out);
 int file_exists(const char *path);

@@ -71,6 +71,8 @@ void log_write(int level, const char *fmt, ...)
 		off = snprintf(line, sizeof(line), "%s: %s: ", log_prog,
 			       level == LOG_ERR ? "error" :
 			       level == LOG_WARN ? "warning" : log_level_name(level));
+	if (off < 0 || (size_t)off >= sizeof(line))
+		off = 0; /* an absurd program name: drop the prefix */
 	va_start(ap, fmt);
 	vsnprintf(line + off, sizeof(line) - (size_t)off, fmt, ap);
 	va_end(ap);

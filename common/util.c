@@ -1,4 +1,5 @@
 /* util.c - time, files and strict number parsing */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -34,6 +35,7 @@ void time_iso(int64_t t, char *out, size_t n)
 
 int file_read(const char *path, struct buf *out)
 {
+	size_t start = out->len;
 	struct stat st;
 	int fd, rc = 0;
 
@@ -47,22 +49,29 @@ int file_read(const char *path, struct buf *out)
 		rc = err_set(CL_EIO, "cannot stat '%s': %s", path, strerror(errno));
 		goto close_fd;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = err_set(CL_EINVAL, "'%s' is not a regular file", path);
+	if (S_ISDIR(st.st_mode)) {
+		rc = err_set(CL_EINVAL, "'%s' is a directory", path);
 		goto close_fd;
 	}
-	if ((uint64_t)st.st_size > out->max - out->len) {
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > out->max - out->len) {
 		rc = err_set(CL_ETOOBIG, "'%s' is %lld bytes, over the %zu byte limit",
 			     path, (long long)st.st_size, out->max);
 		goto close_fd;
 	}
-	rc = buf_reserve(out, (size_t)st.st_size);
+	rc = buf_reserve(out, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0);
 	if (rc)
 		goto close_fd;
 	for (;;) {
 		ssize_t n;
 
 		if (out->len == out->max) {
+			char probe;
+
+			n = read(fd, &probe, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n == 0)
+				break;
 			rc = err_set(CL_ETOOBIG, "'%s' is over the %zu byte limit", path, out->max);
 			break;
 		}
@@ -82,6 +91,8 @@ int file_read(const char *path, struct buf *out)
 			break;
 		out->len += (size_t)n;
 	}
+	if (rc)
+		out->len = start; /* nothing half-read is left behind */
 	out->data[out->len] = '\0';
 close_fd:
 	close(fd);
@@ -130,7 +141,7 @@ int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	char *end;
 	long long v;
 
-	if (!s || !*s)
+	if (!s || !*s || isspace((unsigned char)*s))
 		return CL_EPARSE;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -147,7 +158,7 @@ int parse_double(const char *s, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s)
+	if (!s || !*s || s[strspn(s, "0123456789+-.eE")] != '\0')
 		return CL_EPARSE;
 	errno = 0;
 	v = strtod(s, &end);

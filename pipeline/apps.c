@@ -290,7 +290,7 @@ static int list_problems(const char *dir, struct dir_entry **out, size_t *n)
 			cap = ncap;
 		}
 		v[len].id = id;
-		snprintf(v[len].name, sizeof(v[len].name), "%s", de->d_name);
+		memcpy(v[len].name, de->d_name, strlen(de->d_name) + 1);
 		len++;
 	}
 	closedir(d);
@@ -542,7 +542,7 @@ static int read_jsonl(struct apps_run *r, const char *path)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return CL_ENOMEM;
-	c->fd = open(path, O_RDONLY | O_CLOEXEC);
+	c->fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
 	if (c->fd < 0) {
 		rc = err_set(CL_EIO, "cannot open '%s': %s", path, strerror(errno));
 		free(c);
@@ -604,6 +604,11 @@ int apps_read(const char *path, const struct apps_opts *o, const struct apps_sin
 	memcpy(clean, path, n + 1);
 	while (n > 1 && clean[n - 1] == '/')
 		clean[--n] = '\0';
+	if (strcmp(clean, "-") == 0) {
+		if (!o->split)
+			return err_set(CL_EINVAL, "reading JSONL from standard input needs --split train|test");
+		return read_jsonl(&r, clean);
+	}
 	if (dir_exists(clean))
 		return read_tree(&r, clean);
 	if (file_exists(clean))

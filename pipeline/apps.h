@@ -34,7 +34,8 @@ struct apps_opts {
 	uint64_t limit;     /* stop after this many problems; 0: no limit */
 };
 
-/* Read path (a folder or a JSONL file).  Errors that stop the whole read
+/* Read path (a folder, a JSONL file, or "-" for JSONL on standard input,
+ * which needs o->split).  Errors that stop the whole read
  * (no such path, an unknown layout, no split) return CL_E* with a message. */
 int apps_read(const char *path, const struct apps_opts *o, const struct apps_sink *sink);
 

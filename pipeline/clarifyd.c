@@ -101,10 +101,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	env_store = getenv("CLARIFY_STORE");
+	rc = 0;
 	if (env_store && *env_store)
-		config_set_store(&cfg, env_store);
-	if (store_dir)
-		config_set_store(&cfg, store_dir);
+		rc = config_set_store(&cfg, env_store);
+	if (!rc && store_dir)
+		rc = config_set_store(&cfg, store_dir);
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		config_release(&cfg);
+		return 2;
+	}
 	log_init("clarifyd", verbose ? LOG_DEBUG : (int)cfg.log.level);
 	if (print)
 		config_print(&cfg, stdout);

@@ -232,8 +232,12 @@ static int cfg_mapping(struct cfg_loader *l, yaml_node_t *map, const char *prefi
 		if (!vn)
 			return cfg_error(l, kn, "missing value for '%s'", name);
 		if (vn->type == YAML_MAPPING_NODE) {
-			if (!cfg_is_section(name))
+			if (!cfg_is_section(name)) {
+				if (cfg_find(name))
+					return cfg_error(l, vn, "'%s' takes a single value, not a mapping",
+							 name);
 				return cfg_error(l, kn, "unknown key '%s'", name);
+			}
 			rc = cfg_mapping(l, vn, name);
 			if (rc)
 				return rc;
@@ -255,6 +259,32 @@ static int cfg_mapping(struct cfg_loader *l, yaml_node_t *map, const char *prefi
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/* A config file is one YAML document: a second one would be ignored
+ * silently, so it is refused. */
+static int cfg_single_document(yaml_parser_t *parser, const char *name)
+{
+	yaml_document_t next;
+	yaml_node_t *root;
+	size_t line = 0, col = 0;
+	int more;
+
+	if (!yaml_parser_load(parser, &next))
+		return err_set(CL_ECONFIG, "%s:%zu:%zu: %s", name, parser->problem_mark.line + 1,
+			       parser->problem_mark.column + 1,
+			       parser->problem ? parser->problem : "malformed YAML");
+	root = yaml_document_get_root_node(&next);
+	more = root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0);
+	if (more) {
+		line = root->start_mark.line + 1;
+		col = root->start_mark.column + 1;
+	}
+	yaml_document_delete(&next);
+	if (more)
+		return err_set(CL_ECONFIG, "%s:%zu:%zu: only one YAML document is allowed",
+			       name, line, col);
 	return 0;
 }
 
@@ -304,11 +334,14 @@ int config_load_buffer(struct config *cfg, const char *data, size_t len, const c
 			     parser.problem ? parser.problem : "malformed YAML");
 		goto parser_delete;
 	}
+	rc = cfg_single_document(&parser, name);
+	if (rc)
+		goto doc_delete;
 	root = yaml_document_get_root_node(&l.doc);
 	if (!root)
-		goto doc_delete; /* an empty file: the defaults */
+		goto set_name; /* an empty file: the defaults */
 	if (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)
-		goto doc_delete;
+		goto set_name;
 	if (root->type != YAML_MAPPING_NODE) {
 		rc = cfg_error(&l, root, "the top level must be a mapping of sections");
 		goto doc_delete;
@@ -316,6 +349,7 @@ int config_load_buffer(struct config *cfg, const char *data, size_t len, const c
 	rc = cfg_mapping(&l, root, "");
 	if (rc)
 		goto doc_delete;
+set_name:
 	cfg->file = strdup(name);
 	if (!cfg->file)
 		rc = CL_ENOMEM;
@@ -350,8 +384,11 @@ int config_load(struct config *cfg, const char *path)
 int config_set_store(struct config *cfg, const char *dir)
 {
 	char why[400];
+	int rc = cfg_set(cfg, cfg_find("store.path"), dir, why, sizeof(why));
 
-	return cfg_set(cfg, cfg_find("store.path"), dir, why, sizeof(why));
+	if (rc && rc != CL_ENOMEM)
+		return err_set(rc, "invalid store directory: %s", why);
+	return rc;
 }
 
 void config_print(const struct config *cfg, FILE *f)
@@ -363,7 +400,13 @@ void config_print(const struct config *cfg, FILE *f)
 		fprintf(f, "%s: ", k->name);
 		switch (k->type) {
 		case CFG_STR:
-			fprintf(f, "'%s'", *(char *const *)field);
+			fputc('\'', f);
+			for (const char *s = *(char *const *)field; *s; s++) {
+				if (*s == '\'')
+					fputc('\'', f);
+				fputc(*s, f);
+			}
+			fputc('\'', f);
 			break;
 		case CFG_INT:
 			fprintf(f, "%lld", (long long)*(const int64_t *)field);
