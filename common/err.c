@@ -1,5 +1,6 @@
 /* err.c - error codes and the per-thread last error message */
 #include <stdio.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -29,11 +30,14 @@ const char *err_str(int code)
 
 int err_set(int code, const char *fmt, ...)
 {
+	char tmp[sizeof(err_buf)];
 	va_list ap;
 
+	/* format aside: the arguments may include err_msg() itself */
 	va_start(ap, fmt);
-	vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(err_buf, tmp, sizeof(tmp));
 	err_have = 1;
 	return code;
 }

@@ -351,6 +351,45 @@ int store_encode(struct store *s, const json_t *v, const void **out, size_t *len
 	return 0;
 }
 
+/* A frame that does not record its size (zstd's streaming mode, as the
+ * zstd tool writes to a pipe) is decoded in steps, within the cap. */
+static int decode_stream(struct store *s, const void *data, size_t len)
+{
+	ZSTD_inBuffer in = { data, len, 0 };
+	size_t zr = 1;
+
+	ZSTD_DCtx_reset(s->dctx, ZSTD_reset_session_only);
+	while (zr != 0) {
+		ZSTD_outBuffer out;
+		size_t room;
+		int rc;
+
+		if (s->jbuf.cap < s->jbuf.len + 4096 + 1) {
+			/* double, or take what is left below the cap */
+			rc = buf_reserve(&s->jbuf, s->jbuf.cap > 4096 ? s->jbuf.cap : 4096);
+			if (rc == CL_ETOOBIG && s->jbuf.len < s->jbuf.max)
+				rc = buf_reserve(&s->jbuf, s->jbuf.max - s->jbuf.len);
+			if (rc)
+				return err_set(CL_ETOOBIG, "record is over the %zu byte limit",
+					       s->opt.max_record);
+		}
+		room = s->jbuf.cap - s->jbuf.len - 1;
+		if (room == 0)
+			return err_set(CL_ETOOBIG, "record is over the %zu byte limit",
+				       s->opt.max_record);
+		out.dst = s->jbuf.data + s->jbuf.len;
+		out.size = room;
+		out.pos = 0;
+		zr = ZSTD_decompressStream(s->dctx, &out, &in);
+		if (ZSTD_isError(zr))
+			return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(zr));
+		s->jbuf.len += out.pos;
+		if (zr != 0 && in.pos == in.size && out.pos < room)
+			return err_set(CL_ECODEC, "zstd frame is cut short");
+	}
+	return 0;
+}
+
 int store_decode(struct store *s, const void *data, size_t len, json_t **out)
 {
 	unsigned long long size = ZSTD_getFrameContentSize(data, len);
@@ -358,24 +397,28 @@ int store_decode(struct store *s, const void *data, size_t len, json_t **out)
 	int rc;
 
 	*out = NULL;
+	buf_reset(&s->jbuf);
 	if (size == ZSTD_CONTENTSIZE_ERROR)
 		return err_set(CL_ECODEC, "not a zstd frame");
-	if (size == ZSTD_CONTENTSIZE_UNKNOWN)
-		return err_set(CL_ECODEC, "zstd frame without a content size");
-	if (size > s->opt.max_record)
-		return err_set(CL_ETOOBIG, "record of %llu bytes is over the %zu byte limit",
-			       size, s->opt.max_record);
-	buf_reset(&s->jbuf);
-	rc = buf_reserve(&s->jbuf, (size_t)size);
-	if (rc)
-		return rc;
-	z = ZSTD_decompressDCtx(s->dctx, s->jbuf.data, (size_t)size + 1, data, len);
-	if (ZSTD_isError(z))
-		return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(z));
-	if (z != size)
-		return err_set(CL_ECODEC, "zstd frame is %zu bytes, header says %llu", z, size);
-	s->jbuf.len = z;
-	*out = jsonx_parse(s->jbuf.data, z, "record");
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
+		rc = decode_stream(s, data, len);
+		if (rc)
+			return rc;
+	} else {
+		if (size > s->opt.max_record)
+			return err_set(CL_ETOOBIG, "record of %llu bytes is over the %zu byte limit",
+				       size, s->opt.max_record);
+		rc = buf_reserve(&s->jbuf, (size_t)size);
+		if (rc)
+			return rc;
+		z = ZSTD_decompressDCtx(s->dctx, s->jbuf.data, (size_t)size + 1, data, len);
+		if (ZSTD_isError(z))
+			return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(z));
+		if (z != size)
+			return err_set(CL_ECODEC, "zstd frame is %zu bytes, header says %llu", z, size);
+		s->jbuf.len = z;
+	}
+	*out = jsonx_parse(s->jbuf.data, s->jbuf.len, "record");
 	return *out ? 0 : CL_EPARSE;
 }
 

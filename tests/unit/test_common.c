@@ -367,6 +367,14 @@ static void err_set_returns_code_and_formats_message(void **state)
 	err_clear();
 }
 
+static void err_set_may_wrap_the_previous_message(void **state)
+{
+	(void)state;
+	err_set(CL_EIO, "inner reason");
+	err_set(CL_EIO, "outer '%s': %s", "ctx", err_msg(CL_EIO));
+	assert_string_equal(err_msg(CL_EIO), "outer 'ctx': inner reason");
+}
+
 static void err_msg_falls_back_to_err_str_after_clear(void **state)
 {
 	(void)state;
@@ -1222,6 +1230,7 @@ int main(void)
 		cmocka_unit_test(buf_release_frees_and_keeps_max),
 
 		cmocka_unit_test(err_set_returns_code_and_formats_message),
+		cmocka_unit_test(err_set_may_wrap_the_previous_message),
 		cmocka_unit_test(err_msg_falls_back_to_err_str_after_clear),
 		cmocka_unit_test(err_str_describes_every_code),
 		cmocka_unit_test(err_set_truncates_overlong_messages),

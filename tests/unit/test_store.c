@@ -395,6 +395,50 @@ static void decode_refuses_garbage_truncation_and_oversize(void **state)
 	assert_int_equal(store_decode(&f->s, frame, z, &v), CL_EPARSE);
 }
 
+static size_t compress_unsized(const char *text, size_t n, char *dst, size_t cap)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	size_t z;
+
+	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
+	z = ZSTD_compress2(c, dst, cap, text, n);
+	ZSTD_freeCCtx(c);
+	return z;
+}
+
+static void decode_accepts_frames_without_a_content_size(void **state)
+{
+	struct fx *f = *state;
+	struct store_options o;
+	static char text[300000], frame[400000];
+	size_t z;
+	json_t *v;
+
+	store_options_default(&o);
+	o.max_record = 200000;
+	assert_int_equal(store_open(&f->s, f->dir, STORE_WRITER, &o), 0);
+	z = compress_unsized("{\"a\":[1,2]}", 11, frame, sizeof(frame));
+	assert_false(ZSTD_isError(z));
+	assert_int_equal(ZSTD_getFrameContentSize(frame, z), ZSTD_CONTENTSIZE_UNKNOWN);
+	assert_int_equal(store_decode(&f->s, frame, z, &v), 0);
+	assert_int_equal(json_array_size(json_object_get(v, "a")), 2);
+	json_decref(v);
+	/* a larger one decodes in steps, within the cap */
+	memset(text, ' ', sizeof(text));
+	text[0] = '[';
+	text[150000] = ']';
+	z = compress_unsized(text, 150001, frame, sizeof(frame));
+	assert_int_equal(store_decode(&f->s, frame, z, &v), 0);
+	assert_true(json_is_array(v));
+	json_decref(v);
+	text[150000] = ' ';
+	text[sizeof(text) - 1] = ']';
+	z = compress_unsized(text, sizeof(text), frame, sizeof(frame));
+	assert_int_equal(store_decode(&f->s, frame, z, &v), CL_ETOOBIG);
+	z = compress_unsized("{\"a\":[1,2]}", 11, frame, sizeof(frame));
+	assert_int_equal(store_decode(&f->s, frame, z - 3, &v), CL_ECODEC);
+}
+
 static struct store_problem problem(const char *key, const char *question, const char *source)
 {
 	struct store_problem p;
@@ -543,6 +587,7 @@ int main(void)
 		T(full_map_grows_and_the_batch_is_retried),
 		T(each_walks_a_prefix_in_key_order),
 		T(decode_refuses_garbage_truncation_and_oversize),
+		T(decode_accepts_frames_without_a_content_size),
 		T(import_counts_new_unchanged_updated_and_keeps_jobs),
 		T(import_creates_jobs_only_for_configured_categories),
 		T(import_survives_map_growth_with_exact_counts),
