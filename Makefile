@@ -143,4 +143,6 @@ uninstall:
 clean:
 	rm -rf build run-store
 
+.SECONDARY:
+
 -include $(shell find build -name '*.d' 2>/dev/null)
