@@ -1,21 +1,43 @@
 /* cmd_import.c - clarify import: APPS problems into the store, idempotently */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../pipeline/apps.h"
 #include "cli.h"
 
+/*
+ * Two threads: a reader turns files into records (reading and parsing
+ * JSON, the larger half of the work) and hands full batches through a
+ * small queue to the main thread, which encodes and writes them (zstd and
+ * LMDB).  Each batch is owned by one thread at a time.
+ */
+#define QUEUE_DEPTH 3
+
+struct batch {
+	struct store_problem *items;
+	size_t n;
+};
+
 struct importer {
-	struct store *s;
-	struct store_problem *batch;
-	size_t n, cap;
-	unsigned cats;
-	struct import_counts counts;
+	/* shared, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch queue[QUEUE_DEPTH];
+	size_t head, count;
+	int reader_done;
+	int writer_failed;
+	uint64_t total;
+
+	/* the reader's own */
+	const char *path;
+	struct apps_opts ao;
+	struct batch cur;
+	size_t cap;
 	uint64_t skipped;
-	uint64_t seen;
-	struct progress prog;
-	int quiet;
+	int read_rc;
+	char read_msg[1024];
 };
 
 static void usage(FILE *f)
@@ -36,13 +58,35 @@ static void usage(FILE *f)
 		   "  -h, --help  this help\n");
 }
 
-static int flush(struct importer *im)
+static void batch_release(struct batch *b)
 {
-	int rc = store_import(im->s, im->batch, im->n, im->cats, &im->counts);
+	for (size_t i = 0; i < b->n; i++)
+		json_decref(b->items[i].rec);
+	free(b->items);
+	b->items = NULL;
+	b->n = 0;
+}
 
-	for (size_t i = 0; i < im->n; i++)
-		json_decref(im->batch[i].rec);
-	im->n = 0;
+/* Reader: hand the current batch to the writer, waiting for room. */
+static int push(struct importer *im)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&im->mu);
+	while (im->count == QUEUE_DEPTH && !im->writer_failed)
+		pthread_cond_wait(&im->cv, &im->mu);
+	if (im->writer_failed) {
+		rc = CL_EINVAL; /* the writer has said why */
+	} else {
+		im->queue[(im->head + im->count) % QUEUE_DEPTH] = im->cur;
+		im->count++;
+		pthread_cond_broadcast(&im->cv);
+	}
+	pthread_mutex_unlock(&im->mu);
+	if (rc)
+		batch_release(&im->cur);
+	im->cur.items = NULL;
+	im->cur.n = 0;
 	return rc;
 }
 
@@ -50,12 +94,17 @@ static int on_problem(void *arg, const char *key, json_t *rec)
 {
 	struct importer *im = arg;
 
-	snprintf(im->batch[im->n].key, sizeof(im->batch[im->n].key), "%s", key);
-	im->batch[im->n].rec = rec;
-	im->n++;
-	im->seen++;
-	progress_update(&im->prog, im->seen + im->skipped);
-	return im->n == im->cap ? flush(im) : 0;
+	if (!im->cur.items) {
+		im->cur.items = calloc(im->cap, sizeof(*im->cur.items));
+		if (!im->cur.items) {
+			json_decref(rec);
+			return CL_ENOMEM;
+		}
+	}
+	snprintf(im->cur.items[im->cur.n].key, sizeof(im->cur.items[0].key), "%s", key);
+	im->cur.items[im->cur.n].rec = rec;
+	im->cur.n++;
+	return im->cur.n == im->cap ? push(im) : 0;
 }
 
 static void on_skip(void *arg, const char *where, const char *why)
@@ -70,7 +119,58 @@ static void on_total(void *arg, uint64_t n)
 {
 	struct importer *im = arg;
 
-	im->prog.total += n;
+	pthread_mutex_lock(&im->mu);
+	im->total += n;
+	pthread_mutex_unlock(&im->mu);
+}
+
+static void *reader_main(void *arg)
+{
+	struct importer *im = arg;
+	struct apps_sink sink = { on_total, on_problem, on_skip, im };
+	int rc;
+
+	err_clear();
+	rc = apps_read(im->path, &im->ao, &sink);
+	if (!rc && im->cur.n)
+		rc = push(im);
+	batch_release(&im->cur);
+	pthread_mutex_lock(&im->mu);
+	im->reader_done = 1;
+	im->read_rc = im->writer_failed ? 0 : rc; /* the writer reports its own */
+	if (im->read_rc) /* messages are per thread: carry it over */
+		snprintf(im->read_msg, sizeof(im->read_msg), "%s", err_msg(rc));
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+	return NULL;
+}
+
+/* Writer: the next batch, or 0 when the reader is done and all is written. */
+static int pop(struct importer *im, struct batch *b, uint64_t *total)
+{
+	int got = 0;
+
+	pthread_mutex_lock(&im->mu);
+	while (im->count == 0 && !im->reader_done)
+		pthread_cond_wait(&im->cv, &im->mu);
+	if (im->count) {
+		*b = im->queue[im->head];
+		im->head = (im->head + 1) % QUEUE_DEPTH;
+		im->count--;
+		got = 1;
+		pthread_cond_broadcast(&im->cv);
+	}
+	*total = im->total;
+	pthread_mutex_unlock(&im->mu);
+	return got;
+}
+
+static void writer_fail(struct importer *im)
+{
+	pthread_mutex_lock(&im->mu);
+	im->writer_failed = 1;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
 }
 
 int cmd_import(struct cli *c, int argc, char **argv)
@@ -82,19 +182,22 @@ int cmd_import(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct apps_opts ao = { 0 };
-	struct apps_sink sink = { on_total, on_problem, on_skip, NULL };
-	struct importer im = { 0 };
+	struct importer im = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+	struct import_counts counts = { 0 };
+	struct progress prog;
+	struct batch b;
 	struct store s;
-	int json = 0, opt, rc, status;
+	pthread_t reader;
+	int json = 0, opt, rc = 0, status;
 	int64_t limit = 0;
+	uint64_t total, done = 0;
 	double t0;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'S':
-			ao.split = optarg;
+			im.ao.split = optarg;
 			if (strcmp(optarg, "train") != 0 && strcmp(optarg, "test") != 0)
 				return cli_usage_error("import", "--split takes train or test, not '%s'",
 						       optarg);
@@ -120,64 +223,69 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	status = cli_open_store(c, &s, STORE_WRITER);
 	if (status)
 		return status;
-	im.s = &s;
-	im.cats = c->cfg.jobs.categories;
+	im.path = argv[optind];
 	im.cap = (size_t)c->cfg.store.batch_records;
-	im.batch = calloc(im.cap, sizeof(*im.batch));
-	if (!im.batch) {
-		log_err("out of memory");
+	im.ao.max_file = (size_t)c->cfg.import.max_file_mb << 20;
+	im.ao.limit = (uint64_t)limit;
+	progress_init(&prog, "importing", 0, !json);
+	t0 = time_mono();
+	if (pthread_create(&reader, NULL, reader_main, &im) != 0) {
+		log_err("cannot start the reader thread");
 		store_close(&s);
 		return EXIT_FAIL;
 	}
-	ao.max_file = (size_t)c->cfg.import.max_file_mb << 20;
-	ao.limit = (uint64_t)limit;
-	sink.arg = &im;
-	progress_init(&im.prog, "importing", 0, !json);
-	t0 = time_mono();
-	err_clear();
-	rc = apps_read(argv[optind], &ao, &sink);
-	if (rc && im.n) {
-		for (size_t i = 0; i < im.n; i++)
-			json_decref(im.batch[i].rec);
-		im.n = 0;
+	while (pop(&im, &b, &total)) {
+		if (!rc) {
+			rc = store_import(&s, b.items, b.n, c->cfg.jobs.categories, &counts);
+			if (rc) {
+				log_err("%s", err_msg(rc));
+				writer_fail(&im);
+			}
+			/* mapped pages of the store are the file's, not ours to keep */
+			store_drop_pages(&s);
+		}
+		done += b.n;
+		batch_release(&b);
+		prog.total = total;
+		progress_update(&prog, done);
 	}
-	if (!rc && im.n)
-		rc = flush(&im);
-	progress_finish(&im.prog);
-	if (rc)
-		log_err("%s", err_msg(rc));
-	im.skipped += im.counts.skipped;
+	pthread_join(reader, NULL);
+	progress_finish(&prog);
+	if (!rc && im.read_rc) {
+		rc = im.read_rc;
+		log_err("%s", im.read_msg);
+	}
+	im.skipped += counts.skipped;
 
 	if (!rc) {
 		double secs = time_mono() - t0;
 
 		if (json) {
 			json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f}",
-					      "path", argv[optind], "store", s.path,
-					      "new", (json_int_t)im.counts.added,
-					      "updated", (json_int_t)im.counts.updated,
-					      "unchanged", (json_int_t)im.counts.unchanged,
+					      "path", im.path, "store", s.path,
+					      "new", (json_int_t)counts.added,
+					      "updated", (json_int_t)counts.updated,
+					      "unchanged", (json_int_t)counts.unchanged,
 					      "skipped", (json_int_t)im.skipped,
-					      "jobs_added", (json_int_t)im.counts.jobs_added,
+					      "jobs_added", (json_int_t)counts.jobs_added,
 					      "seconds", secs);
 			jsonx_print(stdout, o, 1);
 			json_decref(o);
 		} else {
 			printf("imported '%s' into '%s': %llu new, %llu updated, %llu unchanged, "
 			       "%llu skipped; %llu jobs added (%.2f s)\n",
-			       argv[optind], s.path, (unsigned long long)im.counts.added,
-			       (unsigned long long)im.counts.updated,
-			       (unsigned long long)im.counts.unchanged,
+			       im.path, s.path, (unsigned long long)counts.added,
+			       (unsigned long long)counts.updated,
+			       (unsigned long long)counts.unchanged,
 			       (unsigned long long)im.skipped,
-			       (unsigned long long)im.counts.jobs_added, secs);
+			       (unsigned long long)counts.jobs_added, secs);
 		}
 	}
-	free(im.batch);
 	store_close(&s);
 	if (rc)
 		return EXIT_FAIL;
 	/* every record was bad: say so with the exit status */
-	if (im.skipped && !im.seen)
+	if (im.skipped && !done)
 		return EXIT_FAIL;
 	return EXIT_OK;
 }

@@ -36,18 +36,31 @@ json_t *store_job_new(int64_t now)
  * not an update. */
 static const char *const volatile_fields[] = { "source", "imported", "updated" };
 
-static char *content_text(const json_t *rec)
+static int is_volatile(const char *key)
 {
-	json_t *c = json_copy((json_t *)rec); /* shallow: only keys go */
-	char *text;
-
-	if (!c)
-		return NULL;
 	for (size_t i = 0; i < CL_ARRAY_SIZE(volatile_fields); i++)
-		json_object_del(c, volatile_fields[i]);
-	text = jsonx_canonical(c);
-	json_decref(c);
-	return text;
+		if (strcmp(key, volatile_fields[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Equal content: the same keys, bookkeeping aside, with equal values. */
+static int same_content(json_t *a, json_t *b)
+{
+	size_t na = 0, nb = 0;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(a, k, v) {
+		if (is_volatile(k))
+			continue;
+		na++;
+		if (!json_equal(v, json_object_get(b, k)))
+			return 0;
+	}
+	json_object_foreach(b, k, v)
+		nb += !is_volatile(k);
+	return na == nb;
 }
 
 struct import_batch {
@@ -67,19 +80,8 @@ static int import_one(struct store *s, MDB_txn *txn, struct import_batch *b,
 	rc = store_get(s, txn, STORE_PROBLEMS, p->key, &old);
 	if (rc && rc != CL_ENOTFOUND)
 		log_warn("replacing unreadable record '%s': %s", p->key, err_msg(rc));
-	if (!rc) {
-		char *a = content_text(old), *bt = content_text(p->rec);
-
-		if (!a || !bt) {
-			free(a);
-			free(bt);
-			json_decref(old);
-			return CL_ENOMEM;
-		}
-		changed = strcmp(a, bt) != 0;
-		free(a);
-		free(bt);
-	}
+	if (!rc)
+		changed = !same_content(old, p->rec);
 	if (old && !changed) {
 		b->c.unchanged++;
 	} else {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -502,6 +503,35 @@ int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *pref
 		rc = mdb_fail(s, mrc, "cannot read");
 	mdb_cursor_close(cur);
 	return rc;
+}
+
+void store_drop_pages(struct store *s)
+{
+	char path[4096], line[4608];
+	struct stat st;
+	FILE *maps;
+
+	/*
+	 * LMDB does not tell where it mapped the file (me_mapaddr is set only
+	 * for MDB_FIXEDMAP), so find the mapping of data.mdb by its inode in
+	 * /proc/self/maps.  Safe: without MDB_WRITEMAP the map is a read-only
+	 * shared file mapping and LMDB writes through the file descriptor.
+	 */
+	snprintf(path, sizeof(path), "%s/data.mdb", s->path);
+	if (stat(path, &st) != 0)
+		return;
+	maps = fopen("/proc/self/maps", "re");
+	if (!maps)
+		return;
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long lo, hi, ino;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) != 3)
+			continue;
+		if (ino == (unsigned long)st.st_ino && strstr(line, "/data.mdb"))
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(maps);
 }
 
 int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n)

@@ -123,6 +123,14 @@ typedef int (*store_each_fn)(const char *key, size_t klen, json_t *v, int rc, vo
 int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *prefix,
 	       store_each_fn fn, void *arg);
 
+/*
+ * Let go of the pages of the map this process has touched.  They are the
+ * file's (in the page cache) and are faulted in again when read, so this
+ * only keeps a long writer's resident size from growing with the store.
+ * Call it between transactions.
+ */
+void store_drop_pages(struct store *s);
+
 /* Number of records in db. */
 int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n);
 
