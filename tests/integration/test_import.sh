@@ -88,4 +88,21 @@ expect_status "import --limit" 0 "$CLARIFY" -s "$S3" import "$TESTDATA/apps" --l
 [ "$(jget "$OUT" .new)" -eq 4 ] && ok "--limit 4 imports 4" || fail "--limit 4" "$OUT"
 case $OUT in *'['*'#'*) fail "no progress bar in a pipe" "$OUT" ;; *) ok "no progress bar in a pipe" ;; esac
 
+# many small batches through the reader/writer queue, and a tiny map that
+# must grow many times on the way
+printf 'store:\n  batch_records: 2\n  map_size_mb: 1\n' >"$T/small.yaml"
+expect_status "import in batches of two" 0 "$CLARIFY" -c "$T/small.yaml" -s "$T/batches" import "$TESTDATA/apps" --json
+[ "$(jget "$OUT" .new)" -eq "$n" ] && ok "every batch arrives" || fail "every batch arrives" "$OUT"
+expect_status "re-import in batches of two" 0 "$CLARIFY" -c "$T/small.yaml" -s "$T/batches" import "$TESTDATA/apps-hf/train.jsonl" --json
+[ "$(jget "$OUT" .unchanged)" -eq "$n" ] && ok "all unchanged" || fail "all unchanged" "$OUT"
+big=$(head -c 1500000 /dev/zero | tr '\0' 'a')
+printf '{"problem_id": 1, "question": "%s"}\n{"problem_id": 2, "question": "small"}\n' "$big" >"$T/train.jsonl"
+printf 'store:\n  max_record_mb: 1\n' >"$T/cap.yaml"
+expect_status "a record over the store's cap is skipped, the rest imported" 0 \
+	"$CLARIFY" -c "$T/cap.yaml" -s "$T/cap" import "$T/train.jsonl" --json
+contains "with a warning naming it" "$OUT" "skipped 'apps/train/0001'"
+[ "$(jget "$(printf '%s' "$OUT" | sed -n '/^{/,$p')" .new)" -eq 1 ] && ok "the small one is imported" \
+	|| fail "the small one is imported" "$OUT"
+expect_status "and the store verifies" 0 "$CLARIFY" -s "$T/batches" verify
+
 exit $failed
