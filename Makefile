@@ -139,7 +139,8 @@ run: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/clarifyd
 	install -m 755 $(B)/clarify $(B)/clarifyd $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 etc/clarifyd.yaml $(DESTDIR)/etc/clarifyd/clarifyd.yaml
+	test -e $(DESTDIR)/etc/clarifyd/clarifyd.yaml \
+	  || install -m 644 etc/clarifyd.yaml $(DESTDIR)/etc/clarifyd/clarifyd.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/clarify $(DESTDIR)$(PREFIX)/bin/clarifyd
