@@ -47,6 +47,31 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 static int load_config(struct cli *c);
 
+int cli_json_opts(const char *cmd, int argc, char **argv, void (*help)(FILE *), int *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	optind = 0;
+	for (;;) {
+		int opt = getopt_long(argc, argv, "h", opts, NULL);
+
+		if (opt == -1)
+			return -1;
+		if (opt == 'j') {
+			*json = 1;
+		} else if (opt == 'h') {
+			help(stdout);
+			return EXIT_OK;
+		} else {
+			return cli_usage_error(cmd, "unknown option");
+		}
+	}
+}
+
 int cli_open_store(struct cli *c, struct store *s, unsigned flags)
 {
 	struct store_options opt;
@@ -112,7 +137,10 @@ int main(int argc, char **argv)
 	int opt, rc;
 
 	log_init("clarify", LOG_INFO);
-	while ((opt = getopt_long(argc, argv, "+c:s:vqhV", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, "+c:s:vqhV", opts, NULL);
+		if (opt == -1)
+			break;
 		switch (opt) {
 		case 'c':
 			c.config_path = optarg;

@@ -2,6 +2,8 @@
 #ifndef CLARIFY_CLI_H
 #define CLARIFY_CLI_H
 
+#include <getopt.h>
+
 #include "../common/common.h"
 #include "../pipeline/config.h"
 #include "../store/store.h"
@@ -23,6 +25,10 @@ int cli_open_store(struct cli *c, struct store *s, unsigned flags);
 
 /* Print "clarify CMD: unknown option" style usage errors. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CL_PRINTF(2, 3);
+
+/* Parse a command that takes only --json and --help.  Returns -1 to go on
+ * (optind at the first operand), else the exit status to return. */
+int cli_json_opts(const char *cmd, int argc, char **argv, void (*help)(FILE *), int *json);
 
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);

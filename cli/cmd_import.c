@@ -194,7 +194,10 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	double t0;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, "h", opts, NULL);
+		if (opt == -1)
+			break;
 		switch (opt) {
 		case 'S':
 			im.ao.split = optarg;

@@ -1,5 +1,4 @@
 /* cmd_show.c - clarify show KEY: one problem, its jobs and results */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -71,31 +70,17 @@ static void print_job(const char *key, const json_t *j, const json_t *r)
 
 int cmd_show(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char pkey[STORE_KEY_MAX];
 	json_t *problem = NULL, *jobs = NULL, *results = NULL;
 	MDB_txn *txn = NULL;
 	struct store s;
-	int json = 0, opt, rc, status = EXIT_OK;
+	int json = 0, rc, status = EXIT_OK;
 	const char *hash;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage_error("show", "unknown option");
-		}
-	}
+	status = cli_json_opts("show", argc, argv, usage, &json);
+	if (status >= 0)
+		return status;
+
 	if (argc - optind != 1)
 		return cli_usage_error("show", "expects one KEY");
 	hash = strchr(argv[optind], '#');

@@ -1,5 +1,4 @@
 /* cmd_status.c - clarify status: problems, and jobs by state and category */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -60,31 +59,17 @@ static json_t *states_json(const uint64_t *by)
 
 int cmd_status(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct tally t = { 0 };
 	uint64_t total[JOB_STATE_COUNT] = { 0 };
 	uint64_t problems = 0, results = 0, cached = 0;
 	MDB_txn *txn = NULL;
 	struct store s;
-	int json = 0, opt, rc, status;
+	int json = 0, rc, status;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage_error("status", "unknown option");
-		}
-	}
+	status = cli_json_opts("status", argc, argv, usage, &json);
+	if (status >= 0)
+		return status;
+
 	if (optind != argc)
 		return cli_usage_error("status", "takes no arguments");
 	status = cli_open_store(c, &s, STORE_RDONLY);

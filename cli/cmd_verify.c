@@ -1,5 +1,4 @@
 /* cmd_verify.c - clarify verify: every record decodes, jobs and results agree */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -74,15 +73,18 @@ static int check_job(const char *key, size_t klen, const json_t *rec, struct ver
 	const char *hash = memchr(key, '#', klen);
 	const char *state = jsonx_str(rec, "state");
 	char cat[32];
+	size_t catlen;
 	int st;
 
 	if (!hash) {
 		issue(v, key, klen, "job key has no '#<category>'");
 		return 0;
 	}
-	if ((size_t)(key + klen - hash - 1) >= sizeof(cat) ||
-	    (snprintf(cat, sizeof(cat), "%.*s", (int)(key + klen - hash - 1), hash + 1),
-	     category_parse(cat) < 0))
+	catlen = (size_t)(key + klen - hash - 1);
+	cat[0] = '\0';
+	if (catlen < sizeof(cat))
+		snprintf(cat, sizeof(cat), "%.*s", (int)catlen, hash + 1);
+	if (category_parse(cat) < 0)
 		issue(v, key, klen, "unknown category");
 	if (!exists(v, STORE_PROBLEMS, key, (size_t)(hash - key)))
 		issue(v, key, klen, "its problem is not in the store");
@@ -142,29 +144,15 @@ static int check_one(const char *key, size_t klen, json_t *rec, int rc, void *ar
 
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct verifier v = { 0 };
 	struct store s;
-	int json = 0, opt, rc = 0, status;
+	int json = 0, rc = 0, status;
 	uint64_t total = 0;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage_error("verify", "unknown option");
-		}
-	}
+	status = cli_json_opts("verify", argc, argv, usage, &json);
+	if (status >= 0)
+		return status;
+
 	if (optind != argc)
 		return cli_usage_error("verify", "takes no arguments");
 	status = cli_open_store(c, &s, STORE_RDONLY);

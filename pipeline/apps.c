@@ -270,9 +270,12 @@ static int list_problems(const char *dir, struct dir_entry **out, size_t *n)
 	d = opendir(dir);
 	if (!d)
 		return err_set(CL_EIO, "cannot read '%s': %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
+	for (;;) {
 		int64_t id;
 
+		de = readdir(d);
+		if (!de)
+			break;
 		if (!all_digits(de->d_name) || strlen(de->d_name) >= sizeof(v->name))
 			continue;
 		if (parse_i64(de->d_name, 0, 99999999, &id) != 0)

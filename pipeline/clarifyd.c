@@ -61,7 +61,10 @@ int main(int argc, char **argv)
 	uint64_t pending = 0;
 
 	log_init("clarifyd", LOG_INFO);
-	while ((opt = getopt_long(argc, argv, "c:s:vhV", opts, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, "c:s:vhV", opts, NULL);
+		if (opt == -1)
+			break;
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
