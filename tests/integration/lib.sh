@@ -49,3 +49,12 @@ contains() {
 jget() {
 	printf '%s' "$1" | jq -r "$2"
 }
+
+# store_put_raw STORE DB KEY JSON: write a record behind clarify's back, as
+# the LMDB tools would (zstd-compressed JSON), to stage inconsistencies
+store_put_raw() {
+	hex=$(printf '%s' "$4" | zstd -q -c | od -An -v -tx1 | tr -d ' \n')
+	key=$(printf '%s' "$3" | od -An -v -tx1 | tr -d ' \n')
+	printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n %s\nDATA=END\n' "$key" "$hex" \
+		| mdb_load -s "$2" "$1"
+}

@@ -85,10 +85,7 @@ contains "saying so" "$OUT" "zstd"
 if command -v mdb_load >/dev/null && command -v zstd >/dev/null; then
 	V=$T/verify
 	"$CLARIFY" -s "$V" import "$TESTDATA/apps" --limit 1 >/dev/null 2>&1
-	hex=$(printf '{"accepted":true}' | zstd -q -c | od -An -v -tx1 | tr -d ' \n')
-	key=$(printf 'apps/train/0000#ambiguous' | od -An -v -tx1 | tr -d ' \n')
-	printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n %s\nDATA=END\n' "$key" "$hex" \
-		| mdb_load -s results "$V" 2>&1
+	store_put_raw "$V" results 'apps/train/0000#ambiguous' '{"accepted":true}'
 	expect_status "verify fails on a result whose job is pending" 1 "$CLARIFY" -s "$V" verify
 	contains "and says which" "$OUT" "results 'apps/train/0000#ambiguous': result exists but its job is 'pending'"
 	expect_status "verify --json reports it" 1 "$CLARIFY" -s "$V" verify --json
@@ -101,15 +98,40 @@ fi
 if command -v mdb_load >/dev/null && command -v zstd >/dev/null; then
 	N=$T/newer
 	"$CLARIFY" -s "$N" import "$TESTDATA/apps" --limit 1 >/dev/null 2>&1
-	hex=$(printf '{"version":9}' | zstd -q -c | od -An -v -tx1 | tr -d ' \n')
-	key=$(printf 'schema' | od -An -v -tx1 | tr -d ' \n')
-	printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n %s\nDATA=END\n' "$key" "$hex" \
-		| mdb_load -s meta "$N" 2>&1
+	store_put_raw "$N" meta schema '{"version":9}'
 	expect_status "a newer schema is refused" 1 "$CLARIFY" -s "$N" status
 	contains "saying to upgrade" "$OUT" "schema version 9, newer than this clarify"
 else
 	skip "a newer schema is refused" "mdb_load or zstd missing"
 fi
 
-# the writer lock is released when the writer dies (kill -9)
+# verify: a job whose problem is gone, a done job without a result
+if command -v mdb_load >/dev/null && command -v zstd >/dev/null; then
+	store_put_raw "$V" jobs 'apps/train/0999#vague' '{"state":"done","attempts":1}'
+	expect_status "verify fails on an orphan job" 1 "$CLARIFY" -s "$V" verify
+	contains "whose problem is missing" "$OUT" "jobs 'apps/train/0999#vague': its problem is not in the store"
+	contains "whose category is unknown" "$OUT" "jobs 'apps/train/0999#vague': unknown category"
+	contains "that is done without a result" "$OUT" "job is done but has no result"
+	store_put_raw "$V" problems 'apps/train/0000' 'not json'
+	expect_status "verify fails on an undecodable record" 1 "$CLARIFY" -s "$V" verify
+	contains "naming it" "$OUT" "problems 'apps/train/0000': cannot decode"
+fi
+
+# the writer lock dies with its writer: kill -9, then write again
+S4=$T/killed
+mkfifo "$T/hold"
+"$CLARIFY" -s "$S4" import - --split train <"$T/hold" >/dev/null 2>&1 &
+pid=$!
+exec 4>"$T/hold"
+i=0
+while [ "$(cat "$S4/clarify.lock" 2>/dev/null)" != "$pid" ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+exec 4>&-
+expect_status "after kill -9 of a writer, the next writer gets the store" 0 "$CLARIFY" -s "$S4" import "$TESTDATA/apps" --limit 1
+expect_status "and it verifies" 0 "$CLARIFY" -s "$S4" verify
+
 exit $failed

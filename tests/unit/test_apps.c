@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "../../pipeline/apps.h"
+#include "testutil.h"
 
 /* What a read produced: problems by key, and the skips. */
 struct got {
@@ -116,9 +117,7 @@ static int setup(void **state)
 {
 	struct tmp *t = calloc(1, sizeof(*t));
 
-	snprintf(t->dir, sizeof(t->dir), "%s/clarify-apps-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(t->dir))
+	if (test_tmpdir(t->dir, sizeof(t->dir), "test_apps"))
 		return -1;
 	*state = t;
 	return 0;
@@ -127,13 +126,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tmp *t = *state;
-	char cmd[512];
+	int rc = test_rmtree(t->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(t);
-	return 0;
+	return rc;
 }
 
 static void write_file(const char *dir, const char *name, const void *data, size_t n)

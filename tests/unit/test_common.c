@@ -21,27 +21,16 @@
 #include <cmocka.h>
 
 #include "../../common/common.h"
+#include "testutil.h"
 
 /* ---- fixtures --------------------------------------------------------- */
 
 static char tmp_root[PATH_MAX];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(tmp_root, sizeof(tmp_root), "%s/test_common.XXXXXX",
-		 base && *base ? base : "/tmp");
-	if (!mkdtemp(tmp_root))
+	if (test_tmpdir(tmp_root, sizeof(tmp_root), "test_common"))
 		return -1;
 	log_init("test_common", LOG_INFO);
 	return 0;
@@ -50,7 +39,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return test_rmtree(tmp_root);
 }
 
 /* tmp_root/name into out */

@@ -18,6 +18,7 @@
 
 #include "../../common/common.h"
 #include "../../pipeline/config.h"
+#include "testutil.h"
 
 #define NAME "cfg.yaml"
 
@@ -25,28 +26,16 @@
 
 static char tmp_root[PATH_MAX];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(tmp_root, sizeof(tmp_root), "%s/test_config.XXXXXX",
-		 base && *base ? base : "/tmp");
-	return mkdtemp(tmp_root) ? 0 : -1;
+	return test_tmpdir(tmp_root, sizeof(tmp_root), "test_config");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return test_rmtree(tmp_root);
 }
 
 static void tmp_path(char *out, size_t n, const char *name)

@@ -15,6 +15,7 @@
 #include <zstd.h>
 
 #include "../../store/store.h"
+#include "testutil.h"
 
 struct fx {
 	char dir[256];
@@ -25,9 +26,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "%s/clarify-store-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(f->dir))
+	if (test_tmpdir(f->dir, sizeof(f->dir), "test_store"))
 		return -1;
 	*state = f;
 	return 0;
@@ -36,14 +35,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[512];
+	int rc;
 
 	store_close(&f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	rc = test_rmtree(f->dir);
 	free(f);
-	return 0;
+	return rc;
 }
 
 static void open_writer(struct fx *f, size_t map_size)
