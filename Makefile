@@ -15,20 +15,24 @@ CC ?= cc
 
 PKGS := libcurl yaml-0.1 lmdb libpcre2-8 libzstd jansson libsystemd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS_release := -O2 -g
 CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 CFLAGS_tsan := -O1 -g -fsanitize=thread
 CFLAGS ?=
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(PKG_CFLAGS) \
+	$(MHD_CFLAGS) $(CFLAGS)
 LDFLAGS_asan := -fsanitize=address,undefined
 LDFLAGS_tsan := -fsanitize=thread
 ALL_LDFLAGS := -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
 
-LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) pipeline/config.c pipeline/apps.c
+LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) pipeline/config.c pipeline/apps.c \
+	pipeline/llm.c pipeline/llm_openai.c pipeline/llm_gemini.c pipeline/llm_offline.c
 CLI_SRC := $(wildcard cli/*.c)
 D_SRC := pipeline/clarifyd.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -39,6 +43,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB := $(B)/libclarify.a
 BINS := $(B)/clarify $(B)/clarifyd
 UNIT_BINS := $(UNIT_SRC:%.c=$(B)/%)
+FAKELLM := $(B)/tests/fakellm/fakellm
 BENCH_BINS := $(BENCH_SRC:%.c=$(B)/%)
 FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
@@ -76,6 +81,10 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+$(FAKELLM): $(B)/tests/fakellm/fakellm.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(PKG_LIBS)
+
 $(B)/bench/%: $(B)/bench/%.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -88,7 +97,7 @@ build/fuzz/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
-test-bins: $(BINS) $(UNIT_BINS)
+test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -128,7 +137,7 @@ fuzz: deps
 	    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(FAKELLM)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 run: deps

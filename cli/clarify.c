@@ -14,6 +14,7 @@ static const struct command {
 	{ "status", cmd_status, "count problems, and jobs by state and category" },
 	{ "show", cmd_show, "print one problem with its jobs and results" },
 	{ "verify", cmd_verify, "decode every record and check that jobs and results agree" },
+	{ "ask", cmd_ask, "send prompts through the configured LLM provider" },
 };
 
 static void usage(FILE *f)
@@ -45,8 +46,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static int load_config(struct cli *c);
-
 int cli_json_opts(const char *cmd, int argc, char **argv, void (*help)(FILE *), int *json)
 {
 	static const struct option opts[] = {
@@ -72,17 +71,22 @@ int cli_json_opts(const char *cmd, int argc, char **argv, void (*help)(FILE *), 
 	}
 }
 
+void cli_store_options(const struct cli *c, struct store_options *opt)
+{
+	opt->map_size = (size_t)c->cfg.store.map_size_mb << 20;
+	opt->zstd_level = (int)c->cfg.store.zstd_level;
+	opt->max_record = (size_t)c->cfg.store.max_record_mb << 20;
+}
+
 int cli_open_store(struct cli *c, struct store *s, unsigned flags)
 {
 	struct store_options opt;
 	int rc;
 
-	rc = load_config(c);
+	rc = cli_load_config(c);
 	if (rc)
 		return rc;
-	opt.map_size = (size_t)c->cfg.store.map_size_mb << 20;
-	opt.zstd_level = (int)c->cfg.store.zstd_level;
-	opt.max_record = (size_t)c->cfg.store.max_record_mb << 20;
+	cli_store_options(c, &opt);
 	err_clear();
 	rc = store_open(s, c->cfg.store.path, flags, &opt);
 	if (rc) {
@@ -94,12 +98,14 @@ int cli_open_store(struct cli *c, struct store *s, unsigned flags)
 
 /* -c FILE, else $CLARIFY_CONFIG, else the system file when it exists,
  * else the built-in defaults. */
-static int load_config(struct cli *c)
+int cli_load_config(struct cli *c)
 {
 	const char *path = c->config_path;
 	const char *env_store = getenv("CLARIFY_STORE");
 	int rc;
 
+	if (c->loaded)
+		return 0;
 	if (!path)
 		path = getenv("CLARIFY_CONFIG");
 	if (!path && file_exists("/etc/clarifyd/clarifyd.yaml"))
@@ -119,6 +125,7 @@ static int load_config(struct cli *c)
 		return EXIT_USAGE;
 	}
 	log_init("clarify", c->log_level >= 0 ? c->log_level : (int)c->cfg.log.level);
+	c->loaded = 1;
 	return 0;
 }
 

@@ -16,12 +16,20 @@ struct cli {
 	const char *config_path; /* -c, or NULL for $CLARIFY_CONFIG and the rest */
 	const char *store_dir;   /* -s, or NULL */
 	int log_level;           /* -v / -q, or -1 for the config's */
+	int loaded;              /* cfg holds the configuration */
 };
+
+/* Load the configuration into c->cfg once; prints the reason and returns
+ * 2 when it is refused. */
+int cli_load_config(struct cli *c);
 
 /* Load the configuration (c->cfg), then open its store.  On failure
  * prints the reason and returns the exit status to use (2 for a bad
  * config, 1 for a store that cannot be opened). */
 int cli_open_store(struct cli *c, struct store *s, unsigned flags);
+
+/* The store options the configuration asks for. */
+void cli_store_options(const struct cli *c, struct store_options *opt);
 
 /* Print "clarify CMD: unknown option" style usage errors. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CL_PRINTF(2, 3);
@@ -34,5 +42,6 @@ int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
+int cmd_ask(struct cli *c, int argc, char **argv);
 
 #endif

@@ -9,8 +9,19 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "llm.h"
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_LEVEL, CFG_CATEGORIES };
+enum cfg_type {
+	CFG_STR,        /* a non-empty string */
+	CFG_STR0,       /* a string, may be empty */
+	CFG_JSON,       /* a string holding a JSON object, may be empty */
+	CFG_INT,        /* int64_t within [min, max] */
+	CFG_DOUBLE,     /* double within [min, max] */
+	CFG_BOOL,       /* int64_t 0 or 1: true/false, yes/no, on/off */
+	CFG_LEVEL,      /* a log level name */
+	CFG_PROVIDER,   /* offline, openai, gemini */
+	CFG_CATEGORIES, /* a list of category names */
+};
 
 struct cfg_key {
 	const char *name;
@@ -41,6 +52,47 @@ static const struct cfg_key cfg_keys[] = {
 	  "categories a job is created for, per problem" },
 	{ "log.level", CFG_LEVEL, OFF(log.level), 0, 0, "info",
 	  "least severe level logged: error, warn, info or debug" },
+	{ "llm.provider", CFG_PROVIDER, OFF(llm.provider), 0, 0, "offline",
+	  "offline (no network), openai (any OpenAI-compatible server) or gemini" },
+	{ "llm.base_url", CFG_STR0, OFF(llm.base_url), 0, 0, "",
+	  "API base URL; empty for the provider's default" },
+	{ "llm.model", CFG_STR, OFF(llm.model), 0, 0, "gpt-4o-mini", "model name" },
+	{ "llm.api_key_env", CFG_STR0, OFF(llm.api_key_env), 0, 0, "CLARIFY_API_KEY",
+	  "environment variable that holds the API key" },
+	{ "llm.api_key_file", CFG_STR0, OFF(llm.api_key_file), 0, 0, "",
+	  "file that holds the API key (wins over api_key_env)" },
+	{ "llm.extra_body", CFG_JSON, OFF(llm.extra_body), 0, 0, "",
+	  "JSON object merged into every request body" },
+	{ "llm.max_in_flight", CFG_INT, OFF(llm.max_in_flight), 1, 4096, "64",
+	  "requests in flight at once, at most" },
+	{ "llm.requests_per_min", CFG_DOUBLE, OFF(llm.requests_per_min), 0, 10000000, "0",
+	  "request rate limit; 0 for none" },
+	{ "llm.tokens_per_min", CFG_DOUBLE, OFF(llm.tokens_per_min), 0, 1000000000, "0",
+	  "token rate limit (prompt estimate plus max_tokens); 0 for none" },
+	{ "llm.connect_timeout_s", CFG_DOUBLE, OFF(llm.connect_timeout_s), 0, 600, "10",
+	  "connect timeout, seconds" },
+	{ "llm.request_timeout_s", CFG_DOUBLE, OFF(llm.request_timeout_s), 1, 86400, "600",
+	  "deadline of one request attempt, seconds" },
+	{ "llm.stall_timeout_s", CFG_DOUBLE, OFF(llm.stall_timeout_s), 1, 86400, "120",
+	  "an attempt that receives nothing for this long is retried" },
+	{ "llm.max_response_mb", CFG_INT, OFF(llm.max_response_mb), 1, 1024, "8",
+	  "largest response body accepted, MiB" },
+	{ "llm.max_retries", CFG_INT, OFF(llm.max_retries), 0, 100, "8",
+	  "retries of a retryable failure before the request fails" },
+	{ "llm.backoff_base_s", CFG_DOUBLE, OFF(llm.backoff_base_s), 0, 3600, "1",
+	  "first retry delay (exponential, full jitter), seconds" },
+	{ "llm.backoff_max_s", CFG_DOUBLE, OFF(llm.backoff_max_s), 0, 86400, "60",
+	  "largest retry delay, seconds" },
+	{ "llm.circuit_failures", CFG_INT, OFF(llm.circuit_failures), 1, 100000, "20",
+	  "consecutive failures that pause the endpoint" },
+	{ "llm.circuit_cooldown_s", CFG_DOUBLE, OFF(llm.circuit_cooldown_s), 0, 3600, "10",
+	  "first pause of a failing endpoint (doubles while it keeps failing), seconds" },
+	{ "llm.max_total_tokens", CFG_INT, OFF(llm.max_total_tokens), 0, INT64_MAX, "0",
+	  "stop new work once this many tokens were used; 0 for no budget" },
+	{ "llm.cache", CFG_BOOL, OFF(llm.cache), 0, 1, "true",
+	  "answer repeated requests from the store's cache" },
+	{ "llm.seed", CFG_INT, OFF(llm.seed), 0, INT64_MAX, "0",
+	  "seed of retry jitter and of the offline provider" },
 };
 
 struct cfg_loader {
@@ -114,20 +166,68 @@ static int cfg_set(struct config *cfg, const struct cfg_key *k, const char *text
 	int rc;
 
 	switch (k->type) {
-	case CFG_STR: {
-		char *dup = strdup(text);
+	case CFG_STR:
+	case CFG_STR0:
+	case CFG_JSON: {
+		char *dup;
 
-		if (!dup)
-			return CL_ENOMEM;
-		if (!*dup) {
-			free(dup);
+		if (k->type == CFG_STR && !*text) {
 			snprintf(why, whylen, "'%s' must not be empty", k->name);
 			return CL_EINVAL;
 		}
+		if (k->type == CFG_JSON && *text) {
+			json_error_t e;
+			json_t *obj = json_loads(text, 0, &e);
+			int isobj = json_is_object(obj);
+
+			json_decref(obj);
+			if (!isobj) {
+				snprintf(why, whylen, "'%s' must be a JSON object: %s", k->name,
+					 obj ? "not an object" : e.text);
+				return CL_EINVAL;
+			}
+		}
+		dup = strdup(text);
+		if (!dup)
+			return CL_ENOMEM;
 		free(*(char **)field);
 		*(char **)field = dup;
 		return 0;
 	}
+	case CFG_DOUBLE: {
+		double d;
+
+		if (parse_double(text, &d)) {
+			snprintf(why, whylen, "'%s' must be a number, got '%s'", k->name, text);
+			return CL_EPARSE;
+		}
+		if (d < (double)k->min || d > (double)k->max) {
+			snprintf(why, whylen, "'%s' must be between %lld and %lld, got %s",
+				 k->name, (long long)k->min, (long long)k->max, text);
+			return CL_EINVAL;
+		}
+		*(double *)field = d;
+		return 0;
+	}
+	case CFG_BOOL:
+		if (!strcmp(text, "true") || !strcmp(text, "yes") || !strcmp(text, "on")) {
+			*(int64_t *)field = 1;
+		} else if (!strcmp(text, "false") || !strcmp(text, "no") || !strcmp(text, "off")) {
+			*(int64_t *)field = 0;
+		} else {
+			snprintf(why, whylen, "'%s' must be true or false, got '%s'", k->name, text);
+			return CL_EINVAL;
+		}
+		return 0;
+	case CFG_PROVIDER:
+		v = llm_provider_parse(text);
+		if (v < 0) {
+			snprintf(why, whylen, "'%s' must be offline, openai or gemini, got '%s'",
+				 k->name, text);
+			return CL_EINVAL;
+		}
+		*(int64_t *)field = v;
+		return 0;
 	case CFG_INT:
 		rc = parse_i64(text, k->min, k->max, &v);
 		if (rc == CL_EPARSE) {
@@ -175,8 +275,11 @@ static int cfg_scalar(struct cfg_loader *l, const struct cfg_key *k, yaml_node_t
 		return cfg_error(l, v, "'%s' must be a list, such as [ambiguous, incomplete]",
 				 k->name);
 	}
-	if (k->type == CFG_INT && v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return cfg_error(l, v, "'%s' must be an integer, got a quoted string", k->name);
+	if ((k->type == CFG_INT || k->type == CFG_DOUBLE || k->type == CFG_BOOL) &&
+	    v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return cfg_error(l, v, "'%s' must be %s, got a quoted string", k->name,
+				 k->type == CFG_BOOL ? "true or false" :
+				 k->type == CFG_INT ? "an integer" : "a number");
 	rc = cfg_set(l->cfg, k, text, why, sizeof(why));
 	if (rc == CL_ENOMEM)
 		return rc;
@@ -307,7 +410,8 @@ int config_init(struct config *cfg)
 void config_release(struct config *cfg)
 {
 	for (size_t i = 0; i < CL_ARRAY_SIZE(cfg_keys); i++)
-		if (cfg_keys[i].type == CFG_STR)
+		if (cfg_keys[i].type == CFG_STR || cfg_keys[i].type == CFG_STR0 ||
+		    cfg_keys[i].type == CFG_JSON)
 			free(*(char **)((char *)cfg + cfg_keys[i].off));
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
@@ -400,6 +504,8 @@ void config_print(const struct config *cfg, FILE *f)
 		fprintf(f, "%s: ", k->name);
 		switch (k->type) {
 		case CFG_STR:
+		case CFG_STR0:
+		case CFG_JSON:
 			fputc('\'', f);
 			for (const char *s = *(char *const *)field; *s; s++) {
 				if (*s == '\'')
@@ -413,6 +519,15 @@ void config_print(const struct config *cfg, FILE *f)
 			break;
 		case CFG_LEVEL:
 			fprintf(f, "%s", log_level_name((int)*(const int64_t *)field));
+			break;
+		case CFG_DOUBLE:
+			fprintf(f, "%g", *(const double *)field);
+			break;
+		case CFG_BOOL:
+			fprintf(f, "%s", *(const int64_t *)field ? "true" : "false");
+			break;
+		case CFG_PROVIDER:
+			fprintf(f, "%s", llm_provider_name((int)*(const int64_t *)field));
 			break;
 		case CFG_CATEGORIES: {
 			const char *sep = "";
@@ -430,4 +545,74 @@ void config_print(const struct config *cfg, FILE *f)
 		}
 		fprintf(f, "    # %s\n", k->help);
 	}
+}
+
+/* The key, from a file (a systemd credential) or the environment, without
+ * its trailing newline.  Never logged. */
+static int read_api_key(const struct config *cfg, char **out)
+{
+	const char *env;
+
+	*out = NULL;
+	if (*cfg->llm.api_key_file) {
+		struct buf b;
+		int rc;
+
+		buf_init(&b, 64 << 10);
+		rc = file_read(cfg->llm.api_key_file, &b);
+		if (rc) {
+			buf_release(&b);
+			return err_set(rc, "cannot read llm.api_key_file '%s': %s",
+				       cfg->llm.api_key_file, err_str(rc));
+		}
+		while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
+				 b.data[b.len - 1] == ' '))
+			b.data[--b.len] = '\0';
+		*out = buf_detach(&b, NULL);
+		return 0;
+	}
+	env = *cfg->llm.api_key_env ? getenv(cfg->llm.api_key_env) : NULL;
+	if (env && *env) {
+		*out = strdup(env);
+		return *out ? 0 : CL_ENOMEM;
+	}
+	return 0;
+}
+
+int config_llm_options(const struct config *cfg, struct llm_options *o)
+{
+	int rc;
+
+	llm_options_init(o);
+	o->provider = (int)cfg->llm.provider;
+	o->base_url = strdup(cfg->llm.base_url);
+	o->model = strdup(cfg->llm.model);
+	if (!o->base_url || !o->model) {
+		llm_options_release(o);
+		return CL_ENOMEM;
+	}
+	if (*cfg->llm.extra_body)
+		o->extra_body = json_loads(cfg->llm.extra_body, 0, NULL);
+	o->max_in_flight = (int)cfg->llm.max_in_flight;
+	o->requests_per_min = cfg->llm.requests_per_min;
+	o->tokens_per_min = cfg->llm.tokens_per_min;
+	o->connect_timeout = cfg->llm.connect_timeout_s;
+	o->request_timeout = cfg->llm.request_timeout_s;
+	o->stall_timeout = cfg->llm.stall_timeout_s;
+	o->max_response = (size_t)cfg->llm.max_response_mb << 20;
+	o->max_retries = (int)cfg->llm.max_retries;
+	o->backoff_base = cfg->llm.backoff_base_s;
+	o->backoff_max = cfg->llm.backoff_max_s;
+	o->circuit_failures = (int)cfg->llm.circuit_failures;
+	o->circuit_cooldown = cfg->llm.circuit_cooldown_s;
+	o->max_total_tokens = cfg->llm.max_total_tokens;
+	o->seed = (uint64_t)cfg->llm.seed;
+	rc = read_api_key(cfg, &o->api_key);
+	if (!rc && !o->api_key && o->provider != LLM_OFFLINE)
+		rc = err_set(CL_ECONFIG, "no API key for the %s provider: set the environment "
+			     "variable %s or llm.api_key_file", llm_provider_name(o->provider),
+			     *cfg->llm.api_key_env ? cfg->llm.api_key_env : "named by llm.api_key_env");
+	if (rc)
+		llm_options_release(o);
+	return rc;
 }

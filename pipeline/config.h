@@ -31,6 +31,29 @@ struct config {
 	struct {
 		int64_t level;        /* LOG_* */
 	} log;
+	struct {
+		int64_t provider;     /* LLM_OFFLINE, LLM_OPENAI, LLM_GEMINI */
+		char *base_url;       /* "" for the provider's default */
+		char *model;
+		char *api_key_env;    /* environment variable holding the key */
+		char *api_key_file;   /* or a file (systemd credential) */
+		char *extra_body;     /* JSON object merged into request bodies */
+		int64_t max_in_flight;
+		double requests_per_min;
+		double tokens_per_min;
+		double connect_timeout_s;
+		double request_timeout_s;
+		double stall_timeout_s;
+		int64_t max_response_mb;
+		int64_t max_retries;
+		double backoff_base_s;
+		double backoff_max_s;
+		int64_t circuit_failures;
+		double circuit_cooldown_s;
+		int64_t max_total_tokens;
+		int64_t cache;        /* bool */
+		int64_t seed;
+	} llm;
 };
 
 /* The built-in defaults.  Always succeeds unless memory runs out. */
@@ -51,7 +74,15 @@ int config_load_buffer(struct config *cfg, const char *data, size_t len, const c
 /* Replace store.path (from -s DIR or CLARIFY_STORE). */
 int config_set_store(struct config *cfg, const char *dir);
 
-/* Print every key with its current value and help, as YAML. */
+/*
+ * Fill LLM options from cfg: the key is read from the file named by
+ * llm.api_key_file, else from the environment variable llm.api_key_env
+ * (a missing key is an error only for the HTTP providers).
+ */
+struct llm_options;
+int config_llm_options(const struct config *cfg, struct llm_options *o);
+
+/* Print every key with its current value and help, one "key: value" a line. */
 void config_print(const struct config *cfg, FILE *f);
 
 #endif
