@@ -25,13 +25,16 @@ CFLAGS_release := -O2 -g
 CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 CFLAGS_tsan := -O1 -g -fsanitize=thread
 CFLAGS ?=
+DATADIR := $(PREFIX)/share/clarifyd
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(PKG_CFLAGS) \
+	-DCLARIFY_DATADIR='"$(DATADIR)"' \
 	$(MHD_CFLAGS) $(CFLAGS)
 LDFLAGS_asan := -fsanitize=address,undefined
 LDFLAGS_tsan := -fsanitize=thread
 ALL_LDFLAGS := -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
 
-LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) pipeline/config.c pipeline/apps.c \
+LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) $(wildcard filters/*.c) \
+	pipeline/config.c pipeline/apps.c \
 	pipeline/llm.c pipeline/llm_openai.c pipeline/llm_gemini.c pipeline/llm_offline.c
 CLI_SRC := $(wildcard cli/*.c)
 D_SRC := pipeline/clarifyd.c
@@ -148,12 +151,15 @@ run: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/clarifyd
 	install -m 755 $(B)/clarify $(B)/clarifyd $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(DATADIR)/filters
+	install -m 644 filters/*.yaml $(DESTDIR)$(DATADIR)/filters/
 	test -e $(DESTDIR)/etc/clarifyd/clarifyd.yaml \
 	  || install -m 644 etc/clarifyd.yaml $(DESTDIR)/etc/clarifyd/clarifyd.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/clarify $(DESTDIR)$(PREFIX)/bin/clarifyd
 	rm -f $(DESTDIR)/etc/clarifyd/clarifyd.yaml
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build run-store

@@ -15,6 +15,7 @@ static const struct command {
 	{ "show", cmd_show, "print one problem with its jobs and results" },
 	{ "verify", cmd_verify, "decode every record and check that jobs and results agree" },
 	{ "ask", cmd_ask, "send prompts through the configured LLM provider" },
+	{ "filters", cmd_filters, "check rows against the leak and quality filters; list them" },
 };
 
 static void usage(FILE *f)

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "llm.h"
+#include "../filters/filter.h"
 
 enum cfg_type {
 	CFG_STR,        /* a non-empty string */
@@ -93,6 +94,20 @@ static const struct cfg_key cfg_keys[] = {
 	  "answer repeated requests from the store's cache" },
 	{ "llm.seed", CFG_INT, OFF(llm.seed), 0, INT64_MAX, "0",
 	  "seed of retry jitter and of the offline provider" },
+	{ "filters.dir", CFG_STR0, OFF(filters.dir), 0, 0, "",
+	  "folder of rule files (*.yaml); empty for the shipped rules" },
+	{ "filters.leak_ngram", CFG_INT, OFF(filters.leak_ngram), 3, 50, "5",
+	  "tokens in a row a question may not quote from what the original alone has" },
+	{ "filters.drift_min_overlap", CFG_DOUBLE, OFF(filters.drift_min_overlap), 0, 1, "0.25",
+	  "share of the modified problem's word pairs that must be in the original" },
+	{ "filters.max_line_repeats", CFG_INT, OFF(filters.max_line_repeats), 2, 1000, "3",
+	  "a line of 20+ characters this many times is degenerate" },
+	{ "filters.max_ngram_repeat", CFG_DOUBLE, OFF(filters.max_ngram_repeat), 0, 1, "0.4",
+	  "largest share of repeated 4-word runs in a modified problem" },
+	{ "filters.min_questions", CFG_INT, OFF(filters.min_questions), 0, 1000, "1",
+	  "fewest clarifying questions a record may have" },
+	{ "filters.max_questions", CFG_INT, OFF(filters.max_questions), 1, 1000, "20",
+	  "most clarifying questions a record may have" },
 };
 
 struct cfg_loader {
@@ -615,4 +630,39 @@ int config_llm_options(const struct config *cfg, struct llm_options *o)
 	if (rc)
 		llm_options_release(o);
 	return rc;
+}
+
+#ifndef CLARIFY_DATADIR
+#define CLARIFY_DATADIR "/usr/local/share/clarifyd"
+#endif
+
+void config_data_dir(const char *dir, const char *name, char *out, size_t n)
+{
+	if (dir && *dir) {
+		snprintf(out, n, "%s", dir);
+		return;
+	}
+	/* from the source tree, as make run and the tests use it */
+	snprintf(out, n, "%s", name);
+	if (dir_exists(out))
+		return;
+	snprintf(out, n, "%s/%s", CLARIFY_DATADIR, name);
+}
+
+int config_filter_set(const struct config *cfg, const char *dir, struct filter_set *fs)
+{
+	char path[4096];
+	int rc;
+
+	config_data_dir(dir && *dir ? dir : cfg->filters.dir, "filters", path, sizeof(path));
+	rc = file_exists(path) ? filter_set_load_file(fs, path) : filter_set_load_dir(fs, path);
+	if (rc)
+		return rc;
+	fs->limits.leak_ngram = (int)cfg->filters.leak_ngram;
+	fs->limits.drift_min_overlap = cfg->filters.drift_min_overlap;
+	fs->limits.max_line_repeats = (int)cfg->filters.max_line_repeats;
+	fs->limits.max_ngram_repeat = cfg->filters.max_ngram_repeat;
+	fs->limits.min_questions = (int)cfg->filters.min_questions;
+	fs->limits.max_questions = (int)cfg->filters.max_questions;
+	return 0;
 }

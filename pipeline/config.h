@@ -54,6 +54,15 @@ struct config {
 		int64_t cache;        /* bool */
 		int64_t seed;
 	} llm;
+	struct {
+		char *dir;            /* rule files; "" for the shipped ones */
+		int64_t leak_ngram;
+		double drift_min_overlap;
+		int64_t max_line_repeats;
+		double max_ngram_repeat;
+		int64_t min_questions;
+		int64_t max_questions;
+	} filters;
 };
 
 /* The built-in defaults.  Always succeeds unless memory runs out. */
@@ -81,6 +90,17 @@ int config_set_store(struct config *cfg, const char *dir);
  */
 struct llm_options;
 int config_llm_options(const struct config *cfg, struct llm_options *o);
+
+/*
+ * Where data shipped with clarifyd lives: NAME ("filters", "prompts")
+ * under ./ when run from the source tree, else under the installed data
+ * folder (PREFIX/share/clarifyd).  dir, when not empty, wins.
+ */
+void config_data_dir(const char *dir, const char *name, char *out, size_t n);
+
+/* Load the configured filter rules and thresholds into fs. */
+struct filter_set;
+int config_filter_set(const struct config *cfg, const char *dir, struct filter_set *fs);
 
 /* Print every key with its current value and help, one "key: value" a line. */
 void config_print(const struct config *cfg, FILE *f);

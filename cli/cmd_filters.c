@@ -1,0 +1,311 @@
+/*
+ * cmd_filters.c - clarify filters: the auditor's view of the leak and
+ * quality filters.
+ *
+ *   clarify filters check FILE.jsonl [--rules DIR] [--json]
+ *   clarify filters list [--rules DIR]
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../filters/filter.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: clarify filters check FILE.jsonl [--rules DIR] [--json] [--errors]\n"
+		   "       clarify filters list [--rules DIR]\n\n"
+		   "check runs every rule and built-in check over rows of\n"
+		   "{\"id\", \"category\", \"original\", \"modified\", \"questions\": [...]}\n"
+		   "(optional \"reasoning\", \"finish_reason\") and prints, per row, accepted or\n"
+		   "rejected with the rules that fired, then the count per rule.  Rows with a\n"
+		   "\"label\" (\"clean\", or \"leak\" or any other class name for what must be\n"
+		   "rejected) also give precision and recall, and recall per \"kind\".\n\n"
+		   "options:\n"
+		   "  --rules DIR  rule files to use (default: filters.dir, or the shipped rules)\n"
+		   "  --json       one JSON object per row, then a summary object\n"
+		   "  --errors     print only the rows the labels disagree with\n"
+		   "  -h, --help   this help\n");
+}
+
+struct tally {
+	json_t *per_rule;    /* rule -> count */
+	json_t *per_kind;    /* kind -> {"rows", "rejected"} */
+	uint64_t rows, rejected, tp, fp, fn, tn, labelled;
+};
+
+static void count(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	json_object_set_new(o, key, json_integer(json_integer_value(v) + 1));
+}
+
+static int load_rules(struct cli *c, const char *dir, struct filter_set *fs)
+{
+	int rc = cli_load_config(c);
+
+	if (rc)
+		return rc;
+	err_clear();
+	rc = config_filter_set(&c->cfg, dir, fs);
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int run_row(const struct filter_set *fs, struct filter_scratch *s, json_t *row,
+		   struct filter_result *res, const char **qs, size_t *nq)
+{
+	struct filter_input in = { 0 };
+	json_t *questions = json_object_get(row, "questions");
+	json_t *q;
+	size_t i;
+
+	in.original = jsonx_str(row, "original");
+	in.modified = jsonx_str(row, "modified");
+	in.reasoning = jsonx_str(row, "reasoning");
+	in.finish_reason = jsonx_str(row, "finish_reason");
+	in.category = jsonx_str(row, "category") ? category_parse(jsonx_str(row, "category")) : -1;
+	*nq = 0;
+	json_array_foreach(questions, i, q)
+		if (json_is_string(q) && *nq < 1024)
+			qs[(*nq)++] = json_string_value(q);
+	in.questions = qs;
+	in.nquestions = *nq;
+	in.questions_expected = json_is_array(questions);
+	filter_result_reset(res);
+	return filter_run(fs, s, &in, res);
+}
+
+static void print_summary(const struct tally *t, int json)
+{
+	double precision = t->tp + t->fp ? (double)t->tp / (double)(t->tp + t->fp) : 1.0;
+	double recall = t->tp + t->fn ? (double)t->tp / (double)(t->tp + t->fn) : 1.0;
+	const char *key;
+	json_t *v;
+
+	if (json) {
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:O, s:O}", "summary", 1,
+				      "rows", (json_int_t)t->rows,
+				      "accepted", (json_int_t)(t->rows - t->rejected),
+				      "rejected", (json_int_t)t->rejected, "per_rule", t->per_rule,
+				      "per_kind", t->per_kind);
+
+		if (t->labelled)
+			json_object_set_new(o, "labels", json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}",
+				"true_positives", (json_int_t)t->tp, "false_positives", (json_int_t)t->fp,
+				"false_negatives", (json_int_t)t->fn, "true_negatives", (json_int_t)t->tn,
+				"precision", precision, "recall", recall));
+		jsonx_print(stdout, o, 0);
+		json_decref(o);
+		return;
+	}
+	printf("\n%llu rows: %llu accepted, %llu rejected\n", (unsigned long long)t->rows,
+	       (unsigned long long)(t->rows - t->rejected), (unsigned long long)t->rejected);
+	if (json_object_size(t->per_rule))
+		printf("\n%-28s %s\n", "rule", "rows");
+	json_object_foreach(t->per_rule, key, v)
+		printf("%-28s %lld\n", key, (long long)json_integer_value(v));
+	if (!t->labelled)
+		return;
+	printf("\nagainst the labels (%llu rows): precision %.3f, recall %.3f "
+	       "(%llu true positives, %llu false positives, %llu false negatives, "
+	       "%llu true negatives)\n", (unsigned long long)t->labelled, precision, recall,
+	       (unsigned long long)t->tp, (unsigned long long)t->fp, (unsigned long long)t->fn,
+	       (unsigned long long)t->tn);
+	if (json_object_size(t->per_kind))
+		printf("\n%-24s %6s %9s\n", "kind", "rows", "rejected");
+	json_object_foreach(t->per_kind, key, v)
+		printf("%-24s %6lld %9lld\n", key, (long long)jsonx_int(v, "rows", 0),
+		       (long long)jsonx_int(v, "rejected", 0));
+}
+
+static int check(struct cli *c, const char *path, const char *dir, int json, int errors_only)
+{
+	struct filter_set fs;
+	struct filter_scratch *s;
+	struct filter_result res;
+	struct tally t = { json_object(), json_object(), 0, 0, 0, 0, 0, 0, 0 };
+	const char **qs = calloc(1024, sizeof(*qs));
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	int status = EXIT_OK, rc;
+
+	if (!qs)
+		return EXIT_FAIL;
+	rc = load_rules(c, dir, &fs);
+	if (rc) {
+		free(qs);
+		return rc;
+	}
+	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!f) {
+		log_err("cannot open '%s': %s", path, strerror(errno));
+		filter_set_release(&fs);
+		free(qs);
+		return EXIT_FAIL;
+	}
+	s = filter_scratch_new(&fs);
+	filter_result_init(&res);
+	for (;;) {
+		ssize_t len = getline(&line, &cap, f);
+		const char *label, *kind, *id;
+		json_t *row;
+		size_t nq;
+		char what[64];
+		int wrong;
+
+		if (len < 0)
+			break;
+		lineno++;
+		if (len <= 1)
+			continue;
+		snprintf(what, sizeof(what), "%s:%zu", path, lineno);
+		row = jsonx_parse(line, (size_t)len, what);
+		if (!row || !json_is_object(row)) {
+			log_err("%s", row ? "expected a JSON object" : err_msg(CL_EPARSE));
+			json_decref(row);
+			status = EXIT_USAGE;
+			break;
+		}
+		rc = run_row(&fs, s, row, &res, qs, &nq);
+		if (rc) {
+			log_err("%s: %s", what, err_str(rc));
+			json_decref(row);
+			status = EXIT_FAIL;
+			break;
+		}
+		t.rows++;
+		t.rejected += res.rejected;
+		for (size_t i = 0; i < res.n; i++)
+			count(t.per_rule, res.v[i].rule);
+		label = jsonx_str(row, "label");
+		kind = jsonx_str(row, "kind");
+		id = jsonx_str(row, "id");
+		wrong = 0;
+		if (label) {
+			int positive = strcmp(label, "clean") != 0;
+
+			t.labelled++;
+			t.tp += positive && res.rejected;
+			t.fn += positive && !res.rejected;
+			t.fp += !positive && res.rejected;
+			t.tn += !positive && !res.rejected;
+			wrong = positive != res.rejected;
+		}
+		if (kind) {
+			json_t *k = json_object_get(t.per_kind, kind);
+
+			if (!k) {
+				k = json_pack("{s:i, s:i}", "rows", 0, "rejected", 0);
+				json_object_set_new(t.per_kind, kind, k);
+			}
+			count(k, "rows");
+			if (res.rejected)
+				count(k, "rejected");
+		}
+		if (!errors_only || wrong) {
+			if (json) {
+				json_t *o = json_pack("{s:s?, s:I, s:s, s:o}", "id", id,
+						      "line", (json_int_t)lineno, "verdict",
+						      res.rejected ? "rejected" : "accepted",
+						      "verdicts", filter_result_json(&res));
+
+				if (label)
+					json_object_set_new(o, "label", json_string(label));
+				jsonx_print(stdout, o, 0);
+				json_decref(o);
+			} else {
+				printf("%-24s %s%s", id ? id : what, res.rejected ? "rejected" : "accepted",
+				       wrong ? " (label says otherwise)" : "");
+				for (size_t i = 0; i < res.n; i++)
+					printf("%s%s", i ? ", " : ": ", res.v[i].rule);
+				printf("\n");
+				for (size_t i = 0; wrong && i < res.n; i++)
+					printf("    %s: %s\n", res.v[i].rule, res.v[i].detail);
+			}
+		}
+		json_decref(row);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	if (status == EXIT_OK)
+		print_summary(&t, json);
+	json_decref(t.per_rule);
+	json_decref(t.per_kind);
+	filter_result_release(&res);
+	filter_scratch_free(s);
+	filter_set_release(&fs);
+	free(qs);
+	return status;
+}
+
+static int list(struct cli *c, const char *dir)
+{
+	struct filter_set fs;
+	int rc = load_rules(c, dir, &fs);
+
+	if (rc)
+		return rc;
+	printf("%-28s %-7s %s\n", "rule", "action", "description");
+	for (size_t i = 0; i < fs.n; i++)
+		printf("%-28s %-7s %s\n", filter_rule_id(&fs, i),
+		       filter_rule_action(&fs, i) == FILTER_REJECT ? "reject" : "flag",
+		       filter_rule_description(&fs, i));
+	printf("\nbuilt-in checks (reject): unchanged, drift, hidden-leak, repeated-lines, "
+	       "repeated-ngrams, empty, truncated, no-questions, not-a-question\n"
+	       "patterns run %s\n", fs.jit ? "JIT-compiled" : "in the PCRE2 interpreter");
+	filter_set_release(&fs);
+	return EXIT_OK;
+}
+
+int cmd_filters(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "errors", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
+	int json = 0, errors_only = 0;
+
+	optind = 0;
+	for (;;) {
+		int opt = getopt_long(argc, argv, "h", opts, NULL);
+
+		if (opt == -1)
+			break;
+		switch (opt) {
+		case 'r':
+			dir = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'e':
+			errors_only = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("filters", "unknown option");
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "check") == 0) {
+		if (argc - optind != 2)
+			return cli_usage_error("filters", "check expects one FILE.jsonl");
+		return check(c, argv[optind + 1], dir, json, errors_only);
+	}
+	if (optind < argc && strcmp(argv[optind], "list") == 0 && argc - optind == 1)
+		return list(c, dir);
+	return cli_usage_error("filters", "expects 'check FILE.jsonl' or 'list'");
+}

@@ -1,0 +1,342 @@
+/*
+ * filter.c - running a filter set over a record: the keyword prefilter,
+ * the patterns of each field, the built-in checks, the verdicts.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter_int.h"
+
+/* ---- the keyword prefilter -------------------------------------------- */
+
+/* word -> the rules (a bit each) that need it; open addressing */
+struct kw_entry {
+	uint64_t h;             /* 0: empty */
+	uint64_t *bits;
+};
+
+struct kwtab {
+	struct kw_entry *v;
+	size_t cap;
+	size_t words;           /* uint64_t words per bit set */
+	uint64_t *always;       /* rules without keywords: they always run */
+};
+
+void filter_keywords_free(void *p)
+{
+	struct kwtab *k = p;
+
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->cap; i++)
+		free(k->v[i].bits);
+	free(k->v);
+	free(k->always);
+	free(k);
+}
+
+static uint64_t word_hash(const char *w)
+{
+	/* the same hash as a token's: FNV-1a of the lower-case bytes */
+	uint64_t h = hash_fnv1a64(w, strlen(w));
+
+	return h ? h : 1;
+}
+
+static struct kw_entry *kw_slot(struct kwtab *k, uint64_t h)
+{
+	size_t i;
+
+	for (i = (size_t)(h ^ (h >> 29)) & (k->cap - 1); k->v[i].h && k->v[i].h != h;
+	     i = (i + 1) & (k->cap - 1))
+		;
+	return &k->v[i];
+}
+
+int filter_set_finish(struct filter_set *fs)
+{
+	struct kwtab *k;
+	size_t nkw = 0;
+
+	filter_keywords_free(fs->keywords);
+	fs->keywords = NULL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return CL_ENOMEM;
+	for (size_t i = 0; i < fs->n; i++)
+		nkw += fs->rules[i].nkeywords;
+	k->words = fs->n / 64 + 1;
+	for (k->cap = 16; k->cap < nkw * 2; k->cap *= 2)
+		;
+	k->v = calloc(k->cap, sizeof(*k->v));
+	k->always = calloc(k->words, sizeof(uint64_t));
+	if (!k->v || !k->always) {
+		filter_keywords_free(k);
+		return CL_ENOMEM;
+	}
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct filter_rule *r = &fs->rules[i];
+
+		if (!r->nkeywords)
+			k->always[i / 64] |= 1ULL << (i % 64);
+		for (size_t j = 0; j < r->nkeywords; j++) {
+			uint64_t h = word_hash(r->keywords[j]);
+			struct kw_entry *e = kw_slot(k, h);
+
+			if (!e->h) {
+				e->h = h;
+				e->bits = calloc(k->words, sizeof(uint64_t));
+				if (!e->bits) {
+					filter_keywords_free(k);
+					return CL_ENOMEM;
+				}
+			}
+			e->bits[i / 64] |= 1ULL << (i % 64);
+		}
+	}
+	fs->keywords = k;
+	return 0;
+}
+
+/* ---- scratch ------------------------------------------------------------ */
+
+struct filter_scratch {
+	pcre2_match_data *md;
+	uint64_t *mask;
+	size_t words;
+	struct toks orig, mod, q;
+	struct hset a, b, hidden;
+};
+
+struct filter_scratch *filter_scratch_new(const struct filter_set *fs)
+{
+	struct filter_scratch *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->words = fs->n / 64 + 1;
+	s->mask = calloc(s->words, sizeof(uint64_t));
+	s->md = pcre2_match_data_create(1, NULL);
+	if (!s->mask || !s->md) {
+		filter_scratch_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void filter_scratch_free(struct filter_scratch *s)
+{
+	if (!s)
+		return;
+	pcre2_match_data_free(s->md);
+	free(s->mask);
+	toks_release(&s->orig);
+	toks_release(&s->mod);
+	toks_release(&s->q);
+	hset_release(&s->a);
+	hset_release(&s->b);
+	hset_release(&s->hidden);
+	free(s);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+void filter_result_init(struct filter_result *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void filter_result_reset(struct filter_result *r)
+{
+	r->n = 0;
+	r->rejected = 0;
+}
+
+void filter_result_release(struct filter_result *r)
+{
+	free(r->v);
+	filter_result_init(r);
+}
+
+static const char *field_name(int f)
+{
+	switch (f) {
+	case FIELD_MODIFIED: return "modified";
+	case FIELD_QUESTIONS: return "questions";
+	case FIELD_REASONING: return "reasoning";
+	}
+	return "record";
+}
+
+json_t *filter_result_json(const struct filter_result *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "rule", r->v[i].rule,
+						   "action", r->v[i].action == FILTER_REJECT ?
+						   "reject" : "flag", "field",
+						   field_name(r->v[i].field), "detail", r->v[i].detail));
+	return a;
+}
+
+static int add_verdict(struct filter_result *out, const char *rule, int action, int field,
+		       const char *detail)
+{
+	struct filter_verdict *v;
+
+	/* one verdict per rule and field */
+	for (size_t i = 0; i < out->n; i++)
+		if (out->v[i].field == field && strcmp(out->v[i].rule, rule) == 0)
+			return 0;
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 8;
+		struct filter_verdict *nv = realloc(out->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return CL_ENOMEM;
+		out->v = nv;
+		out->cap = cap;
+	}
+	v = &out->v[out->n++];
+	snprintf(v->rule, sizeof(v->rule), "%s", rule);
+	v->action = action;
+	v->field = field;
+	snprintf(v->detail, sizeof(v->detail), "%s", detail);
+	if (action == FILTER_REJECT)
+		out->rejected = 1;
+	return 0;
+}
+
+static int check_verdict(struct check_ctx *c, const char *rule, int field, const char *detail)
+{
+	return add_verdict(c->arg, rule, FILTER_REJECT, field, detail);
+}
+
+/* ---- patterns ------------------------------------------------------------ */
+
+/* Which rules can match text: the always-on ones, and those with a
+ * keyword among its words. */
+static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
+		      const struct toks *t)
+{
+	const struct kwtab *k = fs->keywords;
+
+	memcpy(s->mask, k->always, s->words * sizeof(uint64_t));
+	for (size_t i = 0; i < t->n; i++) {
+		const struct kw_entry *e;
+		uint64_t h = t->v[i].h;
+		size_t j;
+
+		for (j = (size_t)(h ^ (h >> 29)) & (k->cap - 1); k->v[j].h && k->v[j].h != h;
+		     j = (j + 1) & (k->cap - 1))
+			;
+		e = &k->v[j];
+		if (e->h)
+			for (size_t w = 0; w < s->words; w++)
+				s->mask[w] |= e->bits[w];
+	}
+}
+
+static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, int field,
+			const char *text, const char *label, struct filter_result *out)
+{
+	size_t len = strlen(text);
+	uint32_t opts = 0;
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct filter_rule *r = &fs->rules[i];
+		PCRE2_SIZE *ov;
+		char detail[192];
+		int m, rc;
+
+		if (!(r->fields & (unsigned)field) || !(s->mask[i / 64] & (1ULL << (i % 64))))
+			continue;
+		m = pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, opts, s->md, NULL);
+		if (m == PCRE2_ERROR_NOMATCH) {
+			opts = PCRE2_NO_UTF_CHECK; /* checked once is enough */
+			continue;
+		}
+		if (m < 0) {
+			if (m <= PCRE2_ERROR_UTF8_ERR1 && m >= PCRE2_ERROR_UTF8_ERR21)
+				return add_verdict(out, "invalid-utf8", FILTER_REJECT, field,
+						   "the text is not valid UTF-8");
+			log_warn("filters: rule '%s' could not run (PCRE2 error %d)", r->id, m);
+			continue;
+		}
+		opts = PCRE2_NO_UTF_CHECK;
+		ov = pcre2_get_ovector_pointer(s->md);
+		snprintf(detail, sizeof(detail), "%s\"%.*s\"", label,
+			 (int)(ov[1] - ov[0] < 120 ? ov[1] - ov[0] : 120), text + ov[0]);
+		rc = add_verdict(out, r->id, r->action, field, detail);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- one record ---------------------------------------------------------- */
+
+int filter_run(const struct filter_set *fs, struct filter_scratch *s,
+	       const struct filter_input *in, struct filter_result *out)
+{
+	struct check_ctx c = {
+		.in = in, .limits = &fs->limits, .orig = &s->orig, .mod = &s->mod,
+		.set_a = &s->a, .set_b = &s->b, .hidden = &s->hidden,
+		.verdict = check_verdict, .arg = out,
+	};
+	int rc;
+
+	if (toks_fill(&s->orig, in->original) || toks_fill(&s->mod, in->modified))
+		return CL_ENOMEM;
+
+	/* the record as a whole */
+	rc = check_shape(&c);
+	if (!rc)
+		rc = check_unchanged(&c);
+	if (!rc)
+		rc = check_drift(&c);
+	if (!rc)
+		rc = check_repeated_lines(&c);
+	if (!rc)
+		rc = check_repeated_ngrams(&c);
+	if (rc)
+		return rc;
+
+	/* the modified problem */
+	if (in->modified) {
+		prefilter(fs, s, &s->mod);
+		rc = run_patterns(fs, s, FIELD_MODIFIED, in->modified, "", out);
+		if (rc)
+			return rc;
+	}
+
+	/* each question */
+	rc = check_hidden_prepare(&c);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < in->nquestions; i++) {
+		const char *q = in->questions[i] ? in->questions[i] : "";
+		char label[32];
+
+		if (toks_fill(&s->q, q))
+			return CL_ENOMEM;
+		rc = check_hidden_question(&c, q, &s->q);
+		if (rc)
+			return rc;
+		prefilter(fs, s, &s->q);
+		snprintf(label, sizeof(label), "question %zu: ", i + 1);
+		rc = run_patterns(fs, s, FIELD_QUESTIONS, q, label, out);
+		if (rc)
+			return rc;
+	}
+
+	/* the reasoning, where a rule asks for it */
+	if (in->reasoning) {
+		if (toks_fill(&s->q, in->reasoning))
+			return CL_ENOMEM;
+		prefilter(fs, s, &s->q);
+		rc = run_patterns(fs, s, FIELD_REASONING, in->reasoning, "", out);
+	}
+	return rc;
+}
