@@ -605,6 +605,13 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"llm.max_total_tokens: 0    # ",
 		"llm.cache: true    # ",
 		"llm.seed: 0    # ",
+		"filters.dir: ''    # ",
+		"filters.leak_ngram: 5    # ",
+		"filters.drift_min_overlap: 0.25    # ",
+		"filters.max_line_repeats: 3    # ",
+		"filters.max_ngram_repeat: 0.4    # ",
+		"filters.min_questions: 1    # ",
+		"filters.max_questions: 20    # ",
 	};
 	struct config cfg;
 	char *text;
