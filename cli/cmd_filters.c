@@ -259,7 +259,8 @@ static int list(struct cli *c, const char *dir)
 		       filter_rule_action(&fs, i) == FILTER_REJECT ? "reject" : "flag",
 		       filter_rule_description(&fs, i));
 	printf("\nbuilt-in checks (reject): unchanged, drift, hidden-leak, repeated-lines, "
-	       "repeated-ngrams, empty, truncated, no-questions, not-a-question\n"
+	       "repeated-ngrams, repeated-questions, empty, truncated, no-questions,\n"
+	       "not-a-question\n"
 	       "patterns run %s\n", fs.jit ? "JIT-compiled" : "in the PCRE2 interpreter");
 	filter_set_release(&fs);
 	return EXIT_OK;

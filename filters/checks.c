@@ -3,6 +3,7 @@
  * hidden-leak, repeated-lines, repeated-ngrams, empty, truncated,
  * no-questions, not-a-question.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,23 +11,59 @@
 
 /* ---- tokens ------------------------------------------------------------ */
 
+/* Byte classes: 1 a word byte (a UTF-8 multi-byte character counts as a
+ * word character: close to \w with Unicode properties for letters, and
+ * cheap on bytes), 2 white space, 0 punctuation. */
+static unsigned char byte_class[256];
+static unsigned char byte_lower[256];
+
+static void tables_init(void)
+{
+	for (int c = 0; c < 256; c++) {
+		byte_lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c >= 0x80)
+			byte_class[c] = 1;
+		else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+			byte_class[c] = 2;
+	}
+}
+
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
 static int is_word(unsigned char c)
 {
-	/* a UTF-8 multi-byte character counts as a word character: close to
-	 * \w with Unicode properties for letters, cheap on bytes */
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c >= 0x80;
+	return byte_class[c] == 1;
 }
 
 static int is_space(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+	return byte_class[c] == 2;
 }
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+/* A token's hash: a cheap multiply-add over its lower-case bytes (a short
+ * dependency chain per byte), finished by a mixer per token. */
+#define TOK_SEED 0x9e3779b97f4a7c15ULL
 
-static int toks_push(struct toks *t, uint32_t off, uint32_t len, uint64_t h)
+static uint64_t tok_finish(uint64_t h)
+{
+	h ^= h >> 31;
+	h *= 0x7fb5d329728ea185ULL;
+	h ^= h >> 27;
+	return h ? h : 1;
+}
+
+uint64_t filter_word_hash(const char *w, size_t n)
+{
+	uint64_t h = TOK_SEED;
+
+	pthread_once(&tables_once, tables_init);
+	for (size_t i = 0; i < n; i++)
+		h = h * 33 + byte_lower[(unsigned char)w[i]];
+	return tok_finish(h);
+}
+
+static int toks_grow(struct toks *t)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
@@ -37,10 +74,6 @@ static int toks_push(struct toks *t, uint32_t off, uint32_t len, uint64_t h)
 		t->v = v;
 		t->cap = cap;
 	}
-	t->v[t->n].off = off;
-	t->v[t->n].len = len;
-	t->v[t->n].h = h ? h : 1;
-	t->n++;
 	return 0;
 }
 
@@ -49,31 +82,32 @@ int toks_fill(struct toks *t, const char *text)
 	const unsigned char *p = (const unsigned char *)text;
 	size_t i = 0;
 
+	pthread_once(&tables_once, tables_init);
 	t->n = 0;
 	if (!text)
 		return 0;
 	while (p[i]) {
 		size_t start = i;
-		uint64_t h = FNV_OFFSET;
+		uint64_t h = TOK_SEED;
+		unsigned char cls = byte_class[p[i]];
 
-		if (is_space(p[i])) {
+		if (cls == 2) {
 			i++;
 			continue;
 		}
-		if (is_word(p[i])) {
-			for (; p[i] && is_word(p[i]); i++) {
-				unsigned char c = p[i];
-
-				if (c >= 'A' && c <= 'Z')
-					c = (unsigned char)(c - 'A' + 'a');
-				h = (h ^ c) * FNV_PRIME;
-			}
+		if (cls == 1) {
+			do
+				h = h * 33 + byte_lower[p[i++]];
+			while (byte_class[p[i]] == 1);
 		} else {
-			h = (h ^ p[i]) * FNV_PRIME;
-			i++;
+			h = h * 33 + p[i++];
 		}
-		if (toks_push(t, (uint32_t)start, (uint32_t)(i - start), h))
+		if (t->n == t->cap && toks_grow(t))
 			return CL_ENOMEM;
+		t->v[t->n].off = (uint32_t)start;
+		t->v[t->n].len = (uint32_t)(i - start);
+		t->v[t->n].h = tok_finish(h);
+		t->n++;
 	}
 	return 0;
 }
@@ -98,15 +132,48 @@ size_t filter_tokens(const char *text, void (*fn)(const char *, size_t, void *),
 	return n;
 }
 
+/* A polynomial hash of n token hashes, finished with a mixer so that
+ * near-equal sums spread over the table. */
+#define ROLL_P 0x100000001b3ULL
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
 uint64_t ngram_hash(const struct tok *t, size_t n)
 {
-	uint64_t h = 0x9ae16a3b2f90404fULL;
+	uint64_t h = 0;
 
+	for (size_t i = 0; i < n; i++)
+		h = h * ROLL_P + t[i].h;
+	return mix(h);
+}
+
+/* Call fn for every n-gram of t, in O(1) each: the hash rolls. */
+static int each_ngram(const struct toks *t, size_t n, int (*fn)(uint64_t h, size_t i, void *),
+		      void *arg)
+{
+	uint64_t h = 0, pn = 1;
+
+	if (t->n < n)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
-		h ^= t[i].h + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-		h *= 0xff51afd7ed558ccdULL;
+		h = h * ROLL_P + t->v[i].h;
+		pn *= ROLL_P;
 	}
-	return h ? h : 1;
+	for (size_t i = 0;; i++) {
+		int rc = fn(mix(h), i, arg);
+
+		if (rc)
+			return rc;
+		if (i + n >= t->n)
+			return 0;
+		h = h * ROLL_P + t->v[i + n].h - pn * t->v[i].h;
+	}
 }
 
 /* ---- hash sets ----------------------------------------------------------- */
@@ -216,93 +283,124 @@ int check_unchanged(struct check_ctx *c)
 	return 0;
 }
 
-int check_drift(struct check_ctx *c)
+/*
+ * The n-gram checks share two sets: O, the original's n-grams, and M, the
+ * modified problem's.  drift: too few of M's n-grams are in O.  repeated
+ * n-grams: too many of M's are repeats.  hidden-leak: a question quotes
+ * an n-gram in O but not in M (checked per question).
+ */
+struct ngram_pass {
+	struct check_ctx *c;
+	size_t total, dup, shared;
+};
+
+static int add_original(uint64_t h, size_t i, void *arg)
 {
-	size_t shared = 0, total = 0;
+	struct check_ctx *c = arg;
+
+	(void)i;
+	return hset_add(c->hidden, h) < 0 ? CL_ENOMEM : 0;
+}
+
+static int add_modified(uint64_t h, size_t i, void *arg)
+{
+	struct ngram_pass *p = arg;
+	int rc = hset_add(p->c->set_b, h);
+
+	(void)i;
+	if (rc < 0)
+		return CL_ENOMEM;
+	p->total++;
+	p->dup += rc == 0;
+	p->shared += hset_has(p->c->hidden, h);
+	return 0;
+}
+
+int check_ngrams(struct check_ctx *c)
+{
+	size_t n = (size_t)c->limits->leak_ngram;
+	struct ngram_pass p = { c, 0, 0, 0 };
+	char why[96];
 	int rc;
 
-	if (!c->in->original || c->mod->n < 12 || c->orig->n < 2)
-		return 0;
-	hset_clear(c->set_a);
-	for (size_t i = 0; i + 1 < c->orig->n; i++)
-		if (hset_add(c->set_a, ngram_hash(&c->orig->v[i], 2)) < 0)
-			return CL_ENOMEM;
+	hset_clear(c->hidden);
 	hset_clear(c->set_b);
-	for (size_t i = 0; i + 1 < c->mod->n; i++) {
-		uint64_t h = ngram_hash(&c->mod->v[i], 2);
-
-		rc = hset_add(c->set_b, h);
-		if (rc < 0)
-			return CL_ENOMEM;
-		if (rc == 1) {
-			total++;
-			shared += hset_has(c->set_a, h);
-		}
+	c->hidden_ready = 0;
+	rc = each_ngram(c->orig, n, add_original, c);
+	if (!rc)
+		rc = each_ngram(c->mod, n, add_modified, &p);
+	if (rc)
+		return rc;
+	c->hidden_ready = c->in->original != NULL;
+	if (c->in->original && c->orig->n >= n && p.total >= 8 &&
+	    (double)p.shared / (double)p.total < c->limits->drift_min_overlap) {
+		snprintf(why, sizeof(why), "only %.0f%% of its %zu-word runs are in the original",
+			 100.0 * (double)p.shared / (double)p.total, n);
+		rc = c->verdict(c, "drift", 0, why);
+		if (rc)
+			return rc;
 	}
-	if (total && (double)shared / (double)total < c->limits->drift_min_overlap) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "only %.0f%% of its word pairs are in the original",
-			 100.0 * (double)shared / (double)total);
-		return c->verdict(c, "drift", 0, why);
+	if (c->mod->n >= 40 && (double)p.dup / (double)p.total > c->limits->max_ngram_repeat) {
+		snprintf(why, sizeof(why), "%.0f%% of its %zu-word runs are repeats",
+			 100.0 * (double)p.dup / (double)p.total, n);
+		return c->verdict(c, "repeated-ngrams", FIELD_MODIFIED, why);
 	}
 	return 0;
 }
 
-/* n-grams of the original that the modified problem lacks: the hidden
- * information a question must not quote.  Built once per record. */
-int check_hidden_prepare(struct check_ctx *c)
+struct question_pass {
+	struct check_ctx *c;
+	size_t at;          /* the first token of a leaked n-gram, or SIZE_MAX */
+};
+
+static int find_hidden(uint64_t h, size_t i, void *arg)
 {
-	size_t n = (size_t)c->limits->leak_ngram;
+	struct question_pass *q = arg;
 
-	hset_clear(c->set_b);
-	hset_clear(c->hidden);
-	c->hidden_ready = 0;
-	if (!c->in->original || c->orig->n < n)
-		return 0;
-	for (size_t i = 0; i + n <= c->mod->n; i++)
-		if (hset_add(c->set_b, ngram_hash(&c->mod->v[i], n)) < 0)
-			return CL_ENOMEM;
-	for (size_t i = 0; i + n <= c->orig->n; i++) {
-		uint64_t h = ngram_hash(&c->orig->v[i], n);
-
-		if (!hset_has(c->set_b, h) && hset_add(c->hidden, h) < 0)
-			return CL_ENOMEM;
+	if (hset_has(q->c->hidden, h) && !hset_has(q->c->set_b, h)) {
+		q->at = i;
+		return 1;
 	}
-	c->hidden_ready = 1;
 	return 0;
 }
 
 int check_hidden_question(struct check_ctx *c, const char *q, const struct toks *qt)
 {
+	struct question_pass pass = { c, SIZE_MAX };
 	size_t n = (size_t)c->limits->leak_ngram;
+	char quoted[120], why[192];
 
 	if (!c->hidden_ready || !c->hidden->n)
 		return 0;
-	for (size_t i = 0; i + n <= qt->n; i++) {
-		if (hset_has(c->hidden, ngram_hash(&qt->v[i], n))) {
-			char quoted[120], why[192];
-
-			quote(q, &qt->v[i], n, quoted, sizeof(quoted));
-			snprintf(why, sizeof(why), "quotes \"%s\", which the modified problem "
-				 "no longer has", quoted);
-			return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);
-		}
-	}
-	return 0;
+	each_ngram(qt, n, find_hidden, &pass);
+	if (pass.at == SIZE_MAX)
+		return 0;
+	quote(q, &qt->v[pass.at], n, quoted, sizeof(quoted));
+	snprintf(why, sizeof(why), "quotes \"%s\", which the modified problem no longer has",
+		 quoted);
+	return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Lines of 20+ characters, as hashes; a long one (a paragraph) counts
+ * double, so that it twice is as bad as a short line four times. */
 int check_repeated_lines(struct check_ctx *c)
 {
-	const char *p = c->in->modified;
+	const char *p = c->in->modified, *worst = NULL;
+	uint64_t *h = NULL;
+	size_t n = 0, cap = 0, worst_len = 0, run = 1;
+	int rc = 0;
 
 	if (!p)
 		return 0;
-	hset_clear(c->set_a);
-	hset_clear(c->set_b);
 	while (*p) {
 		const char *e = strchr(p, '\n'), *a = p, *b;
-		uint64_t h;
 		size_t len;
 
 		if (!e)
@@ -316,23 +414,54 @@ int check_repeated_lines(struct check_ctx *c)
 		p = *e ? e + 1 : e;
 		if (len < 20)
 			continue;
-		h = hash_fnv1a64(a, len);
-		h = h ? h : 1;
-		/* a long line (a paragraph) twice, or a line three times */
-		if (hset_add(c->set_a, h) == 0) {
-			int twice_long = len >= 80;
+		if (n + 2 > cap) {
+			uint64_t *nh = realloc(h, (cap ? cap * 2 : 64) * sizeof(*h));
 
-			if (twice_long || hset_add(c->set_b, h) == 0 || c->limits->max_line_repeats <= 2) {
-				char line[100], why[160];
-
-				snprintf(line, sizeof(line), "%.*s", (int)(len < 60 ? len : 60), a);
-				snprintf(why, sizeof(why), "repeats the %s \"%s%s\"",
-					 twice_long ? "paragraph" : "line", line, len > 60 ? "..." : "");
-				return c->verdict(c, "repeated-lines", FIELD_MODIFIED, why);
+			if (!nh) {
+				free(h);
+				return CL_ENOMEM;
 			}
+			h = nh;
+			cap = cap ? cap * 2 : 64;
+		}
+		h[n++] = filter_word_hash(a, len);
+		if (len >= 80)
+			h[n++] = filter_word_hash(a, len);
+	}
+	qsort(h, n, sizeof(*h), cmp_u64);
+	for (size_t i = 1; i < n; i++) {
+		run = h[i] == h[i - 1] ? run + 1 : 1;
+		if (run >= (size_t)c->limits->max_line_repeats) {
+			/* find the line again, to show it */
+			for (p = c->in->modified; *p && !worst;) {
+				const char *e = strchr(p, '\n'), *a = p, *b;
+
+				if (!e)
+					e = p + strlen(p);
+				b = e;
+				while (a < b && is_space((unsigned char)*a))
+					a++;
+				while (b > a && is_space((unsigned char)b[-1]))
+					b--;
+				if ((size_t)(b - a) >= 20 && filter_word_hash(a, (size_t)(b - a)) == h[i]) {
+					worst = a;
+					worst_len = (size_t)(b - a);
+				}
+				p = *e ? e + 1 : e;
+			}
+			break;
 		}
 	}
-	return 0;
+	free(h);
+	if (worst) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "repeats the %s \"%.*s%s\"",
+			 worst_len >= 80 ? "paragraph" : "line", (int)(worst_len < 60 ? worst_len : 60),
+			 worst, worst_len > 60 ? "..." : "");
+		rc = c->verdict(c, "repeated-lines", FIELD_MODIFIED, why);
+	}
+	return rc;
 }
 
 static int alpha_token(const char *text, const struct tok *t)
@@ -348,10 +477,10 @@ static int alpha_token(const char *text, const struct tok *t)
 	return 1;
 }
 
-int check_repeated_ngrams(struct check_ctx *c)
+int check_repeated_words(struct check_ctx *c)
 {
 	const struct toks *t = c->mod;
-	size_t total = 0, dup = 0, run = 1;
+	size_t run = 1;
 
 	/* the same word four times in a row: "the the the the" */
 	for (size_t i = 1; i < t->n; i++) {
@@ -364,24 +493,6 @@ int check_repeated_ngrams(struct check_ctx *c)
 				 c->in->modified + t->v[i].off, run);
 			return c->verdict(c, "repeated-ngrams", FIELD_MODIFIED, why);
 		}
-	}
-	if (t->n < 40)
-		return 0;
-	hset_clear(c->set_a);
-	for (size_t i = 0; i + 4 <= t->n; i++) {
-		int rc = hset_add(c->set_a, ngram_hash(&t->v[i], 4));
-
-		if (rc < 0)
-			return CL_ENOMEM;
-		total++;
-		dup += rc == 0;
-	}
-	if ((double)dup / (double)total > c->limits->max_ngram_repeat) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "%.0f%% of its 4-word runs are repeats",
-			 100.0 * (double)dup / (double)total);
-		return c->verdict(c, "repeated-ngrams", FIELD_MODIFIED, why);
 	}
 	return 0;
 }
@@ -421,6 +532,15 @@ int check_shape(struct check_ctx *c)
 		const char *q = in->questions[i] ? in->questions[i] : "";
 		size_t n = strlen(q);
 
+		for (size_t j = 0; j < i; j++) {
+			if (in->questions[j] && same_words(in->questions[j], q)) {
+				char why[96];
+
+				snprintf(why, sizeof(why), "question %zu repeats question %zu", i + 1,
+					 j + 1);
+				return c->verdict(c, "repeated-questions", FIELD_QUESTIONS, why);
+			}
+		}
 		/* a question ends with '?', maybe inside closing quotes or brackets */
 		while (n && (is_space((unsigned char)q[n - 1]) || q[n - 1] == '"' ||
 			     q[n - 1] == ')' || q[n - 1] == '\'' || q[n - 1] == '*'))

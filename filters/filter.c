@@ -12,14 +12,19 @@
 /* word -> the rules (a bit each) that need it; open addressing */
 struct kw_entry {
 	uint64_t h;             /* 0: empty */
-	uint64_t *bits;
+	uint64_t *bits;         /* rules with this word among keywords */
+	uint64_t *also;         /* rules with it among and_keywords */
 };
+
+#define BLOOM_BITS 4096
 
 struct kwtab {
 	struct kw_entry *v;
 	size_t cap;
 	size_t words;           /* uint64_t words per bit set */
 	uint64_t *always;       /* rules without keywords: they always run */
+	uint64_t *need_also;    /* rules with and_keywords */
+	uint64_t bloom[BLOOM_BITS / 64]; /* a cheap "not a keyword" for most words */
 };
 
 void filter_keywords_free(void *p)
@@ -28,19 +33,19 @@ void filter_keywords_free(void *p)
 
 	if (!k)
 		return;
-	for (size_t i = 0; i < k->cap; i++)
+	for (size_t i = 0; k->v && i < k->cap; i++) {
 		free(k->v[i].bits);
+		free(k->v[i].also);
+	}
 	free(k->v);
 	free(k->always);
+	free(k->need_also);
 	free(k);
 }
 
 static uint64_t word_hash(const char *w)
 {
-	/* the same hash as a token's: FNV-1a of the lower-case bytes */
-	uint64_t h = hash_fnv1a64(w, strlen(w));
-
-	return h ? h : 1;
+	return filter_word_hash(w, strlen(w)); /* the same as a token's */
 }
 
 static struct kw_entry *kw_slot(struct kwtab *k, uint64_t h)
@@ -53,10 +58,30 @@ static struct kw_entry *kw_slot(struct kwtab *k, uint64_t h)
 	return &k->v[i];
 }
 
+static int kw_add(struct kwtab *k, const char *word, size_t rule, int also)
+{
+	uint64_t h = word_hash(word);
+	struct kw_entry *e = kw_slot(k, h);
+	uint64_t **bits;
+
+	if (!e->h) {
+		e->h = h;
+		e->bits = calloc(k->words, sizeof(uint64_t));
+		e->also = calloc(k->words, sizeof(uint64_t));
+		if (!e->bits || !e->also)
+			return CL_ENOMEM;
+		k->bloom[(h >> 52) / 64] |= 1ULL << ((h >> 52) % 64);
+	}
+	bits = also ? &e->also : &e->bits;
+	(*bits)[rule / 64] |= 1ULL << (rule % 64);
+	return 0;
+}
+
 int filter_set_finish(struct filter_set *fs)
 {
 	struct kwtab *k;
 	size_t nkw = 0;
+	int rc = 0;
 
 	filter_keywords_free(fs->keywords);
 	fs->keywords = NULL;
@@ -64,35 +89,32 @@ int filter_set_finish(struct filter_set *fs)
 	if (!k)
 		return CL_ENOMEM;
 	for (size_t i = 0; i < fs->n; i++)
-		nkw += fs->rules[i].nkeywords;
+		nkw += fs->rules[i].nkeywords + fs->rules[i].nalso;
 	k->words = fs->n / 64 + 1;
 	for (k->cap = 16; k->cap < nkw * 2; k->cap *= 2)
 		;
 	k->v = calloc(k->cap, sizeof(*k->v));
 	k->always = calloc(k->words, sizeof(uint64_t));
-	if (!k->v || !k->always) {
+	k->need_also = calloc(k->words, sizeof(uint64_t));
+	if (!k->v || !k->always || !k->need_also) {
 		filter_keywords_free(k);
 		return CL_ENOMEM;
 	}
-	for (size_t i = 0; i < fs->n; i++) {
+	for (size_t i = 0; !rc && i < fs->n; i++) {
 		const struct filter_rule *r = &fs->rules[i];
 
 		if (!r->nkeywords)
 			k->always[i / 64] |= 1ULL << (i % 64);
-		for (size_t j = 0; j < r->nkeywords; j++) {
-			uint64_t h = word_hash(r->keywords[j]);
-			struct kw_entry *e = kw_slot(k, h);
-
-			if (!e->h) {
-				e->h = h;
-				e->bits = calloc(k->words, sizeof(uint64_t));
-				if (!e->bits) {
-					filter_keywords_free(k);
-					return CL_ENOMEM;
-				}
-			}
-			e->bits[i / 64] |= 1ULL << (i % 64);
-		}
+		if (r->nalso)
+			k->need_also[i / 64] |= 1ULL << (i % 64);
+		for (size_t j = 0; !rc && j < r->nkeywords; j++)
+			rc = kw_add(k, r->keywords[j], i, 0);
+		for (size_t j = 0; !rc && j < r->nalso; j++)
+			rc = kw_add(k, r->also[j], i, 1);
+	}
+	if (rc) {
+		filter_keywords_free(k);
+		return rc;
 	}
 	fs->keywords = k;
 	return 0;
@@ -103,6 +125,7 @@ int filter_set_finish(struct filter_set *fs)
 struct filter_scratch {
 	pcre2_match_data *md;
 	uint64_t *mask;
+	uint64_t *also;
 	size_t words;
 	struct toks orig, mod, q;
 	struct hset a, b, hidden;
@@ -116,8 +139,9 @@ struct filter_scratch *filter_scratch_new(const struct filter_set *fs)
 		return NULL;
 	s->words = fs->n / 64 + 1;
 	s->mask = calloc(s->words, sizeof(uint64_t));
+	s->also = calloc(s->words, sizeof(uint64_t));
 	s->md = pcre2_match_data_create(1, NULL);
-	if (!s->mask || !s->md) {
+	if (!s->mask || !s->also || !s->md) {
 		filter_scratch_free(s);
 		return NULL;
 	}
@@ -130,6 +154,7 @@ void filter_scratch_free(struct filter_scratch *s)
 		return;
 	pcre2_match_data_free(s->md);
 	free(s->mask);
+	free(s->also);
 	toks_release(&s->orig);
 	toks_release(&s->mod);
 	toks_release(&s->q);
@@ -216,26 +241,34 @@ static int check_verdict(struct check_ctx *c, const char *rule, int field, const
 /* ---- patterns ------------------------------------------------------------ */
 
 /* Which rules can match text: the always-on ones, and those with a
- * keyword among its words. */
+ * keyword among its words (and one of their and_keywords, if any). */
 static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
 		      const struct toks *t)
 {
 	const struct kwtab *k = fs->keywords;
 
-	memcpy(s->mask, k->always, s->words * sizeof(uint64_t));
+	memset(s->mask, 0, s->words * sizeof(uint64_t));
+	memset(s->also, 0, s->words * sizeof(uint64_t));
 	for (size_t i = 0; i < t->n; i++) {
 		const struct kw_entry *e;
 		uint64_t h = t->v[i].h;
 		size_t j;
 
+		if (!(k->bloom[(h >> 52) / 64] & (1ULL << ((h >> 52) % 64))))
+			continue;
 		for (j = (size_t)(h ^ (h >> 29)) & (k->cap - 1); k->v[j].h && k->v[j].h != h;
 		     j = (j + 1) & (k->cap - 1))
 			;
 		e = &k->v[j];
-		if (e->h)
-			for (size_t w = 0; w < s->words; w++)
-				s->mask[w] |= e->bits[w];
+		if (!e->h)
+			continue;
+		for (size_t w = 0; w < s->words; w++) {
+			s->mask[w] |= e->bits[w];
+			s->also[w] |= e->also[w];
+		}
 	}
+	for (size_t w = 0; w < s->words; w++)
+		s->mask[w] = k->always[w] | (s->mask[w] & (~k->need_also[w] | s->also[w]));
 }
 
 static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, int field,
@@ -295,11 +328,11 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 	if (!rc)
 		rc = check_unchanged(&c);
 	if (!rc)
-		rc = check_drift(&c);
+		rc = check_ngrams(&c);
 	if (!rc)
 		rc = check_repeated_lines(&c);
 	if (!rc)
-		rc = check_repeated_ngrams(&c);
+		rc = check_repeated_words(&c);
 	if (rc)
 		return rc;
 
@@ -312,9 +345,6 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 	}
 
 	/* each question */
-	rc = check_hidden_prepare(&c);
-	if (rc)
-		return rc;
 	for (size_t i = 0; i < in->nquestions; i++) {
 		const char *q = in->questions[i] ? in->questions[i] : "";
 		char label[32];

@@ -21,8 +21,8 @@
  * decides which patterns can match, which keeps many rules cheap.
  *
  * Built-in checks (ids fixed): unchanged, drift, hidden-leak,
- * repeated-lines, repeated-ngrams, empty, truncated, no-questions,
- * not-a-question.  Their thresholds are in struct filter_limits.
+ * repeated-lines, repeated-ngrams, repeated-questions, empty, truncated,
+ * no-questions, not-a-question.  Their thresholds are in struct filter_limits.
  *
  * A set is read-only once loaded and may be shared by threads; each
  * thread runs it with its own struct filter_scratch.

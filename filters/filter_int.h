@@ -16,6 +16,8 @@ struct filter_rule {
 	int action;
 	char **keywords;         /* lower case; NULL: the pattern always runs */
 	size_t nkeywords;
+	char **also;             /* and one of these too (and_keywords) */
+	size_t nalso;
 	pcre2_code *re;
 };
 
@@ -37,6 +39,8 @@ struct hset {
 };
 
 int toks_fill(struct toks *t, const char *text);
+/* The hash toks_fill gives a token of these bytes (lower-cased). */
+uint64_t filter_word_hash(const char *w, size_t n);
 void toks_release(struct toks *t);
 void hset_clear(struct hset *s);
 int hset_add(struct hset *s, uint64_t h);   /* 1 when new, 0 when there, <0 on error */
@@ -51,19 +55,18 @@ struct check_ctx {
 	const struct filter_input *in;
 	const struct filter_limits *limits;
 	const struct toks *orig, *mod;
-	struct hset *set_a, *set_b;  /* scratch of one check */
-	struct hset *hidden;         /* n-grams only the original has */
+	struct hset *set_a, *set_b;  /* set_b: the modified problem's n-grams */
+	struct hset *hidden;         /* the original's n-grams */
 	int hidden_ready;
 	int (*verdict)(struct check_ctx *c, const char *rule, int field, const char *detail);
 	void *arg;
 };
 
-int check_unchanged(struct check_ctx *c);
-int check_drift(struct check_ctx *c);
-int check_repeated_lines(struct check_ctx *c);
-int check_repeated_ngrams(struct check_ctx *c);
 int check_shape(struct check_ctx *c);
-int check_hidden_prepare(struct check_ctx *c);
+int check_unchanged(struct check_ctx *c);
+int check_ngrams(struct check_ctx *c);       /* drift, repeated-ngrams; hidden n-grams */
+int check_repeated_lines(struct check_ctx *c);
+int check_repeated_words(struct check_ctx *c);
 int check_hidden_question(struct check_ctx *c, const char *q, const struct toks *qt);
 
 #endif

@@ -12,8 +12,8 @@
 void filter_limits_default(struct filter_limits *l)
 {
 	l->leak_ngram = 5;
-	l->drift_min_overlap = 0.25;
-	l->max_line_repeats = 3;
+	l->drift_min_overlap = 0.2;
+	l->max_line_repeats = 4;
 	l->max_ngram_repeat = 0.4;
 	l->min_questions = 1;
 	l->max_questions = 20;
@@ -34,6 +34,9 @@ static void rule_release(struct filter_rule *r)
 	for (size_t i = 0; i < r->nkeywords; i++)
 		free(r->keywords[i]);
 	free(r->keywords);
+	for (size_t i = 0; i < r->nalso; i++)
+		free(r->also[i]);
+	free(r->also);
 	pcre2_code_free(r->re);
 }
 
@@ -125,15 +128,18 @@ static int name_list(struct loader *l, yaml_node_t *v, const char *id, const cha
 	return 0;
 }
 
-static int keyword_list(struct loader *l, yaml_node_t *v, struct filter_rule *r)
+static int keyword_list(struct loader *l, yaml_node_t *v, const char *id, const char *key,
+			char ***out, size_t *count)
 {
 	size_t n;
 
+	if (*out)
+		return rule_error(l, v, id, "duplicate key '%s'", key);
 	if (!v || v->type != YAML_SEQUENCE_NODE)
-		return rule_error(l, v, r->id, "'keywords' must be a list of words");
+		return rule_error(l, v, id, "'%s' must be a list of words", key);
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-	r->keywords = calloc(n ? n : 1, sizeof(*r->keywords));
-	if (!r->keywords)
+	*out = calloc(n ? n : 1, sizeof(**out));
+	if (!*out)
 		return CL_ENOMEM;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	     it++) {
@@ -142,7 +148,7 @@ static int keyword_list(struct loader *l, yaml_node_t *v, struct filter_rule *r)
 		char *w;
 
 		if (!s || !*s || strlen(s) >= 32)
-			return rule_error(l, item, r->id, "a keyword is one word of 1 to 31 bytes");
+			return rule_error(l, item, id, "a keyword is one word of 1 to 31 bytes");
 		w = strdup(s);
 		if (!w)
 			return CL_ENOMEM;
@@ -152,14 +158,14 @@ static int keyword_list(struct loader *l, yaml_node_t *v, struct filter_rule *r)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
 			      (unsigned char)*p >= 0x80)) {
 				free(w);
-				return rule_error(l, item, r->id,
+				return rule_error(l, item, id,
 						  "keyword '%s' is not one word (letters, digits, _)", s);
 			}
 		}
-		r->keywords[r->nkeywords++] = w;
+		(*out)[(*count)++] = w;
 	}
-	if (!r->nkeywords)
-		return rule_error(l, v, r->id, "'keywords' must not be empty (leave it out instead)");
+	if (!*count)
+		return rule_error(l, v, id, "'%s' must not be empty (leave it out instead)", key);
 	return 0;
 }
 
@@ -249,11 +255,11 @@ static int load_rule(struct loader *l, yaml_node_t *map)
 		} else if (strcmp(key, "flags") == 0) {
 			flags_node = v;
 		} else if (strcmp(key, "keywords") == 0) {
-			if (r.keywords) {
-				rc = rule_error(l, k, r.id, "duplicate key 'keywords'");
+			rc = keyword_list(l, v, r.id, key, &r.keywords, &r.nkeywords);
+			if (rc)
 				goto fail;
-			}
-			rc = keyword_list(l, v, &r);
+		} else if (strcmp(key, "and_keywords") == 0) {
+			rc = keyword_list(l, v, r.id, key, &r.also, &r.nalso);
 			if (rc)
 				goto fail;
 		} else if (strcmp(key, "action") == 0) {
@@ -264,7 +270,7 @@ static int load_rule(struct loader *l, yaml_node_t *map)
 			action = s;
 		} else {
 			rc = rule_error(l, k, r.id, "unknown key '%s' (id, description, applies_to, "
-					"pattern, flags, keywords, action)", key);
+					"pattern, flags, keywords, and_keywords, action)", key);
 			goto fail;
 		}
 	}
@@ -283,6 +289,10 @@ static int load_rule(struct loader *l, yaml_node_t *map)
 					l->fs->rules[i].file, l->fs->rules[i].line);
 			goto fail;
 		}
+	}
+	if (r.also && !r.keywords) {
+		rc = rule_error(l, map, r.id, "'and_keywords' needs 'keywords'");
+		goto fail;
 	}
 	if (flags_node) {
 		rc = name_list(l, flags_node, r.id, "flags", flag_names, flag_bits, 3, &flags);

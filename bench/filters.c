@@ -1,0 +1,125 @@
+/*
+ * bench/filters - every shipped rule and check over the 220 APPS
+ * statements of ../shared/data/apps-corpus, as modified problems and as
+ * questions, on one core: MB/s (goal 200).
+ *
+ * usage: bench/filters [CORPUS.jsonl [RULES_DIR]]
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../filters/filter.h"
+
+#define GOAL_MBS 200.0
+
+struct corpus {
+	char **text;
+	size_t n;
+	size_t bytes;
+};
+
+static int load(const char *path, struct corpus *c)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	if (!f)
+		return -1;
+	c->text = calloc(1024, sizeof(*c->text));
+	while (c->n < 1024 && (len = getline(&line, &cap, f)) > 0) {
+		json_t *v = json_loadb(line, (size_t)len, 0, NULL);
+		const char *q = jsonx_str(v, "question");
+
+		if (q) {
+			c->text[c->n++] = strdup(q);
+			c->bytes += strlen(q);
+		}
+		json_decref(v);
+	}
+	free(line);
+	fclose(f);
+	return c->n ? 0 : -1;
+}
+
+/* The questions of a text: its lines, each made a question. */
+static size_t split_questions(char *copy, const char **qs, size_t max)
+{
+	size_t n = 0;
+
+	for (char *p = copy; *p && n < max;) {
+		char *e = strchr(p, '\n');
+
+		if (e)
+			*e = '\0';
+		if (*p)
+			qs[n++] = p;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : "../shared/data/apps-corpus/questions.jsonl";
+	const char *rules = argc > 2 ? argv[2] : "filters";
+	struct filter_set fs;
+	struct filter_scratch *s;
+	struct filter_result res;
+	struct corpus c = { 0 };
+	static const char *qs[4096];
+	double t0, t, mbs;
+	size_t bytes = 0, rejected = 0;
+	int rounds = 0;
+
+	log_init("bench/filters", LOG_WARN);
+	if (load(path, &c)) {
+		fprintf(stderr, "bench/filters: cannot read '%s' (skipped)\n", path);
+		return EXIT_SUCCESS;
+	}
+	if (filter_set_load_dir(&fs, rules)) {
+		fprintf(stderr, "bench/filters: %s\n", err_msg(CL_ECONFIG));
+		return EXIT_FAILURE;
+	}
+	s = filter_scratch_new(&fs);
+	filter_result_init(&res);
+	t0 = time_mono();
+	do {
+		for (size_t i = 0; i < c.n; i++) {
+			/* as a modified problem of the next statement, and as questions */
+			char *copy = strdup(c.text[i]);
+			struct filter_input in = {
+				.original = c.text[(i + 1) % c.n],
+				.modified = c.text[i],
+				.questions = qs,
+				.questions_expected = 1,
+			};
+
+			in.nquestions = split_questions(copy, qs, 4096);
+			filter_result_reset(&res);
+			filter_run(&fs, s, &in, &res);
+			rejected += res.rejected;
+			bytes += 2 * strlen(c.text[i]);
+			free(copy);
+		}
+		rounds++;
+		t = time_mono() - t0;
+	} while (t < 2.0);
+	mbs = (double)bytes / t / 1e6;
+	printf("filters: %zu rules and 10 checks, %zu statements (%.1f KB) x %d rounds, "
+	       "as modified problems and as questions\n", fs.n, c.n, c.bytes / 1e3, rounds);
+	printf("filters: %.1f MB/s on one core (goal %.0f): ratio %.2f of the goal\n", mbs,
+	       GOAL_MBS, mbs / GOAL_MBS);
+	printf("(%zu of %zu records rejected: unrelated statements drift, as they should)\n",
+	       rejected, c.n * (size_t)rounds);
+	filter_result_release(&res);
+	filter_scratch_free(s);
+	filter_set_release(&fs);
+	for (size_t i = 0; i < c.n; i++)
+		free(c.text[i]);
+	free(c.text);
+	return mbs >= GOAL_MBS ? EXIT_SUCCESS : EXIT_FAILURE;
+}
