@@ -1,7 +1,10 @@
 /*
- * checks.c - tokens, hash sets, and the built-in checks: unchanged, drift,
- * hidden-leak, repeated-lines, repeated-ngrams, empty, truncated,
- * no-questions, not-a-question.
+ * checks.c - tokens, the n-gram map, and the built-in checks: unchanged,
+ * drift, hidden-leak, repeated-lines, repeated-ngrams, repeated-questions,
+ * empty, truncated, no-questions, not-a-question.
+ *
+ * Everything here is one pass over bytes (the tokenizer) and then work on
+ * 64-bit token hashes, so that the checks keep up with the regexes.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,21 +14,28 @@
 
 /* ---- tokens ------------------------------------------------------------ */
 
-/* Byte classes: 1 a word byte (a UTF-8 multi-byte character counts as a
- * word character: close to \w with Unicode properties for letters, and
- * cheap on bytes), 2 white space, 0 punctuation. */
-static unsigned char byte_class[256];
-static unsigned char byte_lower[256];
+/*
+ * One table per byte: the lower-case byte, and its class (a word byte, or
+ * white space; else punctuation).  A UTF-8 multi-byte character counts as
+ * a word character: close to \w with Unicode properties for letters, and
+ * cheap on bytes.
+ */
+#define WORD 0x100
+#define SPACE 0x200
+
+static uint16_t byte_tab[256];
 
 static void tables_init(void)
 {
 	for (int c = 0; c < 256; c++) {
-		byte_lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		int lower = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+
+		byte_tab[c] = (uint16_t)lower;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		    c == '_' || c >= 0x80)
-			byte_class[c] = 1;
+			byte_tab[c] |= WORD;
 		else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
-			byte_class[c] = 2;
+			byte_tab[c] |= SPACE;
 	}
 }
 
@@ -33,17 +43,18 @@ static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static int is_word(unsigned char c)
 {
-	return byte_class[c] == 1;
+	return (byte_tab[c] & WORD) != 0;
 }
 
 static int is_space(unsigned char c)
 {
-	return byte_class[c] == 2;
+	return (byte_tab[c] & SPACE) != 0;
 }
 
-/* A token's hash: a cheap multiply-add over its lower-case bytes (a short
- * dependency chain per byte), finished by a mixer per token. */
+/* A token's hash: a multiply-add over its lower-case bytes (a short
+ * dependency chain per byte), finished by a mixer once per token. */
 #define TOK_SEED 0x9e3779b97f4a7c15ULL
+#define ROLL_P 0x100000001b3ULL
 
 static uint64_t tok_finish(uint64_t h)
 {
@@ -59,62 +70,110 @@ uint64_t filter_word_hash(const char *w, size_t n)
 
 	pthread_once(&tables_once, tables_init);
 	for (size_t i = 0; i < n; i++)
-		h = h * 33 + byte_lower[(unsigned char)w[i]];
+		h = h * 33 + (byte_tab[(unsigned char)w[i]] & 0xff);
 	return tok_finish(h);
 }
 
-static int toks_grow(struct toks *t)
+static int grow(void **v, size_t *cap, size_t elem)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct tok *v = realloc(t->v, cap * sizeof(*v));
+	size_t ncap = *cap ? *cap * 2 : 256;
+	void *nv = realloc(*v, ncap * elem);
 
-		if (!v)
-			return CL_ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (!nv)
+		return CL_ENOMEM;
+	*v = nv;
+	*cap = ncap;
 	return 0;
 }
 
-int toks_fill(struct toks *t, const char *text)
+/* Close the line that ended before byte i: its tokens from t->line_tok. */
+static int end_line(struct toks *t, uint64_t lh)
+{
+	const struct tok *a, *b;
+
+	if (t->line_tok == t->n)
+		return 0;
+	if (t->nlines == t->lcap && grow((void **)&t->lines, &t->lcap, sizeof(*t->lines)))
+		return CL_ENOMEM;
+	a = &t->v[t->line_tok];
+	b = &t->v[t->n - 1];
+	t->lines[t->nlines].h = lh ? lh : 1;
+	t->lines[t->nlines].off = a->off;
+	t->lines[t->nlines].len = b->off + b->len - a->off;
+	t->nlines++;
+	t->line_tok = t->n;
+	return 0;
+}
+
+int toks_fill(struct toks *t, const char *text, int lines)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	size_t i = 0;
+	struct tok *v;
+	size_t i = 0, n = 0, cap;
+	uint64_t lh = 0;
 
 	pthread_once(&tables_once, tables_init);
 	t->n = 0;
+	t->nlines = 0;
+	t->line_tok = 0;
 	if (!text)
 		return 0;
+	/* the hot loop works on locals: stores to v cannot alias them */
+	v = t->v;
+	cap = t->cap;
 	while (p[i]) {
 		size_t start = i;
 		uint64_t h = TOK_SEED;
-		unsigned char cls = byte_class[p[i]];
+		unsigned e = byte_tab[p[i]];
 
-		if (cls == 2) {
+		if (e & SPACE) {
+			if (p[i] == '\n') {
+				if (lines) {
+					t->v = v;
+					t->n = n;
+					if (end_line(t, lh))
+						return CL_ENOMEM;
+				}
+				lh = 0;
+			}
 			i++;
 			continue;
 		}
-		if (cls == 1) {
-			do
-				h = h * 33 + byte_lower[p[i++]];
-			while (byte_class[p[i]] == 1);
+		if (e & WORD) {
+			do {
+				h = h * 33 + (e & 0xff);
+				e = byte_tab[p[++i]];
+			} while (e & WORD);
 		} else {
 			h = h * 33 + p[i++];
 		}
-		if (t->n == t->cap && toks_grow(t))
-			return CL_ENOMEM;
-		t->v[t->n].off = (uint32_t)start;
-		t->v[t->n].len = (uint32_t)(i - start);
-		t->v[t->n].h = tok_finish(h);
-		t->n++;
+		if (n == cap) {
+			t->v = v;
+			t->cap = cap;
+			if (grow((void **)&t->v, &t->cap, sizeof(*t->v)))
+				return CL_ENOMEM;
+			v = t->v;
+			cap = t->cap;
+		}
+		h = tok_finish(h);
+		v[n].off = (uint32_t)start;
+		v[n].len = (uint32_t)(i - start);
+		v[n].h = h;
+		n++;
+		lh = lh * ROLL_P + h;
 	}
+	t->v = v;
+	t->cap = cap;
+	t->n = n;
+	if (lines && end_line(t, lh))
+		return CL_ENOMEM;
 	return 0;
 }
 
 void toks_release(struct toks *t)
 {
 	free(t->v);
+	free(t->lines);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -123,7 +182,7 @@ size_t filter_tokens(const char *text, void (*fn)(const char *, size_t, void *),
 	struct toks t = { 0 };
 	size_t n;
 
-	if (toks_fill(&t, text))
+	if (toks_fill(&t, text, 0))
 		return 0;
 	for (size_t i = 0; i < t.n; i++)
 		fn(text + t.v[i].off, t.v[i].len, arg);
@@ -132,103 +191,71 @@ size_t filter_tokens(const char *text, void (*fn)(const char *, size_t, void *),
 	return n;
 }
 
-/* A polynomial hash of n token hashes, finished with a mixer so that
- * near-equal sums spread over the table. */
-#define ROLL_P 0x100000001b3ULL
+/* ---- the n-gram map -------------------------------------------------------- */
+
+/*
+ * n-gram hashes with two flag bits in the low bits of each slot: in the
+ * original, in the modified problem.  Open addressing, sized before use,
+ * so an insert never rehashes.
+ */
+#define GM_ORIG 1ULL
+#define GM_MOD 2ULL
+#define GM_FLAGS 3ULL
 
 static uint64_t mix(uint64_t h)
 {
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
-	return h ? h : 1;
+	h &= ~GM_FLAGS;
+	return h ? h : 4;
 }
 
-uint64_t ngram_hash(const struct tok *t, size_t n)
+int gmap_reset(struct gmap *m, size_t entries)
+{
+	size_t cap = 256;
+
+	while (cap < entries * 2)
+		cap *= 2;
+	if (cap > m->cap) {
+		free(m->v);
+		m->v = calloc(cap, sizeof(*m->v));
+		m->cap = m->v ? cap : 0;
+		m->used = m->cap;
+		return m->v ? 0 : CL_ENOMEM;
+	}
+	/* keep a big table, but clear only what this record will use */
+	m->used = cap;
+	memset(m->v, 0, cap * sizeof(*m->v));
+	return 0;
+}
+
+void gmap_release(struct gmap *m)
+{
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static uint64_t *gmap_slot(const struct gmap *m, uint64_t key)
+{
+	size_t mask = m->used - 1, i = (size_t)(key >> 7) & mask;
+
+	while (m->v[i] && (m->v[i] & ~GM_FLAGS) != key)
+		i = (i + 1) & mask;
+	return &m->v[i];
+}
+
+/* The rolling hash of the n tokens starting at t[0]. */
+static uint64_t first_ngram(const struct tok *t, size_t n, uint64_t *pn)
 {
 	uint64_t h = 0;
 
-	for (size_t i = 0; i < n; i++)
-		h = h * ROLL_P + t[i].h;
-	return mix(h);
-}
-
-/* Call fn for every n-gram of t, in O(1) each: the hash rolls. */
-static int each_ngram(const struct toks *t, size_t n, int (*fn)(uint64_t h, size_t i, void *),
-		      void *arg)
-{
-	uint64_t h = 0, pn = 1;
-
-	if (t->n < n)
-		return 0;
+	*pn = 1;
 	for (size_t i = 0; i < n; i++) {
-		h = h * ROLL_P + t->v[i].h;
-		pn *= ROLL_P;
+		h = h * ROLL_P + t[i].h;
+		*pn *= ROLL_P;
 	}
-	for (size_t i = 0;; i++) {
-		int rc = fn(mix(h), i, arg);
-
-		if (rc)
-			return rc;
-		if (i + n >= t->n)
-			return 0;
-		h = h * ROLL_P + t->v[i + n].h - pn * t->v[i].h;
-	}
-}
-
-/* ---- hash sets ----------------------------------------------------------- */
-
-void hset_clear(struct hset *s)
-{
-	if (s->v && s->n)
-		memset(s->v, 0, s->cap * sizeof(*s->v));
-	s->n = 0;
-}
-
-static int hset_grow(struct hset *s)
-{
-	struct hset big = { 0 };
-
-	big.cap = s->cap ? s->cap * 2 : 1024;
-	big.v = calloc(big.cap, sizeof(*big.v));
-	if (!big.v)
-		return CL_ENOMEM;
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->v[i])
-			hset_add(&big, s->v[i]);
-	free(s->v);
-	*s = big;
-	return 0;
-}
-
-int hset_add(struct hset *s, uint64_t h)
-{
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->cap && hset_grow(s))
-		return CL_ENOMEM;
-	for (i = (size_t)(h ^ (h >> 29)) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == h)
-			return 0;
-	s->v[i] = h;
-	s->n++;
-	return 1;
-}
-
-int hset_has(const struct hset *s, uint64_t h)
-{
-	if (!s->cap)
-		return 0;
-	for (size_t i = (size_t)(h ^ (h >> 29)) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == h)
-			return 1;
-	return 0;
-}
-
-void hset_release(struct hset *s)
-{
-	free(s->v);
-	memset(s, 0, sizeof(*s));
+	return h;
 }
 
 /* ---- the checks ------------------------------------------------------- */
@@ -246,6 +273,7 @@ static int same_words(const char *a, const char *b)
 {
 	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
 
+	pthread_once(&tables_once, tables_init);
 	for (;;) {
 		while (*p && !is_word(*p))
 			p++;
@@ -253,14 +281,14 @@ static int same_words(const char *a, const char *b)
 			q++;
 		if (!*p || !*q)
 			return !*p && !*q;
-		if ((*p | 0x20 * (*p >= 'A' && *p <= 'Z')) != (*q | 0x20 * (*q >= 'A' && *q <= 'Z')))
+		if ((byte_tab[*p] & 0xff) != (byte_tab[*q] & 0xff))
 			return 0;
 		p++;
 		q++;
 	}
 }
 
-/* Quote tokens [from, from+n) of text into out, for a verdict's detail. */
+/* Quote tokens [0, n) of t from text into out, for a verdict's detail. */
 static void quote(const char *text, const struct tok *t, size_t n, char *out, size_t cap)
 {
 	size_t a = t[0].off, b = t[n - 1].off + t[n - 1].len;
@@ -284,101 +312,88 @@ int check_unchanged(struct check_ctx *c)
 }
 
 /*
- * The n-gram checks share two sets: O, the original's n-grams, and M, the
- * modified problem's.  drift: too few of M's n-grams are in O.  repeated
- * n-grams: too many of M's are repeats.  hidden-leak: a question quotes
- * an n-gram in O but not in M (checked per question).
+ * The n-gram checks, on one map of the original's and the modified
+ * problem's n-grams: drift (too few of the modified problem's n-grams are
+ * the original's), repeated n-grams (too many are repeats), and, per
+ * question, hidden-leak (a question quotes an n-gram that only the
+ * original has).
  */
-struct ngram_pass {
-	struct check_ctx *c;
-	size_t total, dup, shared;
-};
-
-static int add_original(uint64_t h, size_t i, void *arg)
-{
-	struct check_ctx *c = arg;
-
-	(void)i;
-	return hset_add(c->hidden, h) < 0 ? CL_ENOMEM : 0;
-}
-
-static int add_modified(uint64_t h, size_t i, void *arg)
-{
-	struct ngram_pass *p = arg;
-	int rc = hset_add(p->c->set_b, h);
-
-	(void)i;
-	if (rc < 0)
-		return CL_ENOMEM;
-	p->total++;
-	p->dup += rc == 0;
-	p->shared += hset_has(p->c->hidden, h);
-	return 0;
-}
-
 int check_ngrams(struct check_ctx *c)
 {
-	size_t n = (size_t)c->limits->leak_ngram;
-	struct ngram_pass p = { c, 0, 0, 0 };
+	const struct toks *o = c->orig, *m = c->mod;
+	size_t n = (size_t)c->limits->leak_ngram, total = 0, dup = 0, shared = 0;
+	uint64_t h, pn;
 	char why[96];
 	int rc;
 
-	hset_clear(c->hidden);
-	hset_clear(c->set_b);
 	c->hidden_ready = 0;
-	rc = each_ngram(c->orig, n, add_original, c);
-	if (!rc)
-		rc = each_ngram(c->mod, n, add_modified, &p);
+	rc = gmap_reset(c->map, (o->n + m->n));
 	if (rc)
 		return rc;
-	c->hidden_ready = c->in->original != NULL;
-	if (c->in->original && c->orig->n >= n && p.total >= 8 &&
-	    (double)p.shared / (double)p.total < c->limits->drift_min_overlap) {
+	if (o->n >= n) {
+		h = first_ngram(o->v, n, &pn);
+		for (size_t i = 0;; i++) {
+			uint64_t *slot = gmap_slot(c->map, mix(h));
+
+			*slot = (*slot ? *slot : mix(h)) | GM_ORIG;
+			if (i + n >= o->n)
+				break;
+			h = h * ROLL_P + o->v[i + n].h - pn * o->v[i].h;
+		}
+	}
+	if (m->n >= n) {
+		h = first_ngram(m->v, n, &pn);
+		for (size_t i = 0;; i++) {
+			uint64_t key = mix(h), *slot = gmap_slot(c->map, key);
+
+			total++;
+			if (*slot) {
+				dup += (*slot & GM_MOD) != 0;
+				shared += (*slot & GM_ORIG) != 0;
+			}
+			*slot = (*slot ? *slot : key) | GM_MOD;
+			if (i + n >= m->n)
+				break;
+			h = h * ROLL_P + m->v[i + n].h - pn * m->v[i].h;
+		}
+	}
+	c->hidden_ready = c->in->original != NULL && o->n >= n;
+	if (c->hidden_ready && total >= 8 &&
+	    (double)shared / (double)total < c->limits->drift_min_overlap) {
 		snprintf(why, sizeof(why), "only %.0f%% of its %zu-word runs are in the original",
-			 100.0 * (double)p.shared / (double)p.total, n);
+			 100.0 * (double)shared / (double)total, n);
 		rc = c->verdict(c, "drift", 0, why);
 		if (rc)
 			return rc;
 	}
-	if (c->mod->n >= 40 && (double)p.dup / (double)p.total > c->limits->max_ngram_repeat) {
+	if (m->n >= 40 && total && (double)dup / (double)total > c->limits->max_ngram_repeat) {
 		snprintf(why, sizeof(why), "%.0f%% of its %zu-word runs are repeats",
-			 100.0 * (double)p.dup / (double)p.total, n);
+			 100.0 * (double)dup / (double)total, n);
 		return c->verdict(c, "repeated-ngrams", FIELD_MODIFIED, why);
-	}
-	return 0;
-}
-
-struct question_pass {
-	struct check_ctx *c;
-	size_t at;          /* the first token of a leaked n-gram, or SIZE_MAX */
-};
-
-static int find_hidden(uint64_t h, size_t i, void *arg)
-{
-	struct question_pass *q = arg;
-
-	if (hset_has(q->c->hidden, h) && !hset_has(q->c->set_b, h)) {
-		q->at = i;
-		return 1;
 	}
 	return 0;
 }
 
 int check_hidden_question(struct check_ctx *c, const char *q, const struct toks *qt)
 {
-	struct question_pass pass = { c, SIZE_MAX };
 	size_t n = (size_t)c->limits->leak_ngram;
 	char quoted[120], why[192];
+	uint64_t h, pn;
 
-	if (!c->hidden_ready || !c->hidden->n)
+	if (!c->hidden_ready || qt->n < n)
 		return 0;
-	each_ngram(qt, n, find_hidden, &pass);
-	if (pass.at == SIZE_MAX)
-		return 0;
-	quote(q, &qt->v[pass.at], n, quoted, sizeof(quoted));
-	snprintf(why, sizeof(why), "quotes \"%s\", which the modified problem no longer has",
-		 quoted);
-	return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);
+	h = first_ngram(qt->v, n, &pn);
+	for (size_t i = 0;; i++) {
+		if ((*gmap_slot(c->map, mix(h)) & GM_FLAGS) == GM_ORIG) {
+			quote(q, &qt->v[i], n, quoted, sizeof(quoted));
+			snprintf(why, sizeof(why), "quotes \"%s\", which the modified problem "
+				 "no longer has", quoted);
+			return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);
+		}
+		if (i + n >= qt->n)
+			return 0;
+		h = h * ROLL_P + qt->v[i + n].h - pn * qt->v[i].h;
+	}
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -388,80 +403,44 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Lines of 20+ characters, as hashes; a long one (a paragraph) counts
- * double, so that it twice is as bad as a short line four times. */
+/* Lines of 20+ characters (their tokens' hash); a long one (a paragraph)
+ * counts double, so that it twice is as bad as a short line four times. */
 int check_repeated_lines(struct check_ctx *c)
 {
-	const char *p = c->in->modified, *worst = NULL;
-	uint64_t *h = NULL;
-	size_t n = 0, cap = 0, worst_len = 0, run = 1;
-	int rc = 0;
+	const struct toks *t = c->mod;
+	const struct tline *worst = NULL;
+	uint64_t *h;
+	size_t n = 0, run = 1;
+	char why[160];
 
-	if (!p)
+	if (t->nlines < 2)
 		return 0;
-	while (*p) {
-		const char *e = strchr(p, '\n'), *a = p, *b;
-		size_t len;
-
-		if (!e)
-			e = p + strlen(p);
-		b = e;
-		while (a < b && is_space((unsigned char)*a))
-			a++;
-		while (b > a && is_space((unsigned char)b[-1]))
-			b--;
-		len = (size_t)(b - a);
-		p = *e ? e + 1 : e;
-		if (len < 20)
+	h = malloc(2 * t->nlines * sizeof(*h));
+	if (!h)
+		return CL_ENOMEM;
+	for (size_t i = 0; i < t->nlines; i++) {
+		if (t->lines[i].len < 20)
 			continue;
-		if (n + 2 > cap) {
-			uint64_t *nh = realloc(h, (cap ? cap * 2 : 64) * sizeof(*h));
-
-			if (!nh) {
-				free(h);
-				return CL_ENOMEM;
-			}
-			h = nh;
-			cap = cap ? cap * 2 : 64;
-		}
-		h[n++] = filter_word_hash(a, len);
-		if (len >= 80)
-			h[n++] = filter_word_hash(a, len);
+		h[n++] = t->lines[i].h;
+		if (t->lines[i].len >= 80)
+			h[n++] = t->lines[i].h;
 	}
 	qsort(h, n, sizeof(*h), cmp_u64);
-	for (size_t i = 1; i < n; i++) {
+	for (size_t i = 1; i < n && !worst; i++) {
 		run = h[i] == h[i - 1] ? run + 1 : 1;
-		if (run >= (size_t)c->limits->max_line_repeats) {
-			/* find the line again, to show it */
-			for (p = c->in->modified; *p && !worst;) {
-				const char *e = strchr(p, '\n'), *a = p, *b;
-
-				if (!e)
-					e = p + strlen(p);
-				b = e;
-				while (a < b && is_space((unsigned char)*a))
-					a++;
-				while (b > a && is_space((unsigned char)b[-1]))
-					b--;
-				if ((size_t)(b - a) >= 20 && filter_word_hash(a, (size_t)(b - a)) == h[i]) {
-					worst = a;
-					worst_len = (size_t)(b - a);
-				}
-				p = *e ? e + 1 : e;
-			}
-			break;
-		}
+		if (run < (size_t)c->limits->max_line_repeats)
+			continue;
+		for (size_t j = 0; j < t->nlines && !worst; j++)
+			if (t->lines[j].h == h[i] && t->lines[j].len >= 20)
+				worst = &t->lines[j];
 	}
 	free(h);
-	if (worst) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "repeats the %s \"%.*s%s\"",
-			 worst_len >= 80 ? "paragraph" : "line", (int)(worst_len < 60 ? worst_len : 60),
-			 worst, worst_len > 60 ? "..." : "");
-		rc = c->verdict(c, "repeated-lines", FIELD_MODIFIED, why);
-	}
-	return rc;
+	if (!worst)
+		return 0;
+	snprintf(why, sizeof(why), "repeats the %s \"%.*s%s\"",
+		 worst->len >= 80 ? "paragraph" : "line", (int)(worst->len < 60 ? worst->len : 60),
+		 c->in->modified + worst->off, worst->len > 60 ? "..." : "");
+	return c->verdict(c, "repeated-lines", FIELD_MODIFIED, why);
 }
 
 static int alpha_token(const char *text, const struct tok *t)

@@ -126,9 +126,10 @@ struct filter_scratch {
 	pcre2_match_data *md;
 	uint64_t *mask;
 	uint64_t *also;
+	uint32_t *first;        /* per rule: where its first keyword is */
 	size_t words;
 	struct toks orig, mod, q;
-	struct hset a, b, hidden;
+	struct gmap map;
 };
 
 struct filter_scratch *filter_scratch_new(const struct filter_set *fs)
@@ -140,8 +141,9 @@ struct filter_scratch *filter_scratch_new(const struct filter_set *fs)
 	s->words = fs->n / 64 + 1;
 	s->mask = calloc(s->words, sizeof(uint64_t));
 	s->also = calloc(s->words, sizeof(uint64_t));
+	s->first = calloc(fs->n + 1, sizeof(uint32_t));
 	s->md = pcre2_match_data_create(1, NULL);
-	if (!s->mask || !s->also || !s->md) {
+	if (!s->mask || !s->also || !s->first || !s->md) {
 		filter_scratch_free(s);
 		return NULL;
 	}
@@ -155,12 +157,11 @@ void filter_scratch_free(struct filter_scratch *s)
 	pcre2_match_data_free(s->md);
 	free(s->mask);
 	free(s->also);
+	free(s->first);
 	toks_release(&s->orig);
 	toks_release(&s->mod);
 	toks_release(&s->q);
-	hset_release(&s->a);
-	hset_release(&s->b);
-	hset_release(&s->hidden);
+	gmap_release(&s->map);
 	free(s);
 }
 
@@ -263,6 +264,13 @@ static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
 		if (!e->h)
 			continue;
 		for (size_t w = 0; w < s->words; w++) {
+			uint64_t fresh = e->bits[w] & ~s->mask[w];
+
+			/* the first keyword of each rule: its pattern starts near it */
+			while (fresh) {
+				s->first[w * 64 + (size_t)__builtin_ctzll(fresh)] = t->v[i].off;
+				fresh &= fresh - 1;
+			}
 			s->mask[w] |= e->bits[w];
 			s->also[w] |= e->also[w];
 		}
@@ -271,8 +279,27 @@ static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
 		s->mask[w] = k->always[w] | (s->mask[w] & (~k->need_also[w] | s->also[w]));
 }
 
+/*
+ * Where a rule's pattern may start: a match holds one of the rule's
+ * keywords, so it cannot start long before the first of them.  Back up a
+ * margin and to a line start (patterns span a line or two at most).
+ */
+#define MATCH_MARGIN 320
+
+static size_t start_offset(const struct filter_rule *r, const char *text, uint32_t first)
+{
+	size_t at;
+
+	if (!r->nkeywords || first <= MATCH_MARGIN)
+		return 0;
+	at = first - MATCH_MARGIN;
+	while (at > 0 && text[at - 1] != '\n')
+		at--;
+	return at;
+}
+
 static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, int field,
-			const char *text, const char *label, struct filter_result *out)
+			const char *text, size_t question, struct filter_result *out)
 {
 	size_t len = strlen(text);
 	uint32_t opts = 0;
@@ -285,7 +312,8 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 
 		if (!(r->fields & (unsigned)field) || !(s->mask[i / 64] & (1ULL << (i % 64))))
 			continue;
-		m = pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, opts, s->md, NULL);
+		m = pcre2_match(r->re, (PCRE2_SPTR)text, len, start_offset(r, text, s->first[i]),
+				opts, s->md, NULL);
 		if (m == PCRE2_ERROR_NOMATCH) {
 			opts = PCRE2_NO_UTF_CHECK; /* checked once is enough */
 			continue;
@@ -299,8 +327,12 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 		}
 		opts = PCRE2_NO_UTF_CHECK;
 		ov = pcre2_get_ovector_pointer(s->md);
-		snprintf(detail, sizeof(detail), "%s\"%.*s\"", label,
-			 (int)(ov[1] - ov[0] < 120 ? ov[1] - ov[0] : 120), text + ov[0]);
+		if (question)
+			snprintf(detail, sizeof(detail), "question %zu: \"%.*s\"", question,
+				 (int)(ov[1] - ov[0] < 120 ? ov[1] - ov[0] : 120), text + ov[0]);
+		else
+			snprintf(detail, sizeof(detail), "\"%.*s\"",
+				 (int)(ov[1] - ov[0] < 120 ? ov[1] - ov[0] : 120), text + ov[0]);
 		rc = add_verdict(out, r->id, r->action, field, detail);
 		if (rc)
 			return rc;
@@ -315,12 +347,11 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 {
 	struct check_ctx c = {
 		.in = in, .limits = &fs->limits, .orig = &s->orig, .mod = &s->mod,
-		.set_a = &s->a, .set_b = &s->b, .hidden = &s->hidden,
-		.verdict = check_verdict, .arg = out,
+		.map = &s->map, .verdict = check_verdict, .arg = out,
 	};
 	int rc;
 
-	if (toks_fill(&s->orig, in->original) || toks_fill(&s->mod, in->modified))
+	if (toks_fill(&s->orig, in->original, 0) || toks_fill(&s->mod, in->modified, 1))
 		return CL_ENOMEM;
 
 	/* the record as a whole */
@@ -339,7 +370,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 	/* the modified problem */
 	if (in->modified) {
 		prefilter(fs, s, &s->mod);
-		rc = run_patterns(fs, s, FIELD_MODIFIED, in->modified, "", out);
+		rc = run_patterns(fs, s, FIELD_MODIFIED, in->modified, 0, out);
 		if (rc)
 			return rc;
 	}
@@ -347,26 +378,24 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 	/* each question */
 	for (size_t i = 0; i < in->nquestions; i++) {
 		const char *q = in->questions[i] ? in->questions[i] : "";
-		char label[32];
 
-		if (toks_fill(&s->q, q))
+		if (toks_fill(&s->q, q, 0))
 			return CL_ENOMEM;
 		rc = check_hidden_question(&c, q, &s->q);
 		if (rc)
 			return rc;
 		prefilter(fs, s, &s->q);
-		snprintf(label, sizeof(label), "question %zu: ", i + 1);
-		rc = run_patterns(fs, s, FIELD_QUESTIONS, q, label, out);
+		rc = run_patterns(fs, s, FIELD_QUESTIONS, q, i + 1, out);
 		if (rc)
 			return rc;
 	}
 
 	/* the reasoning, where a rule asks for it */
 	if (in->reasoning) {
-		if (toks_fill(&s->q, in->reasoning))
+		if (toks_fill(&s->q, in->reasoning, 0))
 			return CL_ENOMEM;
 		prefilter(fs, s, &s->q);
-		rc = run_patterns(fs, s, FIELD_REASONING, in->reasoning, "", out);
+		rc = run_patterns(fs, s, FIELD_REASONING, in->reasoning, 0, out);
 	}
 	return rc;
 }

@@ -21,32 +21,38 @@ struct filter_rule {
 	pcre2_code *re;
 };
 
-/* A token of a text: where it is, and the FNV-1a hash of its lower case. */
+/* A token of a text: where it is, and the hash of its lower case. */
 struct tok {
 	uint32_t off, len;
 	uint64_t h;
 };
 
+/* A line of a text: the hash of its tokens, and where they are. */
+struct tline {
+	uint64_t h;
+	uint32_t off, len;
+};
+
 struct toks {
 	struct tok *v;
 	size_t n, cap;
+	struct tline *lines;     /* with toks_fill(..., 1) */
+	size_t nlines, lcap;
+	size_t line_tok;
 };
 
-/* A set of 64-bit hashes, open addressing; 0 is never stored. */
-struct hset {
+/* n-gram hashes with flags (checks.c) */
+struct gmap {
 	uint64_t *v;
-	size_t cap, n;
+	size_t cap, used;
 };
 
-int toks_fill(struct toks *t, const char *text);
+int toks_fill(struct toks *t, const char *text, int lines);
 /* The hash toks_fill gives a token of these bytes (lower-cased). */
 uint64_t filter_word_hash(const char *w, size_t n);
 void toks_release(struct toks *t);
-void hset_clear(struct hset *s);
-int hset_add(struct hset *s, uint64_t h);   /* 1 when new, 0 when there, <0 on error */
-int hset_has(const struct hset *s, uint64_t h);
-void hset_release(struct hset *s);
-uint64_t ngram_hash(const struct tok *t, size_t n);
+int gmap_reset(struct gmap *m, size_t entries);
+void gmap_release(struct gmap *m);
 
 void filter_keywords_free(void *kw);
 
@@ -55,8 +61,7 @@ struct check_ctx {
 	const struct filter_input *in;
 	const struct filter_limits *limits;
 	const struct toks *orig, *mod;
-	struct hset *set_a, *set_b;  /* set_b: the modified problem's n-grams */
-	struct hset *hidden;         /* the original's n-grams */
+	struct gmap *map;            /* the original's and modified n-grams */
 	int hidden_ready;
 	int (*verdict)(struct check_ctx *c, const char *rule, int field, const char *detail);
 	void *arg;

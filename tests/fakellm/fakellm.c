@@ -166,7 +166,7 @@ struct server {
 	FILE *log;
 	pthread_mutex_t log_lock;     /* the log file and seq */
 	uint64_t seq;                 /* requests logged */
-	atomic_uint_fast64_t drawn;   /* API requests that drew a fault */
+	atomic_uint_fast64_t drawn;   /* valid API requests: the next draw index */
 	atomic_int stopping;
 	pthread_mutex_t count_lock;
 	struct counter *counts[COUNT_BUCKETS];
