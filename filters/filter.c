@@ -127,6 +127,7 @@ struct filter_scratch {
 	uint64_t *mask;
 	uint64_t *also;
 	uint32_t *first;        /* per rule: where its first keyword is */
+	uint32_t *last;         /* and where its last one ends */
 	size_t words;
 	struct toks orig, mod, q;
 	struct gmap map;
@@ -142,8 +143,9 @@ struct filter_scratch *filter_scratch_new(const struct filter_set *fs)
 	s->mask = calloc(s->words, sizeof(uint64_t));
 	s->also = calloc(s->words, sizeof(uint64_t));
 	s->first = calloc(fs->n + 1, sizeof(uint32_t));
+	s->last = calloc(fs->n + 1, sizeof(uint32_t));
 	s->md = pcre2_match_data_create(1, NULL);
-	if (!s->mask || !s->also || !s->first || !s->md) {
+	if (!s->mask || !s->also || !s->first || !s->last || !s->md) {
 		filter_scratch_free(s);
 		return NULL;
 	}
@@ -158,6 +160,7 @@ void filter_scratch_free(struct filter_scratch *s)
 	free(s->mask);
 	free(s->also);
 	free(s->first);
+	free(s->last);
 	toks_release(&s->orig);
 	toks_release(&s->mod);
 	toks_release(&s->q);
@@ -264,12 +267,16 @@ static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
 		if (!e->h)
 			continue;
 		for (size_t w = 0; w < s->words; w++) {
-			uint64_t fresh = e->bits[w] & ~s->mask[w];
+			uint64_t fresh = e->bits[w] & ~s->mask[w], all = e->bits[w];
 
-			/* the first keyword of each rule: its pattern starts near it */
+			/* each rule's first and last keyword: a match lies near them */
 			while (fresh) {
 				s->first[w * 64 + (size_t)__builtin_ctzll(fresh)] = t->v[i].off;
 				fresh &= fresh - 1;
+			}
+			while (all) {
+				s->last[w * 64 + (size_t)__builtin_ctzll(all)] = t->v[i].off + t->v[i].len;
+				all &= all - 1;
 			}
 			s->mask[w] |= e->bits[w];
 			s->also[w] |= e->also[w];
@@ -298,6 +305,20 @@ static size_t start_offset(const struct filter_rule *r, const char *text, uint32
 	return at;
 }
 
+/* The same past the last keyword: the subject ends at a line end. */
+static size_t end_offset(const struct filter_rule *r, const char *text, size_t len,
+			 uint32_t last)
+{
+	size_t at;
+
+	if (!r->nkeywords || last + MATCH_MARGIN >= len)
+		return len;
+	at = last + MATCH_MARGIN;
+	while (at < len && text[at] != '\n')
+		at++;
+	return at;
+}
+
 static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, int field,
 			const char *text, size_t question, struct filter_result *out)
 {
@@ -312,8 +333,8 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 
 		if (!(r->fields & (unsigned)field) || !(s->mask[i / 64] & (1ULL << (i % 64))))
 			continue;
-		m = pcre2_match(r->re, (PCRE2_SPTR)text, len, start_offset(r, text, s->first[i]),
-				opts, s->md, NULL);
+		m = pcre2_match(r->re, (PCRE2_SPTR)text, end_offset(r, text, len, s->last[i]),
+				start_offset(r, text, s->first[i]), opts, s->md, NULL);
 		if (m == PCRE2_ERROR_NOMATCH) {
 			opts = PCRE2_NO_UTF_CHECK; /* checked once is enough */
 			continue;
