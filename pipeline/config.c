@@ -87,7 +87,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "llm.circuit_failures", CFG_INT, OFF(llm.circuit_failures), 1, 100000, "20",
 	  "consecutive failures that pause the endpoint" },
 	{ "llm.circuit_cooldown_s", CFG_DOUBLE, OFF(llm.circuit_cooldown_s), 0, 3600, "10",
-	  "first pause of a failing endpoint (doubles while it keeps failing), seconds" },
+	  "first pause of a failing endpoint (doubles while it keeps failing, to 32 times), seconds" },
 	{ "llm.max_total_tokens", CFG_INT, OFF(llm.max_total_tokens), 0, INT64_MAX, "0",
 	  "stop new work once this many tokens were used; 0 for no budget" },
 	{ "llm.cache", CFG_BOOL, OFF(llm.cache), 0, 1, "true",

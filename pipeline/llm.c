@@ -606,8 +606,8 @@ static void endpoint_failed(struct llm_client *c, double now, int probe)
 {
 	c->failures++;
 	if (probe || c->failures >= c->o.circuit_failures) {
-		c->cooldown = c->cooldown > 0 ? fmin(c->cooldown * 2, fmax(c->o.backoff_max,
-									 c->o.circuit_cooldown))
+		/* doubling while it keeps failing, up to 32 times the first pause */
+		c->cooldown = c->cooldown > 0 ? fmin(c->cooldown * 2, 32 * c->o.circuit_cooldown)
 					      : c->o.circuit_cooldown;
 		c->circuit_until = now + c->cooldown;
 		log_warn("llm: %d failures in a row from %s: pausing it for %.1f s", c->failures,

@@ -151,6 +151,37 @@ for PROVIDER in openai gemini; do
 	ask "a spent budget fails the rest" 1 --no-cache "first" "second"
 	contains "$PROVIDER: saying the budget is spent" "$ALL" "token budget"
 
+	if [ "$PROVIDER" = openai ]; then
+		# requests/min: 120 a minute is a burst of 10, then one every 0.5 s
+		config "$PROVIDER" "requests_per_min: 120"
+		seq 1 14 | sed 's/.*/{"user": "rate limited &"}/' >"$T/rate.jsonl"
+		start=$(wc -l <"$LOG")
+		"$CLARIFY" -c "$CFG" -s "$T/store-$PROVIDER" ask --json --no-cache --file "$T/rate.jsonl" >/dev/null 2>&1
+		spread=$(tail -n +$((start + 1)) "$LOG" | jq -s '(map(.t) | max) - (map(.t) | min)')
+		if awk -v s="$spread" 'BEGIN { exit !(s >= 1.5 && s < 6) }'; then
+			ok "$PROVIDER: requests_per_min spreads 14 requests over $spread s"
+		else
+			fail "$PROVIDER: requests_per_min spreads the requests" "spread $spread s"
+		fi
+
+		# the circuit breaker: 3 failures in a row pause the endpoint 0.5 s,
+		# a failed probe doubles the pause
+		printf 'llm:\n  provider: openai\n  base_url: http://127.0.0.1:%s/v1\n  model: m\n' "$PORT" >"$T/breaker.yaml"
+		printf '  api_key_env: FAKE_KEY\n  circuit_failures: 3\n  circuit_cooldown_s: 0.5\n' >>"$T/breaker.yaml"
+		printf '  backoff_base_s: 0.01\n  backoff_max_s: 0.02\n  max_retries: 6\n' >>"$T/breaker.yaml"
+		CFG=$T/breaker.yaml
+		ask "a failing endpoint is paused, then probed" 0 --no-cache "FAULT:503*4 breaker"
+		h=$(jq -r 'select(.fault == "503") | .prompt_sha256' "$LOG" | tail -n 1)
+		set -- $(jq -r "select(.prompt_sha256 == \"$h\") | .t" "$LOG") 0 0 0 0 0
+		gap3=$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.3f", b - a }')
+		gap4=$(awk -v a="$4" -v b="$5" 'BEGIN { printf "%.3f", b - a }')
+		if awk -v g="$gap3" -v h="$gap4" 'BEGIN { exit !(g >= 0.45 && h >= 0.95) }'; then
+			ok "$PROVIDER: paused $gap3 s after 3 failures, $gap4 s after a failed probe"
+		else
+			fail "$PROVIDER: circuit breaker pauses" "arrivals: $*" "gaps $gap3 $gap4"
+		fi
+	fi
+
 	stop_fake
 done
 
