@@ -408,6 +408,7 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 					"tokens_in", (json_int_t)st.tokens_in,
 					"tokens_out", (json_int_t)st.tokens_out);
 
+		json_object_set_new(sum, "in_flight_cap", json_integer(st.cap));
 		json_object_set_new(sum, "summary", json_true());
 		jsonx_print(stdout, sum, 0);
 		json_decref(sum);

@@ -642,6 +642,7 @@ static void throttled(struct llm_client *c, double now)
 	}
 	pthread_mutex_lock(&c->mu);
 	c->st.throttled++;
+	c->st.cap = (int)c->cap;
 	pthread_mutex_unlock(&c->mu);
 }
 

@@ -164,6 +164,15 @@ for PROVIDER in openai gemini; do
 			fail "$PROVIDER: requests_per_min spreads the requests" "spread $spread s"
 		fi
 
+		# a storm of 429s lowers the in-flight cap
+		config "$PROVIDER" "max_in_flight: 16"
+		seq 1 16 | sed 's/.*/{"user": "FAULT:429*1 storm &"}/' >"$T/storm.jsonl"
+		sum=$("$CLARIFY" -c "$CFG" -s "$T/store-$PROVIDER" ask --json --no-cache --file "$T/storm.jsonl" 2>/dev/null | tail -n 1)
+		cap=$(jget "$sum" .in_flight_cap)
+		[ "$(jget "$sum" .throttled)" -ge 16 ] && [ "$cap" -lt 16 ] && [ "$(jget "$sum" .failed)" -eq 0 ] \
+			&& ok "$PROVIDER: 16 throttled requests halve the in-flight cap (now $cap), all succeed" \
+			|| fail "$PROVIDER: a 429 storm lowers the cap" "$sum"
+
 		# the circuit breaker: 3 failures in a row pause the endpoint 0.5 s,
 		# a failed probe doubles the pause
 		printf 'llm:\n  provider: openai\n  base_url: http://127.0.0.1:%s/v1\n  model: m\n' "$PORT" >"$T/breaker.yaml"
