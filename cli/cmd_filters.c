@@ -140,12 +140,16 @@ static int check(struct cli *c, const char *path, const char *dir, int json, int
 		return EXIT_FAIL;
 	rc = load_rules(c, dir, &fs);
 	if (rc) {
+		json_decref(t.per_rule);
+		json_decref(t.per_kind);
 		free(qs);
 		return rc;
 	}
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!f) {
 		log_err("cannot open '%s': %s", path, strerror(errno));
+		json_decref(t.per_rule);
+		json_decref(t.per_kind);
 		filter_set_release(&fs);
 		free(qs);
 		return EXIT_FAIL;
@@ -168,7 +172,10 @@ static int check(struct cli *c, const char *path, const char *dir, int json, int
 		snprintf(what, sizeof(what), "%s:%zu", path, lineno);
 		row = jsonx_parse(line, (size_t)len, what);
 		if (!row || !json_is_object(row)) {
-			log_err("%s", row ? "expected a JSON object" : err_msg(CL_EPARSE));
+			if (row)
+				log_err("%s: expected a JSON object", what);
+			else
+				log_err("%s", err_msg(CL_EPARSE));
 			json_decref(row);
 			status = EXIT_USAGE;
 			break;

@@ -521,9 +521,17 @@ int check_shape(struct check_ctx *c)
 			}
 		}
 		/* a question ends with '?', maybe inside closing quotes or brackets */
-		while (n && (is_space((unsigned char)q[n - 1]) || q[n - 1] == '"' ||
-			     q[n - 1] == ')' || q[n - 1] == '\'' || q[n - 1] == '*'))
-			n--;
+		for (;;) {
+			if (n && (is_space((unsigned char)q[n - 1]) || strchr("\"')]*_", q[n - 1])))
+				n--;
+			else if (n >= 3 && (memcmp(q + n - 3, "\xe2\x80\x9d", 3) == 0 ||
+					    memcmp(q + n - 3, "\xe2\x80\x99", 3) == 0))
+				n -= 3; /* a closing curly quote */
+			else if (n >= 2 && memcmp(q + n - 2, "\xc2\xbb", 2) == 0)
+				n -= 2; /* a closing guillemet */
+			else
+				break;
+		}
 		if (n < 4 || q[n - 1] != '?') {
 			char why[160];
 

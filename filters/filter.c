@@ -209,6 +209,54 @@ json_t *filter_result_json(const struct filter_result *r)
 	return a;
 }
 
+/* The length of the valid UTF-8 character at p (as jansson checks it), or 0. */
+static size_t utf8_char(const unsigned char *p)
+{
+	uint32_t c;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		c = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		c = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A detail cut to fit may end inside a character, and one may quote
+ * invalid text: what is not UTF-8 becomes '?', so that it stays a JSON
+ * string. */
+static void utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_char(p);
+
+		if (n)
+			p += n;
+		else
+			*p++ = '?';
+	}
+}
+
 static int add_verdict(struct filter_result *out, const char *rule, int action, int field,
 		       const char *detail)
 {
@@ -232,6 +280,7 @@ static int add_verdict(struct filter_result *out, const char *rule, int action, 
 	v->action = action;
 	v->field = field;
 	snprintf(v->detail, sizeof(v->detail), "%s", detail);
+	utf8_scrub(v->detail);
 	if (action == FILTER_REJECT)
 		out->rejected = 1;
 	return 0;
@@ -244,52 +293,69 @@ static int check_verdict(struct check_ctx *c, const char *rule, int field, const
 
 /* ---- patterns ------------------------------------------------------------ */
 
+/* Mark the rules of which the word with hash h (at bytes [a, b)) is a
+ * keyword, and note where each rule's first and last keyword are. */
+static void prefilter_word(const struct kwtab *k, struct filter_scratch *s, uint64_t h,
+			   uint32_t a, uint32_t b)
+{
+	const struct kw_entry *e;
+	size_t j;
+
+	if (!(k->bloom[(h >> 52) / 64] & (1ULL << ((h >> 52) % 64))))
+		return;
+	for (j = (size_t)(h ^ (h >> 29)) & (k->cap - 1); k->v[j].h && k->v[j].h != h;
+	     j = (j + 1) & (k->cap - 1))
+		;
+	e = &k->v[j];
+	if (!e->h)
+		return;
+	for (size_t w = 0; w < s->words; w++) {
+		uint64_t fresh = e->bits[w] & ~s->mask[w], all = e->bits[w];
+
+		while (fresh) {
+			s->first[w * 64 + (size_t)__builtin_ctzll(fresh)] = a;
+			fresh &= fresh - 1;
+		}
+		while (all) {
+			s->last[w * 64 + (size_t)__builtin_ctzll(all)] = b;
+			all &= all - 1;
+		}
+		s->mask[w] |= e->bits[w];
+		s->also[w] |= e->also[w];
+	}
+}
+
 /* Which rules can match text: the always-on ones, and those with a
  * keyword among its words (and one of their and_keywords, if any). */
 static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
-		      const struct toks *t)
+		      const struct toks *t, const char *text)
 {
 	const struct kwtab *k = fs->keywords;
 
 	memset(s->mask, 0, s->words * sizeof(uint64_t));
 	memset(s->also, 0, s->words * sizeof(uint64_t));
 	for (size_t i = 0; i < t->n; i++) {
-		const struct kw_entry *e;
-		uint64_t h = t->v[i].h;
-		size_t j;
+		size_t a = t->v[i].off, b = a + t->v[i].len;
 
-		if (!(k->bloom[(h >> 52) / 64] & (1ULL << ((h >> 52) % 64))))
+		prefilter_word(k, s, t->v[i].h, (uint32_t)a, (uint32_t)b);
+		/* "__word__" is markdown emphasis: '_' is a word byte, the keyword inside */
+		if (text[a] != '_' && text[b - 1] != '_')
 			continue;
-		for (j = (size_t)(h ^ (h >> 29)) & (k->cap - 1); k->v[j].h && k->v[j].h != h;
-		     j = (j + 1) & (k->cap - 1))
-			;
-		e = &k->v[j];
-		if (!e->h)
-			continue;
-		for (size_t w = 0; w < s->words; w++) {
-			uint64_t fresh = e->bits[w] & ~s->mask[w], all = e->bits[w];
-
-			/* each rule's first and last keyword: a match lies near them */
-			while (fresh) {
-				s->first[w * 64 + (size_t)__builtin_ctzll(fresh)] = t->v[i].off;
-				fresh &= fresh - 1;
-			}
-			while (all) {
-				s->last[w * 64 + (size_t)__builtin_ctzll(all)] = t->v[i].off + t->v[i].len;
-				all &= all - 1;
-			}
-			s->mask[w] |= e->bits[w];
-			s->also[w] |= e->also[w];
-		}
+		while (a < b && text[a] == '_')
+			a++;
+		while (b > a && text[b - 1] == '_')
+			b--;
+		if (a < b)
+			prefilter_word(k, s, filter_word_hash(text + a, b - a), (uint32_t)a, (uint32_t)b);
 	}
 	for (size_t w = 0; w < s->words; w++)
 		s->mask[w] = k->always[w] | (s->mask[w] & (~k->need_also[w] | s->also[w]));
 }
 
 /*
- * Where a rule's pattern may start: a match holds one of the rule's
- * keywords, so it cannot start long before the first of them.  Back up a
- * margin and to a line start (patterns span a line or two at most).
+ * Where a rule with keywords runs: a match holds one of its keywords (see
+ * filter.h), so it lies within MATCH_MARGIN bytes of the first and the
+ * last of them; the subject is cut there, at line boundaries.
  */
 #define MATCH_MARGIN 320
 
@@ -305,7 +371,6 @@ static size_t start_offset(const struct filter_rule *r, const char *text, uint32
 	return at;
 }
 
-/* The same past the last keyword: the subject ends at a line end. */
 static size_t end_offset(const struct filter_rule *r, const char *text, size_t len,
 			 uint32_t last)
 {
@@ -329,16 +394,21 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 		const struct filter_rule *r = &fs->rules[i];
 		PCRE2_SIZE *ov;
 		char detail[192];
+		size_t start, end;
 		int m, rc;
 
 		if (!(r->fields & (unsigned)field) || !(s->mask[i / 64] & (1ULL << (i % 64))))
 			continue;
-		m = pcre2_match(r->re, (PCRE2_SPTR)text, end_offset(r, text, len, s->last[i]),
-				start_offset(r, text, s->first[i]), opts, s->md, NULL);
-		if (m == PCRE2_ERROR_NOMATCH) {
-			opts = PCRE2_NO_UTF_CHECK; /* checked once is enough */
+		start = start_offset(r, text, s->first[i]);
+		end = end_offset(r, text, len, s->last[i]);
+		/* PCRE2 checks the UTF-8 of [start, end) only: a run over part of
+		 * the text checks again, a run over all of it checks for the rest */
+		m = pcre2_match(r->re, (PCRE2_SPTR)text, end, start,
+				start == 0 && end == len ? opts : 0, s->md, NULL);
+		if (start == 0 && end == len && m >= PCRE2_ERROR_NOMATCH)
+			opts = PCRE2_NO_UTF_CHECK;
+		if (m == PCRE2_ERROR_NOMATCH)
 			continue;
-		}
 		if (m < 0) {
 			if (m <= PCRE2_ERROR_UTF8_ERR1 && m >= PCRE2_ERROR_UTF8_ERR21)
 				return add_verdict(out, "invalid-utf8", FILTER_REJECT, field,
@@ -346,7 +416,6 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 			log_warn("filters: rule '%s' could not run (PCRE2 error %d)", r->id, m);
 			continue;
 		}
-		opts = PCRE2_NO_UTF_CHECK;
 		ov = pcre2_get_ovector_pointer(s->md);
 		if (question)
 			snprintf(detail, sizeof(detail), "question %zu: \"%.*s\"", question,
@@ -390,7 +459,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 
 	/* the modified problem */
 	if (in->modified) {
-		prefilter(fs, s, &s->mod);
+		prefilter(fs, s, &s->mod, in->modified);
 		rc = run_patterns(fs, s, FIELD_MODIFIED, in->modified, 0, out);
 		if (rc)
 			return rc;
@@ -405,7 +474,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 		rc = check_hidden_question(&c, q, &s->q);
 		if (rc)
 			return rc;
-		prefilter(fs, s, &s->q);
+		prefilter(fs, s, &s->q, q);
 		rc = run_patterns(fs, s, FIELD_QUESTIONS, q, i + 1, out);
 		if (rc)
 			return rc;
@@ -415,7 +484,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 	if (in->reasoning) {
 		if (toks_fill(&s->q, in->reasoning, 0))
 			return CL_ENOMEM;
-		prefilter(fs, s, &s->q);
+		prefilter(fs, s, &s->q, in->reasoning);
 		rc = run_patterns(fs, s, FIELD_REASONING, in->reasoning, 0, out);
 	}
 	return rc;

@@ -9,7 +9,7 @@
  *       description: refers to an original or earlier version of the problem
  *       applies_to: [modified, questions]     # modified, questions, reasoning
  *       pattern: '\b(?:the|this)\s+original\s+(?:problem|statement)\b'
- *       flags: [caseless]                     # caseless, multiline
+ *       flags: [caseless]                     # caseless, multiline, dotall
  *       keywords: [original]                  # optional prefilter, see below
  *       action: reject                        # reject or flag
  *
@@ -17,8 +17,14 @@
  * allows it (under MemoryDenyWriteExecute= it does not: they then run in
  * the interpreter, and a warning says so).  keywords, when given, are
  * words of which at least one must be in the text (compared in lower
- * case) for the pattern to run at all: one pass over the words of a text
- * decides which patterns can match, which keeps many rules cheap.
+ * case; "__word__" counts as "word") for the pattern to run at all, and
+ * and_keywords, when given, a second list of which one must be there too:
+ * one pass over the words of a text decides which patterns can match,
+ * which keeps many rules cheap.  A rule with keywords promises that each
+ * match contains one of them: its pattern then runs only from about 320
+ * bytes (to a line start) before the first keyword to about 320 bytes (to
+ * a line end) after the last.  A rule whose match may lie farther from
+ * its keywords must not declare any.
  *
  * Built-in checks (ids fixed): unchanged, drift, hidden-leak,
  * repeated-lines, repeated-ngrams, repeated-questions, empty, truncated,
@@ -44,11 +50,13 @@ enum filter_field {
 enum filter_action { FILTER_REJECT, FILTER_FLAG };
 
 struct filter_limits {
-	int leak_ngram;           /* tokens a question must quote to leak */
-	double drift_min_overlap; /* share of the modified problem's bigrams
-				     found in the original, at least */
-	int max_line_repeats;     /* a line of 20+ characters this many times */
-	double max_ngram_repeat;  /* share of repeated 4-grams, at most */
+	int leak_ngram;           /* n: tokens a question must quote to leak;
+				     drift and repetition use n-word runs too */
+	double drift_min_overlap; /* share of the modified problem's n-word
+				     runs found in the original, at least */
+	int max_line_repeats;     /* a line of 20+ characters this many times
+				     (one of 80+ counts twice) */
+	double max_ngram_repeat;  /* share of repeated n-word runs, at most */
 	int min_questions;
 	int max_questions;
 };
@@ -131,8 +139,9 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 
 /* ---- the checks, for tests and the stats module (filters/checks.c) ---- */
 
-/* Lower-cased tokens by \w+|[^\w\s]; a UTF-8 multi-byte character counts
- * as a word character.  Calls fn(tok, len, arg) for each; returns count. */
+/* Tokens by \w+|[^\w\s] (a UTF-8 multi-byte character counts as a word
+ * character), compared in lower case.  Calls fn(tok, len, arg) with each
+ * token's bytes as they are in text; returns the count. */
 size_t filter_tokens(const char *text, void (*fn)(const char *, size_t, void *), void *arg);
 
 #endif

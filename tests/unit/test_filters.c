@@ -791,17 +791,30 @@ static void rule_without_keywords_always_runs(void **state)
 
 /*
  * filter.h: keywords decide whether a pattern runs "at all"; they say
- * nothing of where it matches.  A match well before the first keyword,
- * on an earlier line, must still be found.
+ * nothing of where it matches.  A match well before the first keyword or
+ * well after the last one, on another line, must still be found.
  */
-static void keyword_far_after_the_match_still_lets_the_pattern_run(void **state)
+/* A rule with keywords runs near them only (filter.h): within a line or
+ * so a match is found on either side; far away it is not looked for. */
+static void keyword_rules_run_near_their_keywords(void **state)
 {
 	struct filter_set fs;
 	char text[1024];
 
 	(void)state;
 	set_of_rule(&fs, "modified", "foo", "    keywords: [bar]\n", "reject");
+	snprintf(text, sizeof(text), "foo\n%0200d\nbar", 0);
+	assert_true(fires(&fs, text));
+	snprintf(text, sizeof(text), "bar\n%0200d\nfoo", 0);
+	assert_true(fires(&fs, text));
 	snprintf(text, sizeof(text), "foo\n%0400d\nbar", 0);
+	assert_false(fires(&fs, text));
+	snprintf(text, sizeof(text), "bar\n%0400d\nfoo", 0);
+	assert_false(fires(&fs, text));
+	filter_set_release(&fs);
+	/* without keywords a rule looks everywhere */
+	set_of_rule(&fs, "modified", "foo", "", "reject");
+	snprintf(text, sizeof(text), "bar\n%0400d\nfoo", 0);
 	assert_true(fires(&fs, text));
 	filter_set_release(&fs);
 }
@@ -1451,8 +1464,7 @@ static const char *const hard_negatives[] = {
 	"The registers are in an inconsistent state; print INCONSISTENT in that case.",
 	"Incomplete rows of the matrix are padded with zeros.",
 	"Answer the earlier queries first, then the later ones.",
-	"Given the original array a and the modified array b, count the positions where they "
-	"differ.",
+	"Given the original array a and the modified array b, count where they differ.",
 	"Compared to the previous day, did the price rise?",
 	"The element that was removed last is printed first.",
 	"Example 1:\nInput: s = \"abc\"\nOutput: 3\nExplanation: the substrings are a, b and c.",
@@ -1762,11 +1774,12 @@ static void invalid_utf8_gives_a_verdict_not_a_crash(void **state)
 
 /*
  * The UTF-8 check must cover the whole text before a pattern runs with
- * PCRE2_NO_UTF_CHECK: a rule that starts late (past its first keyword)
- * checks only from there, so an invalid byte before it must still be
- * caught by the next rule, which starts at 0.
+ * PCRE2_NO_UTF_CHECK: a rule that runs on part of the text (from near its
+ * first keyword to near its last) checks only that part, so an invalid
+ * byte outside it must still be caught by the next rule, which runs on
+ * the whole text.
  */
-static void invalid_utf8_before_a_late_start_is_still_caught(void **state)
+static void invalid_utf8_outside_a_keyword_window_is_still_caught(void **state)
 {
 	static const char two_rules[] =
 		"rules:\n"
@@ -1783,6 +1796,10 @@ static void invalid_utf8_before_a_late_start_is_still_caught(void **state)
 	set_from(&fs, two_rules);
 	snprintf(text, sizeof(text), "\xff\n%0500d\nbar", 0);
 	in.modified = text;
+	run(&fs, &in, &r);
+	assert_fires(&r, "invalid-utf8", FIELD_MODIFIED);
+	filter_result_release(&r);
+	snprintf(text, sizeof(text), "bar\n%0500d\n\xff", 0);
 	run(&fs, &in, &r);
 	assert_fires(&r, "invalid-utf8", FIELD_MODIFIED);
 	filter_result_release(&r);
@@ -1969,7 +1986,7 @@ int main(void)
 		cmocka_unit_test(keywords_match_whole_words_in_any_case),
 		cmocka_unit_test(and_keywords_need_one_word_of_each_list),
 		cmocka_unit_test(rule_without_keywords_always_runs),
-		cmocka_unit_test(keyword_far_after_the_match_still_lets_the_pattern_run),
+		cmocka_unit_test(keyword_rules_run_near_their_keywords),
 		cmocka_unit_test(set_of_seventy_rules_runs_each_of_them),
 
 		cmocka_unit_test(rule_fires_only_on_the_fields_it_applies_to),
@@ -2004,7 +2021,7 @@ int main(void)
 		cmocka_unit_test(json_keeps_verdicts_whose_detail_is_cut_inside_a_character),
 		cmocka_unit_test(run_with_null_reasoning_and_no_questions_works),
 		cmocka_unit_test(invalid_utf8_gives_a_verdict_not_a_crash),
-		cmocka_unit_test(invalid_utf8_before_a_late_start_is_still_caught),
+		cmocka_unit_test(invalid_utf8_outside_a_keyword_window_is_still_caught),
 		cmocka_unit_test(filter_tokens_splits_words_and_punctuation),
 
 		cmocka_unit_test(two_threads_sharing_a_set_give_the_verdicts_of_one),
