@@ -6,7 +6,8 @@
  * always ships it: the Unicode simple lowercase mapping, the same for every
  * code point in the corpus as Python's str.lower()), plus by hand the two
  * places where Python's full mapping differs: U+0130 'İ' becomes "i" U+0307,
- * and 'Σ' becomes final 'ς' after a letter and not before one.  When that
+ * and 'Σ' becomes final 'ς' after a cased letter and not before one (the
+ * neighbours themselves: Python also looks past case-ignorable marks).  When that
  * locale cannot be made, a small built-in table covers ASCII, Latin-1,
  * Latin Extended-A, Greek and Cyrillic.  PCRE2 has the Unicode case tables
  * but does not export them.
@@ -163,14 +164,16 @@ static uint32_t lower1(uint32_t c)
 	return lower_table(c);
 }
 
-static int is_letter(uint32_t c)
+/* A letter that has case (Python's "cased"), for the final sigma. */
+static int is_cased(uint32_t c)
 {
 	if (c < 0x80)
 		return (c | 32) >= 'a' && (c | 32) <= 'z';
 	if (tok_locale)
-		return iswalpha_l((wint_t)c, tok_locale) != 0;
-	return lower_table(c) != c || (c >= 0xdf && c <= 0x24f) || (c >= 0x3ac && c <= 0x3ff) ||
-	       (c >= 0x430 && c <= 0x52f);
+		return towlower_l((wint_t)c, tok_locale) != (wint_t)c ||
+		       towupper_l((wint_t)c, tok_locale) != (wint_t)c;
+	return lower_table(c) != c || (c >= 0xdf && c <= 0x24f && c != 0xf7) ||
+	       (c >= 0x3ac && c <= 0x3ff) || (c >= 0x430 && c <= 0x52f);
 }
 
 /*
@@ -202,7 +205,7 @@ static int lower_line(const char *line, size_t n, size_t base, struct buf *out)
 		} else if (c == 0x3a3) { /* final sigma */
 			size_t k2 = i + k < n ? utf8_decode(s + i + k, n - i - k, &next) : 0;
 
-			lc = is_letter(prev) && !(k2 && is_letter(next)) ? 0x3c2 : 0x3c3;
+			lc = is_cased(prev) && !(k2 && is_cased(next)) ? 0x3c2 : 0x3c3;
 			m = utf8_encode(lc, enc);
 		} else {
 			lc = lower1(c);
