@@ -33,7 +33,7 @@ LDFLAGS_asan := -fsanitize=address,undefined
 LDFLAGS_tsan := -fsanitize=thread
 ALL_LDFLAGS := -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
 
-LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) $(wildcard filters/*.c) \
+LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) $(wildcard filters/*.c) $(wildcard stats/*.c) \
 	pipeline/config.c pipeline/apps.c \
 	pipeline/llm.c pipeline/llm_openai.c pipeline/llm_gemini.c pipeline/llm_offline.c
 CLI_SRC := $(wildcard cli/*.c)

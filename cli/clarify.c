@@ -16,6 +16,7 @@ static const struct command {
 	{ "verify", cmd_verify, "decode every record and check that jobs and results agree" },
 	{ "ask", cmd_ask, "send prompts through the configured LLM provider" },
 	{ "filters", cmd_filters, "check rows against the leak and quality filters; list them" },
+	{ "lm", cmd_lm, "train, score and describe the n-gram language model" },
 };
 
 static void usage(FILE *f)

@@ -44,5 +44,6 @@ int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_ask(struct cli *c, int argc, char **argv);
 int cmd_filters(struct cli *c, int argc, char **argv);
+int cmd_lm(struct cli *c, int argc, char **argv);
 
 #endif

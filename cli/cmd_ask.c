@@ -53,15 +53,8 @@ static void usage(FILE *f)
 
 static struct llm_request *add(struct ask *a)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		struct llm_request *r = realloc(a->reqs, cap * sizeof(*r));
-
-		if (!r)
-			return NULL;
-		a->reqs = r;
-		a->cap = cap;
-	}
+	if (ARRAY_GROW(a->reqs, a->cap, a->n, 16))
+		return NULL;
 	memset(&a->reqs[a->n], 0, sizeof(a->reqs[0]));
 	a->reqs[a->n].temperature = -1;
 	a->reqs[a->n].top_p = -1;

@@ -1,6 +1,7 @@
 /*
  * common.h - the small helpers every clarifyd module uses: error codes,
- * logging, capped growable buffers, hashing, time, files and JSON.
+ * logging, capped growable buffers, growable arrays, hashing, time, files
+ * and JSON.
  *
  * Conventions (see STYLE.md): a fallible function returns int, 0 on success
  * or a negative CL_E* code.  Functions that can say more than the code
@@ -109,6 +110,22 @@ int buf_addc(struct buf *b, char c);
 int buf_addf(struct buf *b, const char *fmt, ...) CL_PRINTF(2, 3);
 /* Hands data to the caller (free() it) and leaves b empty. */
 char *buf_detach(struct buf *b, size_t *len);
+
+/* ---- growable arrays ------------------------------------------------- */
+
+/*
+ * Make room for at least one more element in the array *items of n used
+ * and *cap allocated elements of elem bytes (n <= *cap): nothing when
+ * n < *cap, else realloc() to first elements when *cap is 0 and to twice
+ * *cap after, never past SIZE_MAX bytes.  The caller owns *items (free()
+ * it) and keeps n.  0, or CL_ENOMEM with *items and *cap unchanged.
+ */
+int array_grow(void **items, size_t *cap, size_t n, size_t elem, size_t first);
+
+/* array_grow() for a typed array a with capacity cap (both lvalues):
+ *   if (ARRAY_GROW(s->v, s->cap, s->n, 16)) return CL_ENOMEM;  */
+#define ARRAY_GROW(a, cap, n, first)                                          \
+	array_grow((void **)&(a), &(cap), (n), sizeof(*(a)), (first))
 
 /* ---- hashing --------------------------------------------------------- */
 

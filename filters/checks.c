@@ -74,18 +74,6 @@ uint64_t filter_word_hash(const char *w, size_t n)
 	return tok_finish(h);
 }
 
-static int grow(void **v, size_t *cap, size_t elem)
-{
-	size_t ncap = *cap ? *cap * 2 : 256;
-	void *nv = realloc(*v, ncap * elem);
-
-	if (!nv)
-		return CL_ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 /* Close the line that ended before byte i: its tokens from t->line_tok. */
 static int end_line(struct toks *t, uint64_t lh)
 {
@@ -93,7 +81,7 @@ static int end_line(struct toks *t, uint64_t lh)
 
 	if (t->line_tok == t->n)
 		return 0;
-	if (t->nlines == t->lcap && grow((void **)&t->lines, &t->lcap, sizeof(*t->lines)))
+	if (t->nlines == t->lcap && ARRAY_GROW(t->lines, t->lcap, t->nlines, 256))
 		return CL_ENOMEM;
 	a = &t->v[t->line_tok];
 	b = &t->v[t->n - 1];
@@ -150,7 +138,7 @@ int toks_fill(struct toks *t, const char *text, int lines)
 		if (n == cap) {
 			t->v = v;
 			t->cap = cap;
-			if (grow((void **)&t->v, &t->cap, sizeof(*t->v)))
+			if (ARRAY_GROW(t->v, t->cap, n, 256))
 				return CL_ENOMEM;
 			v = t->v;
 			cap = t->cap;

@@ -257,8 +257,8 @@ static void utf8_scrub(char *s)
 	}
 }
 
-static int add_verdict(struct filter_result *out, const char *rule, int action, int field,
-		       const char *detail)
+int filter_result_add(struct filter_result *out, const char *rule, int action, int field,
+		      const char *detail)
 {
 	struct filter_verdict *v;
 
@@ -266,15 +266,8 @@ static int add_verdict(struct filter_result *out, const char *rule, int action, 
 	for (size_t i = 0; i < out->n; i++)
 		if (out->v[i].field == field && strcmp(out->v[i].rule, rule) == 0)
 			return 0;
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 8;
-		struct filter_verdict *nv = realloc(out->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return CL_ENOMEM;
-		out->v = nv;
-		out->cap = cap;
-	}
+	if (ARRAY_GROW(out->v, out->cap, out->n, 8))
+		return CL_ENOMEM;
 	v = &out->v[out->n++];
 	snprintf(v->rule, sizeof(v->rule), "%s", rule);
 	v->action = action;
@@ -288,7 +281,7 @@ static int add_verdict(struct filter_result *out, const char *rule, int action, 
 
 static int check_verdict(struct check_ctx *c, const char *rule, int field, const char *detail)
 {
-	return add_verdict(c->arg, rule, FILTER_REJECT, field, detail);
+	return filter_result_add(c->arg, rule, FILTER_REJECT, field, detail);
 }
 
 /* ---- patterns ------------------------------------------------------------ */
@@ -411,7 +404,7 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 			continue;
 		if (m < 0) {
 			if (m <= PCRE2_ERROR_UTF8_ERR1 && m >= PCRE2_ERROR_UTF8_ERR21)
-				return add_verdict(out, "invalid-utf8", FILTER_REJECT, field,
+				return filter_result_add(out, "invalid-utf8", FILTER_REJECT, field,
 						   "the text is not valid UTF-8");
 			log_warn("filters: rule '%s' could not run (PCRE2 error %d)", r->id, m);
 			continue;
@@ -423,7 +416,7 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 		else
 			snprintf(detail, sizeof(detail), "\"%.*s\"",
 				 (int)(ov[1] - ov[0] < 120 ? ov[1] - ov[0] : 120), text + ov[0]);
-		rc = add_verdict(out, r->id, r->action, field, detail);
+		rc = filter_result_add(out, r->id, r->action, field, detail);
 		if (rc)
 			return rc;
 	}

@@ -67,7 +67,7 @@ struct filter_rule;
 
 struct filter_set {
 	struct filter_rule *rules;
-	size_t n;
+	size_t n, cap;
 	struct filter_limits limits;
 	int jit;                  /* every pattern is JIT-compiled */
 	void *keywords;           /* the prefilter: word -> rule bits */
@@ -122,6 +122,11 @@ struct filter_result {
 void filter_result_init(struct filter_result *r);
 void filter_result_reset(struct filter_result *r);
 void filter_result_release(struct filter_result *r);
+/* Add a verdict (once per rule and field), as the checks of other modules
+ * do (the language-model bounds of stats/).  0 or CL_ENOMEM. */
+int filter_result_add(struct filter_result *r, const char *rule, int action, int field,
+		      const char *detail);
+
 /* The verdicts as JSON: [{"rule", "action", "field", "detail"}]. */
 json_t *filter_result_json(const struct filter_result *r);
 

@@ -309,15 +309,9 @@ static int load_rule(struct loader *l, yaml_node_t *map)
 	rc = compile(l, pattern_node, &r, pattern, flags);
 	if (rc)
 		goto fail;
-	if (l->fs->n % 16 == 0) {
-		struct filter_rule *nr = realloc(l->fs->rules, (l->fs->n + 16) * sizeof(*nr));
-
-		if (!nr) {
-			rc = CL_ENOMEM;
-			goto fail;
-		}
-		l->fs->rules = nr;
-	}
+	rc = ARRAY_GROW(l->fs->rules, l->fs->cap, l->fs->n, 16);
+	if (rc)
+		goto fail;
 	l->fs->rules[l->fs->n++] = r;
 	return 0;
 fail:
@@ -432,7 +426,7 @@ int filter_set_load_dir(struct filter_set *fs, const char *dir)
 {
 	struct dirent *de;
 	char **names = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	struct buf all;
 	DIR *d;
 	int rc = 0;
@@ -443,19 +437,14 @@ int filter_set_load_dir(struct filter_set *fs, const char *dir)
 		return err_set(errno == ENOENT ? CL_ENOTFOUND : CL_EIO,
 			       "cannot read rule folder '%s': %s", dir, strerror(errno));
 	for (;;) {
-		char **nn;
-
 		de = readdir(d);
 		if (!de)
 			break;
 		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".yaml"))
 			continue;
-		nn = realloc(names, (n + 1) * sizeof(*names));
-		if (!nn) {
-			rc = CL_ENOMEM;
+		rc = ARRAY_GROW(names, cap, n, 16);
+		if (rc)
 			break;
-		}
-		names = nn;
 		names[n] = strdup(de->d_name);
 		if (!names[n]) {
 			rc = CL_ENOMEM;

@@ -280,17 +280,10 @@ static int list_problems(const char *dir, struct dir_entry **out, size_t *n)
 			continue;
 		if (parse_i64(de->d_name, 0, 99999999, &id) != 0)
 			continue;
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct dir_entry *nv = realloc(v, ncap * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return CL_ENOMEM;
-			}
-			v = nv;
-			cap = ncap;
+		if (ARRAY_GROW(v, cap, len, 1024)) {
+			free(v);
+			closedir(d);
+			return CL_ENOMEM;
 		}
 		v[len].id = id;
 		memcpy(v[len].name, de->d_name, strlen(de->d_name) + 1);

@@ -968,15 +968,8 @@ struct sents {
 
 static int sents_add(struct sents *s, size_t off, size_t len, size_t line)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 32;
-		struct sent *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return CL_ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (ARRAY_GROW(s->v, s->cap, s->n, 32))
+		return CL_ENOMEM;
 	s->v[s->n].off = off;
 	s->v[s->n].len = len;
 	s->v[s->n].line = line;
@@ -1103,15 +1096,8 @@ static int spans_add(struct spans *s, size_t off, size_t len, const char *repl)
 		if (off < s->v[i].off + s->v[i].len + (s->v[i].len == 0) &&
 		    s->v[i].off < off + len + (len == 0))
 			return 1;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct span *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return CL_ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (ARRAY_GROW(s->v, s->cap, s->n, 16))
+		return CL_ENOMEM;
 	s->v[s->n].off = off;
 	s->v[s->n].len = len;
 	copy_text(s->v[s->n].repl, sizeof(s->v[s->n].repl), repl, strlen(repl));
@@ -1314,15 +1300,8 @@ struct bounds {
 
 static struct bound *bounds_new(struct bounds *b)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 16;
-		struct bound *v = realloc(b->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		b->v = v;
-		b->cap = cap;
-	}
+	if (ARRAY_GROW(b->v, b->cap, b->n, 16))
+		return NULL;
 	memset(&b->v[b->n], 0, sizeof(b->v[0]));
 	return &b->v[b->n++];
 }
@@ -1471,15 +1450,8 @@ struct conds {
 
 static int conds_add(struct conds *c, size_t line, int cls, const char *vars)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 8;
-		struct cond *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return CL_ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (ARRAY_GROW(c->v, c->cap, c->n, 8))
+		return CL_ENOMEM;
 	c->v[c->n].line = line;
 	c->v[c->n].cls = cls;
 	copy_text(c->v[c->n].vars, sizeof(c->v[c->n].vars), vars, strlen(vars));
@@ -2882,15 +2854,8 @@ struct ncands {
 
 static struct ncand *ncand_new(struct ncands *c)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 32;
-		struct ncand *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (ARRAY_GROW(c->v, c->cap, c->n, 32))
+		return NULL;
 	memset(&c->v[c->n], 0, sizeof(c->v[0]));
 	return &c->v[c->n++];
 }
@@ -3262,16 +3227,9 @@ static int prose_candidates(const struct doc *d, struct ncands *c, int twice)
 		if (!editable(l->sec))
 			continue;
 		for (i = l->off; next_number(d, &i, l->off + l->len, &s, &e);) {
-			if (n == cap) {
-				size_t ncap = cap ? 2 * cap : 64;
-				struct numtok *nv = realloc(v, ncap * sizeof(*nv));
-
-				if (!nv) {
-					free(v);
-					return CL_ENOMEM;
-				}
-				v = nv;
-				cap = ncap;
+			if (ARRAY_GROW(v, cap, n, 64)) {
+				free(v);
+				return CL_ENOMEM;
 			}
 			v[n].h = hash_fnv1a64(d->p + s, e - s);
 			v[n].s = s;

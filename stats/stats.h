@@ -84,8 +84,9 @@ struct stats_lm_info {
 /*
  * Read an ARPA model.  Refused with CL_EPARSE and "NAME:LINE: reason" when
  * malformed: no \data\ header, orders out of sequence, a count that does not
- * match its section, a field that is not a number, a positive log10
- * probability, an n-gram of unknown words, a duplicate n-gram, an n-gram
+ * match its section, a field that is not a number (a decimal that fits a
+ * float, or -inf), a positive log10 probability, a back-off on the highest
+ * order, an n-gram of unknown words, a duplicate n-gram, an n-gram
  * whose context (its first n-1 words) is not an (n-1)-gram, no <s> or </s>.
  * As in KenLM, a missing <unk> gets log10 probability -100, and an n-gram
  * whose suffix was pruned (SRILM) gets the suffix as a hidden entry with the
@@ -199,5 +200,73 @@ int stats_lm_lookup(const struct stats_lm *lm, const char *const *words, int n, 
 typedef int (*stats_lm_ngram_fn)(const char *const *words, int n, float prob, float backoff,
 				 void *arg);
 int stats_lm_foreach(const struct stats_lm *lm, int n, stats_lm_ngram_fn fn, void *arg);
+
+/* ---- signals of a record (stats/signals.c) ------------------------------ */
+
+/* What is measured of one text. */
+struct stats_text {
+	uint64_t tokens;          /* by stats_tokenize, </s> not counted */
+	uint64_t sentences;       /* non-empty lines */
+	uint64_t chars;           /* UTF-8 characters */
+	double entropy;           /* Shannon entropy, nats, of its token unigrams */
+	double perplexity;        /* exp(-(1/N) sum ln p) over the tokens and each
+				     line's </s> (KenLM's "including OOVs");
+				     NAN without a model */
+	uint64_t oov;
+	double repeated_lines;    /* share of non-empty lines repeating one before */
+	double repeated_ngrams;   /* share of token 4-grams repeating one before */
+};
+
+/* Measure text; lm may be NULL (no perplexity).  0, CL_EUTF8 or CL_ENOMEM. */
+int stats_text(const struct stats_lm *lm, const char *text, struct stats_text *out);
+
+/* Dice similarity of the two texts' token bigrams: 1 the same, 0 nothing shared. */
+double stats_similarity(const char *a, const char *b);
+
+/*
+ * The signals of a record as JSON (a new reference, NULL on error):
+ * {"modified": {tokens, chars, sentences, entropy, perplexity, oov,
+ * repeated_lines, repeated_ngrams}, "questions": {the same, the questions
+ * joined one a line}, "question_count", "similarity" (to the original)}.
+ */
+json_t *stats_record(const struct stats_lm *lm, const char *original, const char *modified,
+		     const char *const *questions, size_t nquestions);
+
+/* Validation bounds (0: none): outside them a record is rejected. */
+struct stats_bounds {
+	double modified_ppl_min, modified_ppl_max;
+	double questions_ppl_min, questions_ppl_max;
+	double modified_entropy_min, modified_entropy_max;
+	double questions_entropy_min, questions_entropy_max;
+};
+
+void stats_bounds_init(struct stats_bounds *b);
+
+/* Check signals (from stats_record) against b; verdicts "lm-perplexity" and
+ * "lm-entropy" go to out (a struct filter_result of filters/filter.h). */
+struct filter_result;
+int stats_validate(const struct stats_bounds *b, const json_t *signals,
+		   struct filter_result *out);
+
+/* ---- aggregates for auditors -------------------------------------------- */
+
+struct stats_agg {
+	double *v;
+	size_t n, cap;
+};
+
+void stats_agg_init(struct stats_agg *a);
+void stats_agg_release(struct stats_agg *a);
+int stats_agg_add(struct stats_agg *a, double x);  /* NaN and infinities are skipped */
+/* {"count", "mean", "sd", "min", "p5", "p50", "p95", "max", "histogram":
+ * {"lo", "hi", "counts": [bins]}} (a new reference); sorts a's values. */
+json_t *stats_agg_json(struct stats_agg *a, int bins);
+
+/*
+ * Aggregate records [{"category", "signals": stats_record()}...] by group
+ * ("all" and each category), field (modified, questions) and metric
+ * (perplexity, entropy, tokens): the data of clarify stats.
+ */
+int stats_aggregate(const json_t *records, int bins, json_t **out);
 
 #endif

@@ -460,6 +460,40 @@ int store_put(struct store *s, MDB_txn *txn, enum store_db db, const char *key, 
 	return 0;
 }
 
+int store_put_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *key,
+		  const void *data, size_t len)
+{
+	MDB_val k = { strlen(key), (void *)key }, val = { len, (void *)data };
+	int mrc;
+
+	if (k.mv_size == 0 || k.mv_size > 511)
+		return err_set(CL_EINVAL, "invalid key '%s'", key);
+	mrc = mdb_put(txn, s->dbi[db], &k, &val, 0);
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot write");
+	return 0;
+}
+
+int store_get_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *key,
+		  const void **data, size_t *len)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int mrc = mdb_get(txn, s->dbi[db], &k, &v);
+
+	if (mrc == MDB_NOTFOUND)
+		return CL_ENOTFOUND;
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot read");
+	*data = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+int store_meta_is_raw(const char *key, size_t klen)
+{
+	return klen == strlen(STORE_META_LM) && memcmp(key, STORE_META_LM, klen) == 0;
+}
+
 int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key)
 {
 	MDB_val k = { strlen(key), (void *)key };
@@ -492,7 +526,12 @@ int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *pref
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
 		err_clear();
-		drc = store_decode(s, v.mv_data, v.mv_size, &val);
+		if (db == STORE_META && store_meta_is_raw(k.mv_data, k.mv_size)) {
+			val = NULL;
+			drc = 0; /* not JSON: the walker sees it with v NULL */
+		} else {
+			drc = store_decode(s, v.mv_data, v.mv_size, &val);
+		}
 		rc = fn(k.mv_data, k.mv_size, val, drc, arg);
 		json_decref(val);
 		if (rc)

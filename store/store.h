@@ -108,6 +108,19 @@ int store_get(struct store *s, MDB_txn *txn, enum store_db db, const char *key, 
 int store_put(struct store *s, MDB_txn *txn, enum store_db db, const char *key, const json_t *v);
 int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key);
 
+/*
+ * Raw values, for what is not a JSON record: the language model in meta
+ * ("lm"), kept as it is so that it can be used in place.  store_get_raw's
+ * *data points into the map: valid until the transaction ends.
+ */
+#define STORE_META_LM "lm"
+int store_put_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *key,
+		  const void *data, size_t len);
+int store_get_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *key,
+		  const void **data, size_t *len);
+/* Keys of meta that hold raw values, not zstd JSON. */
+int store_meta_is_raw(const char *key, size_t klen);
+
 /* Encode / decode one value: canonical JSON, one zstd frame. */
 int store_encode(struct store *s, const json_t *v, const void **out, size_t *len);
 int store_decode(struct store *s, const void *data, size_t len, json_t **out);

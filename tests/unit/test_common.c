@@ -1,7 +1,7 @@
 /*
- * test_common.c - the helpers in common/: capped buffers, per-thread error
- * messages, hashing, strict number parsing, files, time, JSON, categories
- * and the journald-aware log.
+ * test_common.c - the helpers in common/: capped buffers, growable arrays,
+ * per-thread error messages, hashing, strict number parsing, files, time,
+ * JSON, categories and the journald-aware log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -341,6 +341,79 @@ static void buf_release_frees_and_keeps_max(void **state)
 	assert_int_equal(buf_adds(&b, "x"), 0);
 	assert_string_equal(b.data, "x");
 	buf_release(&b);
+}
+
+/* ---- growable arrays --------------------------------------------------- */
+
+static void array_grow_starts_at_first_then_doubles(void **state)
+{
+	int *v = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(ARRAY_GROW(v, cap, n, 4), 0);
+		assert_true(n < cap);
+		v[n++] = i;
+		/* 4, 8, 16, 32, 64, 128: the first size, then twice */
+		assert_true(cap == 4 || cap == 8 || cap == 16 || cap == 32 || cap == 64 ||
+			    cap == 128);
+		assert_true(cap < 2 * n + 4);
+	}
+	assert_int_equal(cap, 128);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(v[i], i);
+	free(v);
+}
+
+static void array_grow_with_room_left_changes_nothing(void **state)
+{
+	long *v = NULL, *before;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(ARRAY_GROW(v, cap, 0, 10), 0);
+	assert_int_equal(cap, 10);
+	before = v;
+	for (size_t n = 0; n < 10; n++) {
+		assert_int_equal(ARRAY_GROW(v, cap, n, 10), 0);
+		assert_ptr_equal(v, before);
+		assert_int_equal(cap, 10);
+	}
+	free(v);
+}
+
+static void array_grow_first_zero_means_one(void **state)
+{
+	char *v = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(array_grow((void **)&v, &cap, 0, 1, 0), 0);
+	assert_int_equal(cap, 1);
+	v[0] = 'x';
+	assert_int_equal(array_grow((void **)&v, &cap, 1, 1, 0), 0);
+	assert_int_equal(cap, 2);
+	free(v);
+}
+
+static void array_grow_past_size_max_is_enomem_and_keeps_array(void **state)
+{
+	char marker[16];
+	void *v = marker; /* never passed to realloc: the size check comes first */
+	size_t cap, elem = 16;
+
+	(void)state;
+	/* full at the most elements of 16 bytes that SIZE_MAX bytes hold */
+	cap = SIZE_MAX / elem;
+	assert_int_equal(array_grow(&v, &cap, cap, elem, 8), CL_ENOMEM);
+	assert_ptr_equal(v, marker);
+	assert_int_equal(cap, SIZE_MAX / elem);
+	/* bytes: a full array of SIZE_MAX one-byte elements */
+	cap = SIZE_MAX;
+	assert_int_equal(array_grow(&v, &cap, SIZE_MAX, 1, 8), CL_ENOMEM);
+	assert_ptr_equal(v, marker);
+	assert_int_equal(cap, SIZE_MAX);
 }
 
 /* ---- errors ----------------------------------------------------------- */
@@ -1217,6 +1290,11 @@ int main(void)
 		cmocka_unit_test(buf_detach_hands_over_data_and_leaves_buf_reusable),
 		cmocka_unit_test(buf_detach_of_empty_buf_returns_empty_string),
 		cmocka_unit_test(buf_release_frees_and_keeps_max),
+
+		cmocka_unit_test(array_grow_starts_at_first_then_doubles),
+		cmocka_unit_test(array_grow_with_room_left_changes_nothing),
+		cmocka_unit_test(array_grow_first_zero_means_one),
+		cmocka_unit_test(array_grow_past_size_max_is_enomem_and_keeps_array),
 
 		cmocka_unit_test(err_set_returns_code_and_formats_message),
 		cmocka_unit_test(err_set_may_wrap_the_previous_message),
