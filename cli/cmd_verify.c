@@ -1,6 +1,7 @@
 /* cmd_verify.c - clarify verify: every record decodes, jobs and results agree */
 #include <string.h>
 
+#include "../stats/stats.h"
 #include "cli.h"
 
 #define MAX_REPORTED 50
@@ -165,6 +166,23 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 		v.db = (enum store_db)db;
 		rc = store_each(&s, v.txn, v.db, "", check_one, &v);
 		total += v.records[db];
+	}
+	if (!rc) {
+		/* the language model, when there is one, must load */
+		const void *data;
+		size_t len;
+		struct stats_lm *lm = NULL;
+		int lrc = store_get_raw(&s, v.txn, STORE_META, STORE_META_LM, &data, &len);
+
+		if (!lrc) {
+			err_clear();
+			lrc = stats_lm_load(&lm, data, len);
+			v.db = STORE_META;
+			if (lrc)
+				issue(&v, STORE_META_LM, strlen(STORE_META_LM),
+				      "the language model cannot be loaded: %s", err_msg(lrc));
+			stats_lm_free(lm);
+		}
 	}
 	store_read_end(v.txn);
 	if (rc) {
