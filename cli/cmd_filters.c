@@ -10,11 +10,12 @@
 #include <string.h>
 
 #include "../filters/filter.h"
+#include "../stats/stats.h"
 #include "cli.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: clarify filters check FILE.jsonl [--rules DIR] [--json] [--errors]\n"
+	fprintf(f, "usage: clarify filters check FILE.jsonl [--rules DIR] [--arpa FILE] [--json] [--errors]\n"
 		   "       clarify filters list [--rules DIR]\n\n"
 		   "check runs every rule and built-in check over rows of\n"
 		   "{\"id\", \"category\", \"original\", \"modified\", \"questions\": [...]}\n"
@@ -24,6 +25,9 @@ static void usage(FILE *f)
 		   "rejected) also give precision and recall, and recall per \"kind\".\n\n"
 		   "options:\n"
 		   "  --rules DIR  rule files to use (default: filters.dir, or the shipped rules)\n"
+		   "  --arpa FILE  the language model for perplexity (default: the store's, if\n"
+		   "               it has one); with it each row gets its signals, checked\n"
+		   "               against the stats.* bounds of the config\n"
 		   "  --json       one JSON object per row, then a summary object\n"
 		   "  --errors     print only the rows the labels disagree with\n"
 		   "  -h, --help   this help\n");
@@ -55,6 +59,37 @@ static int load_rules(struct cli *c, const char *dir, struct filter_set *fs)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* The language model for the signals: --arpa, else the store's when it has
+ * one (quietly none otherwise). */
+static struct stats_lm *signals_model(struct cli *c, const char *arpa)
+{
+	struct stats_lm *lm = NULL;
+	struct store_options opt;
+	struct store s;
+	MDB_txn *txn;
+	const void *data;
+	size_t len;
+
+	if (arpa) {
+		if (stats_lm_read_arpa(&lm, arpa)) {
+			log_err("%s", err_msg(CL_EPARSE));
+			return NULL;
+		}
+		return lm;
+	}
+	cli_store_options(c, &opt);
+	if (store_open(&s, c->cfg.store.path, STORE_RDONLY, &opt))
+		return NULL;
+	if (store_read_begin(&s, &txn) == 0) {
+		if (store_get_raw(&s, txn, STORE_META, STORE_META_LM, &data, &len) == 0 &&
+		    stats_lm_load(&lm, data, len) != 0)
+			lm = NULL;
+		store_read_end(txn);
+	}
+	store_close(&s);
+	return lm;
 }
 
 static int run_row(const struct filter_set *fs, struct filter_scratch *s, json_t *row,
@@ -124,8 +159,11 @@ static void print_summary(const struct tally *t, int json)
 		       (long long)jsonx_int(v, "rejected", 0));
 }
 
-static int check(struct cli *c, const char *path, const char *dir, int json, int errors_only)
+static int check(struct cli *c, const char *path, const char *dir, const char *arpa, int json,
+		 int errors_only)
 {
+	struct stats_lm *lm = NULL;
+	struct stats_bounds bounds;
 	struct filter_set fs;
 	struct filter_scratch *s;
 	struct filter_result res;
@@ -145,12 +183,22 @@ static int check(struct cli *c, const char *path, const char *dir, int json, int
 		free(qs);
 		return rc;
 	}
+	config_stats_bounds(&c->cfg, &bounds);
+	lm = signals_model(c, arpa);
+	if (arpa && !lm) {
+		json_decref(t.per_rule);
+		json_decref(t.per_kind);
+		filter_set_release(&fs);
+		free(qs);
+		return EXIT_FAIL;
+	}
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!f) {
 		log_err("cannot open '%s': %s", path, strerror(errno));
 		json_decref(t.per_rule);
 		json_decref(t.per_kind);
 		filter_set_release(&fs);
+		stats_lm_free(lm);
 		free(qs);
 		return EXIT_FAIL;
 	}
@@ -163,6 +211,7 @@ static int check(struct cli *c, const char *path, const char *dir, int json, int
 		size_t nq;
 		char what[64];
 		int wrong;
+		json_t *signals = NULL;
 
 		if (len < 0)
 			break;
@@ -186,6 +235,16 @@ static int check(struct cli *c, const char *path, const char *dir, int json, int
 			json_decref(row);
 			status = EXIT_FAIL;
 			break;
+		}
+		if (lm) {
+			signals = stats_record(lm, jsonx_str(row, "original"), jsonx_str(row, "modified"),
+					       qs, nq);
+			if (signals && stats_validate(&bounds, signals, &res)) {
+				json_decref(signals);
+				json_decref(row);
+				status = EXIT_FAIL;
+				break;
+			}
 		}
 		t.rows++;
 		t.rejected += res.rejected;
@@ -225,6 +284,8 @@ static int check(struct cli *c, const char *path, const char *dir, int json, int
 
 				if (label)
 					json_object_set_new(o, "label", json_string(label));
+				if (signals)
+					json_object_set(o, "signals", signals);
 				jsonx_print(stdout, o, 0);
 				json_decref(o);
 			} else {
@@ -237,9 +298,11 @@ static int check(struct cli *c, const char *path, const char *dir, int json, int
 					printf("    %s: %s\n", res.v[i].rule, res.v[i].detail);
 			}
 		}
+		json_decref(signals);
 		json_decref(row);
 	}
 	free(line);
+	stats_lm_free(lm);
 	if (f != stdin)
 		fclose(f);
 	if (status == EXIT_OK)
@@ -277,12 +340,13 @@ int cmd_filters(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, 'r' },
+		{ "arpa", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "errors", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL;
+	const char *dir = NULL, *arpa = NULL;
 	int json = 0, errors_only = 0;
 
 	optind = 0;
@@ -294,6 +358,9 @@ int cmd_filters(struct cli *c, int argc, char **argv)
 		switch (opt) {
 		case 'r':
 			dir = optarg;
+			break;
+		case 'a':
+			arpa = optarg;
 			break;
 		case 'j':
 			json = 1;
@@ -311,7 +378,7 @@ int cmd_filters(struct cli *c, int argc, char **argv)
 	if (optind < argc && strcmp(argv[optind], "check") == 0) {
 		if (argc - optind != 2)
 			return cli_usage_error("filters", "check expects one FILE.jsonl");
-		return check(c, argv[optind + 1], dir, json, errors_only);
+		return check(c, argv[optind + 1], dir, arpa, json, errors_only);
 	}
 	if (optind < argc && strcmp(argv[optind], "list") == 0 && argc - optind == 1)
 		return list(c, dir);

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		   "       unless --tokenized\n"
 		   "info   order, n-grams per order, memory\n\n"
 		   "options:\n"
-		   "  --order N        2 to 5 (default 4)\n"
+		   "  --order N        2 to 5 (default: stats.order, 4)\n"
 		   "  --tokenized      the input is tokenized already (score; train FILE)\n"
 		   "  --arpa FILE      use this ARPA model instead of the store's\n"
 		   "  -o FILE          write the trained model as ARPA\n"
@@ -387,7 +387,7 @@ int cmd_lm(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lm_opts o = { .order = 4 };
+	struct lm_opts o = { .order = 0 };
 	int64_t n;
 
 	optind = 0;
@@ -434,6 +434,13 @@ int cmd_lm(struct cli *c, int argc, char **argv)
 			o.tokenized_file = argv[optind++];
 		if (optind != argc || (o.tokenized && !o.tokenized_file))
 			return cli_usage_error("lm", "train takes no operand but --tokenized FILE");
+		if (!o.order) {
+			int rc = cli_load_config(c);
+
+			if (rc)
+				return rc;
+			o.order = (int)c->cfg.stats.order;
+		}
 		return train(c, &o);
 	}
 	if (strcmp(o.cmd, "score") == 0) {

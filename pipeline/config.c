@@ -11,6 +11,7 @@
 #include "config.h"
 #include "llm.h"
 #include "../filters/filter.h"
+#include "../stats/stats.h"
 
 enum cfg_type {
 	CFG_STR,        /* a non-empty string */
@@ -108,6 +109,24 @@ static const struct cfg_key cfg_keys[] = {
 	  "fewest clarifying questions a record may have" },
 	{ "filters.max_questions", CFG_INT, OFF(filters.max_questions), 1, 1000, "20",
 	  "most clarifying questions a record may have" },
+	{ "stats.order", CFG_INT, OFF(stats.order), 2, 5, "4",
+	  "order of the language model 'clarify lm train' builds" },
+	{ "stats.modified_ppl_min", CFG_DOUBLE, OFF(stats.modified_ppl_min), 0, 1000000000, "0",
+	  "reject a modified problem of lower perplexity (0: no bound)" },
+	{ "stats.modified_ppl_max", CFG_DOUBLE, OFF(stats.modified_ppl_max), 0, 1000000000, "0",
+	  "reject a modified problem of higher perplexity (0: no bound)" },
+	{ "stats.questions_ppl_min", CFG_DOUBLE, OFF(stats.questions_ppl_min), 0, 1000000000, "0",
+	  "reject questions of lower perplexity (0: no bound)" },
+	{ "stats.questions_ppl_max", CFG_DOUBLE, OFF(stats.questions_ppl_max), 0, 1000000000, "0",
+	  "reject questions of higher perplexity (0: no bound)" },
+	{ "stats.modified_entropy_min", CFG_DOUBLE, OFF(stats.modified_entropy_min), 0, 100, "0",
+	  "reject a modified problem of lower token entropy, nats (0: no bound)" },
+	{ "stats.modified_entropy_max", CFG_DOUBLE, OFF(stats.modified_entropy_max), 0, 100, "0",
+	  "reject a modified problem of higher token entropy, nats (0: no bound)" },
+	{ "stats.questions_entropy_min", CFG_DOUBLE, OFF(stats.questions_entropy_min), 0, 100, "0",
+	  "reject questions of lower token entropy, nats (0: no bound)" },
+	{ "stats.questions_entropy_max", CFG_DOUBLE, OFF(stats.questions_entropy_max), 0, 100, "0",
+	  "reject questions of higher token entropy, nats (0: no bound)" },
 };
 
 struct cfg_loader {
@@ -665,4 +684,17 @@ int config_filter_set(const struct config *cfg, const char *dir, struct filter_s
 	fs->limits.min_questions = (int)cfg->filters.min_questions;
 	fs->limits.max_questions = (int)cfg->filters.max_questions;
 	return 0;
+}
+
+void config_stats_bounds(const struct config *cfg, struct stats_bounds *b)
+{
+	stats_bounds_init(b);
+	b->modified_ppl_min = cfg->stats.modified_ppl_min;
+	b->modified_ppl_max = cfg->stats.modified_ppl_max;
+	b->questions_ppl_min = cfg->stats.questions_ppl_min;
+	b->questions_ppl_max = cfg->stats.questions_ppl_max;
+	b->modified_entropy_min = cfg->stats.modified_entropy_min;
+	b->modified_entropy_max = cfg->stats.modified_entropy_max;
+	b->questions_entropy_min = cfg->stats.questions_entropy_min;
+	b->questions_entropy_max = cfg->stats.questions_entropy_max;
 }

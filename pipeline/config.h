@@ -63,6 +63,13 @@ struct config {
 		int64_t min_questions;
 		int64_t max_questions;
 	} filters;
+	struct {
+		double modified_ppl_min, modified_ppl_max;
+		double questions_ppl_min, questions_ppl_max;
+		double modified_entropy_min, modified_entropy_max;
+		double questions_entropy_min, questions_entropy_max;
+		int64_t order;
+	} stats;
 };
 
 /* The built-in defaults.  Always succeeds unless memory runs out. */
@@ -101,6 +108,10 @@ void config_data_dir(const char *dir, const char *name, char *out, size_t n);
 /* Load the configured filter rules and thresholds into fs. */
 struct filter_set;
 int config_filter_set(const struct config *cfg, const char *dir, struct filter_set *fs);
+
+/* The language-model bounds of the configuration. */
+struct stats_bounds;
+void config_stats_bounds(const struct config *cfg, struct stats_bounds *b);
 
 /* Print every key with its current value and help, one "key: value" a line. */
 void config_print(const struct config *cfg, FILE *f);

@@ -53,6 +53,18 @@ if [ -f "$REF/kenlm-o3.arpa" ]; then
 	[ "$ours" = "$theirs" ] && ok "the ARPA header matches KenLM's" || fail "ARPA header" "$ours" "$theirs"
 	"$CLARIFY" lm score --arpa "$T/ours-o3.arpa" --tokenized "$REF/test.txt" >"$T/ours.tsv" 2>&1
 	contains "our model's test perplexity is KenLM's" "$(cat "$T/ours.tsv")" "Perplexity including OOVs:	63.68203"
+	# language-model outliers in the filters: signals per row, bounds from the config
+	expect_status "filters check --arpa adds each row's signals" 0 "$CLARIFY" filters check \
+		"$TESTDATA/filters/labelled.jsonl" --arpa "$REF/kenlm-o3.arpa" --json
+	row=$(printf '%s\n' "$OUT" | head -n 1)
+	[ "$(jget "$row" '.signals.modified.perplexity > 1')" = true ] && \
+		[ "$(jget "$row" '.signals.questions.entropy > 0')" = true ] \
+		&& ok "with perplexity and entropy of both fields" || fail "signals per row" "$row"
+	printf 'stats:\n  modified_ppl_max: 60\n' >"$T/bounds.yaml"
+	expect_status "a perplexity bound rejects outliers" 0 "$CLARIFY" -c "$T/bounds.yaml" filters check \
+		"$TESTDATA/filters/labelled.jsonl" --arpa "$REF/kenlm-o3.arpa" --json
+	n=$(printf '%s\n' "$OUT" | tail -n 1 | jq '.per_rule["lm-perplexity"]')
+	[ "$n" -gt 0 ] && ok "lm-perplexity fired on $n rows" || fail "lm-perplexity fires" "$OUT"
 else
 	skip "conformance with KenLM" "$REF is missing"
 fi

@@ -612,6 +612,15 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"filters.max_ngram_repeat: 0.4    # ",
 		"filters.min_questions: 1    # ",
 		"filters.max_questions: 20    # ",
+		"stats.order: 4    # ",
+		"stats.modified_ppl_min: 0    # ",
+		"stats.modified_ppl_max: 0    # ",
+		"stats.questions_ppl_min: 0    # ",
+		"stats.questions_ppl_max: 0    # ",
+		"stats.modified_entropy_min: 0    # ",
+		"stats.modified_entropy_max: 0    # ",
+		"stats.questions_entropy_min: 0    # ",
+		"stats.questions_entropy_max: 0    # ",
 	};
 	struct config cfg;
 	char *text;
