@@ -250,7 +250,7 @@ contains "the missing JSONL file is named" "$OUT" "'$T/none.jsonl'"
 # ---- usage --------------------------------------------------------------------
 
 expect_status "filters --help exits 0" 0 "$CLARIFY" filters --help
-contains "--help shows check" "$OUT" "usage: clarify filters check FILE.jsonl [--rules DIR] [--json] [--errors]"
+contains "--help shows check" "$OUT" "usage: clarify filters check FILE.jsonl [--rules DIR] [--arpa FILE] [--json] [--errors]"
 contains "--help shows list" "$OUT" "clarify filters list [--rules DIR]"
 expect_status "check without a file exits 2" 2 "$CLARIFY" filters check
 expect_status "an unknown subcommand exits 2" 2 "$CLARIFY" filters frobnicate
