@@ -174,8 +174,7 @@ static int train(struct cli *c, const struct lm_opts *o)
 	}
 	if (!rc)
 		rc = stats_lm_trainer_finish(t, &lm);
-	else
-		stats_lm_trainer_free(t);
+	stats_lm_trainer_free(t);
 	if (rc) {
 		log_err("%s", err_msg(rc));
 		status = EXIT_FAIL;
