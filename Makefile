@@ -4,7 +4,8 @@
 #   make check      install missing Debian packages, build, run every test
 #   make check-asan the tests under ASan+UBSan;  make check-tsan under TSan
 #   make bench      run the benchmarks under bench/
-#   make run        import the sample problems into ./run-store and show it
+#   make run        import the sample problems into ./run-store, train its
+#                   language model, and show it
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VARIANT ?= release
@@ -146,6 +147,7 @@ bench: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/clarify -s run-store import tests/data/apps
+	$(B)/clarify -s run-store lm train
 	$(B)/clarify -s run-store status
 
 install: all
