@@ -373,8 +373,9 @@ float stats_lm_score(const struct stats_lm *lm, const struct stats_lm_state *in,
 }
 
 /* As KenLM's query: the sentence total in float, the corpus in double. */
-double stats_lm_score_ids(const struct stats_lm *lm, const uint32_t *ids, size_t n, int *oov,
-			  struct stats_lm_ppl *acc)
+/* One sentence, its words as ids or (ids NULL) as strings. */
+static double score_words(const struct stats_lm *lm, const uint32_t *ids,
+			  const char *const *tokens, size_t n, int *oov, struct stats_lm_ppl *acc)
 {
 	struct stats_lm_state s[2];
 	double oov_total = 0;
@@ -383,7 +384,8 @@ double stats_lm_score_ids(const struct stats_lm *lm, const uint32_t *ids, size_t
 
 	stats_lm_begin(lm, &s[0]);
 	for (size_t i = 0; i < n; i++) {
-		uint32_t w = ids[i] < lm->vocab ? ids[i] : STATS_LM_UNK;
+		uint32_t w = ids ? (ids[i] < lm->vocab ? ids[i] : STATS_LM_UNK)
+				 : stats_lm_word(lm, tokens[i], strlen(tokens[i]));
 		float p = lm_score(lm, &s[cur], w, &s[cur ^ 1]);
 
 		total += p;
@@ -406,37 +408,16 @@ double stats_lm_score_ids(const struct stats_lm *lm, const uint32_t *ids, size_t
 	return total;
 }
 
+double stats_lm_score_ids(const struct stats_lm *lm, const uint32_t *ids, size_t n, int *oov,
+			  struct stats_lm_ppl *acc)
+{
+	return score_words(lm, ids, NULL, n, oov, acc);
+}
+
 double stats_lm_score_sentence(const struct stats_lm *lm, const char *const *tokens, size_t n,
 			       int *oov, struct stats_lm_ppl *acc)
 {
-	struct stats_lm_state s[2];
-	double oov_total = 0;
-	float total = 0;
-	int noov = 0, cur = 0;
-
-	stats_lm_begin(lm, &s[0]);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t w = stats_lm_word(lm, tokens[i], strlen(tokens[i]));
-		float p = lm_score(lm, &s[cur], w, &s[cur ^ 1]);
-
-		total += p;
-		if (w == STATS_LM_UNK) {
-			noov++;
-			oov_total += p;
-		}
-		cur ^= 1;
-	}
-	total += lm_score(lm, &s[cur], STATS_LM_EOS, &s[cur ^ 1]);
-	if (oov)
-		*oov = noov;
-	if (acc) {
-		acc->log10_total += total;
-		acc->log10_oov += oov_total;
-		acc->tokens += n + 1;
-		acc->oov += (uint64_t)noov;
-		acc->sentences++;
-	}
-	return total;
+	return score_words(lm, NULL, tokens, n, oov, acc);
 }
 
 struct text_ctx {
