@@ -35,6 +35,7 @@ LDFLAGS_tsan := -fsanitize=thread
 ALL_LDFLAGS := -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
 
 LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) $(wildcard filters/*.c) $(wildcard stats/*.c) \
+	$(wildcard prompts/*.c) \
 	pipeline/config.c pipeline/apps.c \
 	pipeline/llm.c pipeline/llm_openai.c pipeline/llm_gemini.c pipeline/llm_offline.c
 CLI_SRC := $(wildcard cli/*.c)
@@ -153,8 +154,9 @@ run: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/clarifyd
 	install -m 755 $(B)/clarify $(B)/clarifyd $(DESTDIR)$(PREFIX)/bin/
-	install -d $(DESTDIR)$(DATADIR)/filters
+	install -d $(DESTDIR)$(DATADIR)/filters $(DESTDIR)$(DATADIR)/prompts
 	install -m 644 filters/*.yaml $(DESTDIR)$(DATADIR)/filters/
+	install -m 644 prompts/*.yaml $(DESTDIR)$(DATADIR)/prompts/
 	test -e $(DESTDIR)/etc/clarifyd/clarifyd.yaml \
 	  || install -m 644 etc/clarifyd.yaml $(DESTDIR)/etc/clarifyd/clarifyd.yaml
 
