@@ -17,6 +17,7 @@ static const struct command {
 	{ "ask", cmd_ask, "send prompts through the configured LLM provider" },
 	{ "filters", cmd_filters, "check rows against the leak and quality filters; list them" },
 	{ "lm", cmd_lm, "train, score and describe the n-gram language model" },
+	{ "try", cmd_try, "run one problem through both stages, store nothing, show everything" },
 };
 
 static void usage(FILE *f)

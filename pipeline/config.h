@@ -55,6 +55,10 @@ struct config {
 		int64_t seed;
 	} llm;
 	struct {
+		char *dir;            /* templates; "" for the shipped ones */
+		int64_t max_parse_retries;
+	} prompts;
+	struct {
 		char *dir;            /* rule files; "" for the shipped ones */
 		int64_t leak_ngram;
 		double drift_min_overlap;

@@ -459,18 +459,27 @@ static const char questions_text[] =
 	"<questions>\nWhat is the range of n?\nCan the input be empty?\n</questions>";
 
 /* TEXT: the questions when the prompt asks for them, else the last user
- * message rewritten. */
+ * message rewritten: the problem inside its <problem> tags when the
+ * prompt wraps it so (as clarifyd's templates do), else the whole message. */
 static int text_build(const struct buf *prompt, const struct buf *user, struct buf *out)
 {
+	const char *text = buf_str(user), *a, *b;
+	size_t n = user->len;
 	int rc;
 
 	if (memmem(buf_str(prompt), prompt->len, "<questions>", 11))
 		return buf_adds(out, questions_text);
+	a = memmem(text, n, "<problem>", 9);
+	b = a ? memmem(a, n - (size_t)(a - text), "</problem>", 10) : NULL;
+	if (a && b) {
+		text = a + 9;
+		n = (size_t)(b - text);
+	}
 	rc = buf_adds(out, "<reasoning>\nI will remove the bound on n.\n</reasoning>\n"
 			   "<modified_problem>\n");
 	if (rc)
 		return rc;
-	rc = modified_problem(buf_str(user), user->len, out);
+	rc = modified_problem(text, n, out);
 	if (rc)
 		return rc;
 	return buf_adds(out, "\n</modified_problem>");

@@ -605,6 +605,8 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"llm.max_total_tokens: 0    # ",
 		"llm.cache: true    # ",
 		"llm.seed: 0    # ",
+		"prompts.dir: ''    # ",
+		"prompts.max_parse_retries: 2    # ",
 		"filters.dir: ''    # ",
 		"filters.leak_ngram: 5    # ",
 		"filters.drift_min_overlap: 0.2    # ",
