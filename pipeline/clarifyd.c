@@ -1,10 +1,9 @@
 /*
  * clarifyd.c - the daemon's entry point.
  *
- * What exists so far: the command line, the configuration (checked whole,
- * exit 2 when refused), and the store opened as its single writer.  The
- * worker pool that drains the jobs arrives with the pipeline issue; until
- * then a run reports the queue and exits 1, saying so.
+ * The command line and the configuration (checked whole, exit 2 when
+ * refused); the store opened as its single writer; then the generation
+ * loop of daemon.c until SIGTERM, or with --once until no job is left.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,31 +11,24 @@
 
 #include "../store/store.h"
 #include "config.h"
+#include "daemon.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: clarifyd [-c FILE] [-s DIR] [--once] [--check-config] [--print-config]\n\n"
+	fprintf(f, "usage: clarifyd [-c FILE] [-s DIR] [--once] [--shard K/N] [--no-cache]\n"
+		   "                [--check-config] [--print-config]\n\n"
 		   "The clarifyd daemon: turns the store's job queue into clarification data.\n\n"
 		   "options:\n"
 		   "  -c, --config FILE  configuration file (default: built-in defaults)\n"
 		   "  -s, --store DIR    store directory (overrides store.path and $CLARIFY_STORE)\n"
 		   "      --once         exit when no job is left\n"
+		   "      --shard K/N    only the problems whose key hashes to shard K of N\n"
+		   "      --no-cache     neither read nor write the response cache\n"
 		   "      --check-config validate the configuration and exit (0 valid, 2 not)\n"
 		   "      --print-config print every key with its value and exit\n"
 		   "  -v, --verbose      log debug messages\n"
 		   "  -h, --help         this help\n"
 		   "  -V, --version      print the version\n");
-}
-
-static int count_pending(const char *key, size_t klen, json_t *v, int rc, void *arg)
-{
-	uint64_t *n = arg;
-
-	(void)key;
-	(void)klen;
-	if (!rc && jsonx_str(v, "state") && strcmp(jsonx_str(v, "state"), "pending") == 0)
-		(*n)++;
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -45,6 +37,8 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "shard", required_argument, NULL, 'S' },
+		{ "no-cache", no_argument, NULL, 'n' },
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "print-config", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -53,12 +47,14 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *store_dir = NULL, *env_store;
-	int check = 0, print = 0, verbose = 0, opt, rc;
+	int check = 0, print = 0, verbose = 0, once = 0, no_cache = 0, shard = 0, shards = 1;
+	int opt, rc;
 	struct store_options so;
+	struct daemon_opts d = { 0 };
+	struct daemon_counts n;
+	char prompts[4096], filters[4096];
 	struct config cfg;
 	struct store s;
-	MDB_txn *txn;
-	uint64_t pending = 0;
 
 	log_init("clarifyd", LOG_INFO);
 	for (;;) {
@@ -73,6 +69,18 @@ int main(int argc, char **argv)
 			store_dir = optarg;
 			break;
 		case 'o':
+			once = 1;
+			break;
+		case 'n':
+			no_cache = 1;
+			break;
+		case 'S':
+			if (sscanf(optarg, "%d/%d", &shard, &shards) != 2 || shards < 1 || shard < 0 ||
+			    shard >= shards) {
+				fprintf(stderr, "clarifyd: --shard takes K/N with 0 <= K < N, not '%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'k':
 			check = 1;
@@ -127,23 +135,47 @@ int main(int argc, char **argv)
 	so.map_size = (size_t)cfg.store.map_size_mb << 20;
 	so.zstd_level = (int)cfg.store.zstd_level;
 	so.max_record = (size_t)cfg.store.max_record_mb << 20;
-	rc = store_open(&s, cfg.store.path, STORE_WRITER, &so);
+	err_clear();
+	rc = config_llm_options(&cfg, &d.llm);
 	if (rc) {
 		log_err("%s", err_msg(rc));
 		config_release(&cfg);
+		return 2;
+	}
+	rc = store_open(&s, cfg.store.path, STORE_WRITER, &so);
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		llm_options_release(&d.llm);
+		config_release(&cfg);
 		return EXIT_FAILURE;
 	}
-	rc = store_read_begin(&s, &txn);
-	if (!rc) {
-		rc = store_each(&s, txn, STORE_JOBS, "", count_pending, &pending);
-		store_read_end(txn);
-	}
-	if (rc)
-		log_err("%s", err_msg(rc));
-	else
-		log_err("store '%s' has %llu pending jobs, but the worker pool is not built yet "
-			"(see the README)", s.path, (unsigned long long)pending);
+	config_data_dir(cfg.prompts.dir, "prompts", prompts, sizeof(prompts));
+	config_data_dir(cfg.filters.dir, "filters", filters, sizeof(filters));
+	d.prompts_dir = prompts;
+	d.filters_dir = filters;
+	filter_limits_default(&d.limits);
+	d.limits.leak_ngram = (int)cfg.filters.leak_ngram;
+	d.limits.drift_min_overlap = cfg.filters.drift_min_overlap;
+	d.limits.max_line_repeats = (int)cfg.filters.max_line_repeats;
+	d.limits.max_ngram_repeat = cfg.filters.max_ngram_repeat;
+	d.limits.min_questions = (int)cfg.filters.min_questions;
+	d.limits.max_questions = (int)cfg.filters.max_questions;
+	config_stats_bounds(&cfg, &d.bounds);
+	d.cache = cfg.llm.cache && !no_cache;
+	d.max_parse_retries = (int)cfg.prompts.max_parse_retries;
+	d.once = once;
+	d.shard = shard;
+	d.shards = shards;
+	d.batch = (int)cfg.store.batch_records;
+	d.drain_seconds = 30;
+	memset(&n, 0, sizeof(n));
+	rc = daemon_run(&d, &s, &n);
+	log_info("%llu accepted, %llu rejected, %llu failed; %llu requests, %llu from the cache, "
+		 "%llu tokens", (unsigned long long)n.accepted, (unsigned long long)n.rejected,
+		 (unsigned long long)n.failed, (unsigned long long)n.requests,
+		 (unsigned long long)n.cache_hits, (unsigned long long)n.tokens);
 	store_close(&s);
+	llm_options_release(&d.llm);
 	config_release(&cfg);
-	return EXIT_FAILURE;
+	return rc ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -573,6 +573,38 @@ void store_drop_pages(struct store *s)
 	fclose(maps);
 }
 
+int store_each_after(struct store *s, MDB_txn *txn, enum store_db db, const char *after,
+		     store_each_fn fn, void *arg)
+{
+	size_t alen = strlen(after);
+	MDB_cursor *cur;
+	MDB_val k = { alen, (void *)after }, v;
+	int mrc, rc = 0;
+
+	mrc = mdb_cursor_open(txn, s->dbi[db], &cur);
+	if (mrc)
+		return mdb_fail(s, mrc, "cannot open cursor");
+	mrc = alen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	if (!mrc && alen && k.mv_size == alen && memcmp(k.mv_data, after, alen) == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	while (!mrc) {
+		json_t *val;
+		int drc;
+
+		err_clear();
+		drc = store_decode(s, v.mv_data, v.mv_size, &val);
+		rc = fn(k.mv_data, k.mv_size, val, drc, arg);
+		json_decref(val);
+		if (rc)
+			break;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = mdb_fail(s, mrc, "cannot read");
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n)
 {
 	MDB_stat st;

@@ -144,6 +144,10 @@ int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *pref
  */
 void store_drop_pages(struct store *s);
 
+/* The same from the first key after `after` (all keys when "") on. */
+int store_each_after(struct store *s, MDB_txn *txn, enum store_db db, const char *after,
+		     store_each_fn fn, void *arg);
+
 /* Number of records in db. */
 int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n);
 

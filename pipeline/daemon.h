@@ -1,0 +1,39 @@
+/*
+ * daemon.h - the generation loop of clarifyd (pipeline/daemon.c): pending
+ * jobs through both stages, the filters and the scores, into the store.
+ */
+#ifndef CLARIFY_DAEMON_H
+#define CLARIFY_DAEMON_H
+
+#include "../filters/filter.h"
+#include "../stats/stats.h"
+#include "../store/store.h"
+#include "llm.h"
+
+struct daemon_opts {
+	struct llm_options llm;       /* borrowed */
+	const char *prompts_dir;
+	const char *filters_dir;
+	struct filter_limits limits;
+	struct stats_bounds bounds;
+	int cache;                    /* use and fill the response cache */
+	int max_parse_retries;
+	int once;                     /* return when no job is left */
+	int shard, shards;            /* --shard K/N; shards <= 1: all */
+	int batch;                    /* writes per transaction */
+	double drain_seconds;         /* SIGTERM: in-flight requests get this long */
+};
+
+struct daemon_counts {
+	uint64_t accepted, rejected, failed;
+	uint64_t requests, cache_hits, tokens;
+};
+
+/*
+ * Run until SIGTERM (or, with once, until no pending job is left).  s is
+ * the store opened as the writer.  0 on a clean stop; CL_EINVAL when the
+ * credentials were rejected; other CL_E* codes with a message logged.
+ */
+int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_counts *out);
+
+#endif
