@@ -368,7 +368,8 @@ static int daemon_reply(struct daemon *d, struct job *j)
 	int rc;
 
 	if (j->req.status != LLM_OK) {
-		if (j->req.status == LLM_EBUDGET || j->req.status == LLM_ECANCELLED) {
+		if (j->req.status == LLM_EBUDGET || j->req.status == LLM_ECANCELLED ||
+		    j->req.status == LLM_EAUTH) {
 			/* not the job's fault: it stays pending for the next run */
 			d->in_flight--;
 			job_free(d, j);

@@ -1,0 +1,95 @@
+# test_daemon.sh - clarifyd: the whole pipeline, offline and over HTTP;
+# exactly once across kill -9; 401 stops it; SIGTERM drains
+. "$(dirname "$0")/lib.sh"
+
+S=$T/store
+"$CLARIFY" -s "$S" import "$TESTDATA/apps" >/dev/null 2>&1
+"$CLARIFY" -s "$S" lm train --order 3 >/dev/null 2>&1
+
+# offline, once: every job ends, the store verifies
+expect_status "clarifyd --once (offline)" 0 "$CLARIFYD" -s "$S" --once
+expect_status "status after the run" 0 "$CLARIFY" -s "$S" status --json
+ended=$(jget "$OUT" '.jobs.done + .jobs.rejected + .jobs.failed')
+[ "$ended" -eq 36 ] && [ "$(jget "$OUT" .jobs.pending)" -eq 0 ] && ok "all 36 jobs ended" \
+	|| fail "all 36 jobs ended" "$OUT"
+[ "$(jget "$OUT" .results)" -eq "$(jget "$OUT" '.jobs.done + .jobs.rejected')" ] \
+	&& ok "one result per done or rejected job" || fail "results per job" "$OUT"
+expect_status "the store verifies" 0 "$CLARIFY" -s "$S" verify
+expect_status "a result has its fields" 0 "$CLARIFY" -s "$S" show 'apps/train/0042#incomplete' --json
+r=$(jget "$OUT" .results.incomplete)
+[ "$(jget "$r" '.questions | length')" -ge 1 ] && [ "$(jget "$r" '.templates[0].name')" = modify-incomplete ] \
+	&& [ "$(jget "$r" '.stats.modified.perplexity > 0')" = true ] \
+	&& ok "questions, templates and stats are kept" || fail "result fields" "$r"
+expect_status "a second run finds nothing to do" 0 "$CLARIFYD" -s "$S" --once
+contains "and says so" "$OUT" "0 accepted, 0 rejected, 0 failed"
+
+expect_status "--shard must be K/N" 2 "$CLARIFYD" -s "$S" --once --shard 3/2
+
+if [ -z "${FAKELLM:-}" ] || [ ! -x "$FAKELLM" ]; then
+	skip "clarifyd over HTTP" "no fakellm"
+	exit $failed
+fi
+
+start_fake() {
+	rm -f "$T/port"
+	"$FAKELLM" --port-file "$T/port" --log "$T/fake.log" "$@" >/dev/null 2>&1 &
+	FPID=$!
+	i=0
+	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	printf 'llm:\n  provider: openai\n  base_url: http://127.0.0.1:%s/v1\n  model: m\n' "$(cat "$T/port")" >"$T/http.yaml"
+	printf '  api_key_env: D_KEY\n  max_in_flight: 8\n  request_timeout_s: 5\n' >>"$T/http.yaml"
+}
+
+# exactly once: kill -9 in the middle, start again, nothing lost or repeated
+H=$T/http
+"$CLARIFY" -s "$H" import "$TESTDATA/apps" >/dev/null 2>&1
+start_fake --latency fixed:150
+D_KEY=k "$CLARIFYD" -c "$T/http.yaml" -s "$H" --once >/dev/null 2>&1 &
+dpid=$!
+sleep 0.8
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+before=$(wc -l <"$T/fake.log")
+cached=$("$CLARIFY" -s "$H" status --json | jq .cached_responses)
+mid=$("$CLARIFY" -s "$H" status --json | jq '.jobs.done + .jobs.rejected + .jobs.failed')
+[ "$mid" -lt 36 ] && ok "kill -9 stopped it part way ($mid of 36 ended)" || ok "the first run ended $mid jobs before the kill"
+expect_status "after kill -9 the store verifies" 0 "$CLARIFY" -s "$H" verify
+expect_status "a restart finishes the rest" 0 env D_KEY=k "$CLARIFYD" -c "$T/http.yaml" -s "$H" --once
+expect_status "status after the restart" 0 "$CLARIFY" -s "$H" status --json
+[ "$(jget "$OUT" '.jobs.done + .jobs.rejected + .jobs.failed')" -eq 36 ] && [ "$(jget "$OUT" .jobs.pending)" -eq 0 ] \
+	&& ok "every job ended once" || fail "every job ended once" "$OUT"
+[ "$(jget "$OUT" .results)" -eq "$(jget "$OUT" '.jobs.done + .jobs.rejected')" ] \
+	&& ok "no result lost or doubled" || fail "no result lost or doubled" "$OUT"
+after=$(($(wc -l <"$T/fake.log") - before))
+[ $((after + cached)) -le 72 ] \
+	&& ok "no reply in the cache was asked for again ($cached cached at the kill, $after asked after)" \
+	|| fail "cached replies are reused" "$cached cached at the kill, $after asked after"
+kill "$FPID"
+wait "$FPID" 2>/dev/null
+
+# credentials rejected: it stops with the message, exit 1
+R=$T/rejected
+"$CLARIFY" -s "$R" import "$TESTDATA/apps" --limit 2 >/dev/null 2>&1
+export FAKE_REQUIRED=right
+start_fake --key-env FAKE_REQUIRED
+expect_status "a wrong key stops clarifyd (exit 1)" 1 env D_KEY=wrong "$CLARIFYD" -c "$T/http.yaml" -s "$R" --once
+contains "with 'credentials rejected by'" "$OUT" "credentials rejected by http://127.0.0.1:"
+expect_status "and no job is failed for it" 0 "$CLARIFY" -s "$R" status --json
+[ "$(jget "$OUT" .jobs.failed)" -eq 0 ] && ok "the jobs stay pending" || fail "jobs stay pending" "$OUT"
+kill "$FPID"
+wait "$FPID" 2>/dev/null
+
+# SIGTERM: drains and exits 0; the rest stays pending
+G=$T/term
+"$CLARIFY" -s "$G" import "$TESTDATA/apps" >/dev/null 2>&1
+start_fake --latency fixed:400
+D_KEY=k "$CLARIFYD" -c "$T/http.yaml" -s "$G" >"$T/term.out" 2>&1 &
+dpid=$!
+sleep 0.6
+kill -TERM "$dpid"
+wait "$dpid"
+[ $? -eq 0 ] && ok "SIGTERM: exit 0" || fail "SIGTERM: exit 0" "$(cat "$T/term.out")"
+expect_status "the store verifies after SIGTERM" 0 "$CLARIFY" -s "$G" verify
+kill "$FPID"
+wait "$FPID" 2>/dev/null
+exit $failed
