@@ -5,7 +5,8 @@
 #   make check-asan the tests under ASan+UBSan;  make check-tsan under TSan
 #   make bench      run the benchmarks under bench/
 #   make run        import the sample problems into ./run-store, train its
-#                   language model, and show it
+#                   language model, generate their data with the offline
+#                   provider (clarifyd --once), and show the store
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VARIANT ?= release
@@ -150,6 +151,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/clarify -s run-store import tests/data/apps
 	$(B)/clarify -s run-store lm train
+	$(B)/clarifyd -s run-store --once
 	$(B)/clarify -s run-store status
 
 install: all
