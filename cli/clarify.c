@@ -18,6 +18,7 @@ static const struct command {
 	{ "filters", cmd_filters, "check rows against the leak and quality filters; list them" },
 	{ "lm", cmd_lm, "train, score and describe the n-gram language model" },
 	{ "try", cmd_try, "run one problem through both stages, store nothing, show everything" },
+	{ "requeue", cmd_requeue, "put failed or rejected jobs back in the queue" },
 };
 
 static void usage(FILE *f)

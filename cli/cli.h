@@ -46,5 +46,6 @@ int cmd_ask(struct cli *c, int argc, char **argv);
 int cmd_filters(struct cli *c, int argc, char **argv);
 int cmd_lm(struct cli *c, int argc, char **argv);
 int cmd_try(struct cli *c, int argc, char **argv);
+int cmd_requeue(struct cli *c, int argc, char **argv);
 
 #endif

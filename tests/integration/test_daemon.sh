@@ -25,6 +25,38 @@ contains "and says so" "$OUT" "0 accepted, 0 rejected, 0 failed"
 
 expect_status "--shard must be K/N" 2 "$CLARIFYD" -s "$S" --once --shard 3/2
 
+# requeue: rejected incomplete jobs back to pending, their results gone, run again
+expect_status "requeue --help" 0 "$CLARIFY" requeue --help
+"$CLARIFY" -s "$S" status --json >"$T/before.json"
+done_inc=$(jq '.by_category.incomplete.done' "$T/before.json")
+expect_status "requeue done incomplete jobs is refused as an unknown option" 2 "$CLARIFY" -s "$S" requeue --done
+expect_status "requeue --rejected --failed --category incomplete" 0 "$CLARIFY" -s "$S" requeue --rejected --failed --category incomplete --json
+n=$(jget "$OUT" .requeued)
+expect_status "status after requeue" 0 "$CLARIFY" -s "$S" status --json
+[ "$(jget "$OUT" .by_category.incomplete.pending)" -eq "$n" ] && ok "requeue put $n jobs back" \
+	|| fail "requeue put jobs back" "$OUT"
+expect_status "the store verifies after requeue" 0 "$CLARIFY" -s "$S" verify
+# a filter rule that rejects everything, then requeue the rejected ones
+mkdir -p "$T/rules"
+printf 'rules:\n  - id: everything\n    description: d\n    applies_to: [modified]\n    pattern: "."\n    action: reject\n' >"$T/rules/all.yaml"
+printf 'filters:\n  dir: %s\n' "$T/rules" >"$T/rejectall.yaml"
+Q=$T/requeue
+"$CLARIFY" -s "$Q" import "$TESTDATA/apps" --limit 3 >/dev/null 2>&1
+expect_status "a run where every record is rejected" 0 "$CLARIFYD" -c "$T/rejectall.yaml" -s "$Q" --once
+expect_status "status" 0 "$CLARIFY" -s "$Q" status --json
+rej=$(jget "$OUT" .jobs.rejected)
+[ "$rej" -eq 9 ] && [ "$(jget "$OUT" .results)" -eq 9 ] && ok "9 jobs rejected, kept with their verdicts" \
+	|| fail "jobs rejected" "$OUT"
+expect_status "the rejecting rule is named in the result" 0 "$CLARIFY" -s "$Q" show 'apps/train/0000#ambiguous' --json
+[ "$(jget "$OUT" '.results.ambiguous.verdicts[0].rule')" = everything ] && ok "the verdict names its rule" \
+	|| fail "the verdict names its rule" "$OUT"
+expect_status "requeue --rejected" 0 "$CLARIFY" -s "$Q" requeue --rejected --json
+[ "$(jget "$OUT" .requeued)" -eq 9 ] && ok "every rejected job requeued" || fail "requeue --rejected" "$OUT"
+expect_status "and run again with the shipped filters" 0 "$CLARIFYD" -s "$Q" --once
+expect_status "status at the end" 0 "$CLARIFY" -s "$Q" status --json
+[ "$(jget "$OUT" .jobs.pending)" -eq 0 ] && [ "$(jget "$OUT" .jobs.done)" -ge 1 ] \
+	&& ok "nothing left pending, records accepted" || fail "nothing left pending" "$OUT"
+
 if [ -z "${FAKELLM:-}" ] || [ ! -x "$FAKELLM" ]; then
 	skip "clarifyd over HTTP" "no fakellm"
 	exit $failed
