@@ -160,6 +160,9 @@ install: all
 	install -d $(DESTDIR)$(DATADIR)/filters $(DESTDIR)$(DATADIR)/prompts
 	install -m 644 filters/*.yaml $(DESTDIR)$(DATADIR)/filters/
 	install -m 644 prompts/*.yaml $(DESTDIR)$(DATADIR)/prompts/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' etc/clarifyd.service \
+	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/clarifyd.service
 	test -e $(DESTDIR)/etc/clarifyd/clarifyd.yaml \
 	  || install -m 644 etc/clarifyd.yaml $(DESTDIR)/etc/clarifyd/clarifyd.yaml
 
@@ -167,6 +170,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/clarify $(DESTDIR)$(PREFIX)/bin/clarifyd
 	rm -f $(DESTDIR)/etc/clarifyd/clarifyd.yaml
 	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/clarifyd.service
 
 clean:
 	rm -rf build run-store
