@@ -3,6 +3,26 @@
 
 #include "cli.h"
 
+/* Rejections by rule, over the results. */
+static int count_rules(const char *key, size_t klen, json_t *v, int rc, void *arg)
+{
+	json_t *by = arg, *it;
+	size_t i;
+
+	(void)key;
+	(void)klen;
+	if (rc || json_is_true(json_object_get(v, "accepted")))
+		return 0;
+	json_array_foreach(json_object_get(v, "verdicts"), i, it) {
+		const char *rule = jsonx_str(it, "rule");
+		const char *action = jsonx_str(it, "action");
+
+		if (rule && action && !strcmp(action, "reject"))
+			json_object_set_new(by, rule, json_integer(jsonx_int(by, rule, 0) + 1));
+	}
+	return 0;
+}
+
 struct tally {
 	uint64_t by[CAT_COUNT + 1][JOB_STATE_COUNT]; /* [CAT_COUNT]: unknown */
 	uint64_t jobs;
@@ -65,6 +85,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	MDB_txn *txn = NULL;
 	struct store s;
 	int json = 0, rc, status;
+	json_t *by_rule = NULL, *prog = NULL;
+	double rate = 0, eta = -1;
 
 	status = cli_json_opts("status", argc, argv, usage, &json);
 	if (status >= 0)
@@ -84,15 +106,32 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		rc = store_count(&s, txn, STORE_CACHE, &cached);
 	if (!rc)
 		rc = store_each(&s, txn, STORE_JOBS, "", count_job, &t);
+	by_rule = json_object();
+	if (!rc)
+		rc = store_each(&s, txn, STORE_RESULTS, "", count_rules, by_rule);
+	if (!rc && store_get(&s, txn, STORE_META, "progress", &prog) == CL_ENOTFOUND)
+		prog = NULL;
 	store_read_end(txn);
 	if (rc) {
 		log_err("%s", err_msg(rc));
+		json_decref(by_rule);
+		json_decref(prog);
 		store_close(&s);
 		return EXIT_FAIL;
 	}
 	for (int cat = 0; cat <= CAT_COUNT; cat++)
 		for (int st = 0; st < JOB_STATE_COUNT; st++)
 			total[st] += t.by[cat][st];
+	if (prog) {
+		int64_t span = jsonx_int(prog, "updated", 0) - jsonx_int(prog, "started", 0);
+		int64_t ended = jsonx_int(prog, "accepted", 0) + jsonx_int(prog, "rejected", 0) +
+				jsonx_int(prog, "failed", 0);
+
+		if (span > 0)
+			rate = (double)ended / (double)span;
+		if (rate > 0)
+			eta = (double)total[JOB_PENDING] / rate;
+	}
 
 	if (json) {
 		json_t *o = json_object(), *jobs = states_json(total), *bycat = json_object();
@@ -107,6 +146,13 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "results", json_integer((json_int_t)results));
 		json_object_set_new(o, "cached_responses", json_integer((json_int_t)cached));
 		json_object_set_new(o, "unreadable_jobs", json_integer((json_int_t)t.bad));
+		json_object_set(o, "rejected_by_rule", by_rule);
+		if (prog) {
+			json_object_set(o, "daemon", prog);
+			json_object_set_new(o, "jobs_per_second", json_real(rate));
+			if (eta >= 0)
+				json_object_set_new(o, "eta_seconds", json_real(eta));
+		}
 		jsonx_print(stdout, o, 1);
 		json_decref(o);
 	} else {
@@ -133,10 +179,37 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		for (int st = 0; st < JOB_STATE_COUNT; st++)
 			printf("%10llu", (unsigned long long)total[st]);
 		printf("\n");
+		if (json_object_size(by_rule)) {
+			const char *rule;
+			json_t *n;
+
+			printf("\n%-28s %s\n", "rejected by rule", "records");
+			json_object_foreach(by_rule, rule, n)
+				printf("%-28s %lld\n", rule, (long long)json_integer_value(n));
+		}
+		if (prog) {
+			char when[32];
+
+			time_iso(jsonx_int(prog, "updated", 0), when, sizeof(when));
+			printf("\nclarifyd (pid %lld) %s at %s: %lld requests, %lld retries, "
+			       "%lld cached, %lld tokens, %lld in flight; %.2f jobs/s",
+			       (long long)jsonx_int(prog, "pid", 0),
+			       jsonx_int(prog, "running", 0) ? "running" : "stopped", when,
+			       (long long)jsonx_int(prog, "requests", 0),
+			       (long long)jsonx_int(prog, "retries", 0),
+			       (long long)jsonx_int(prog, "cache_hits", 0),
+			       (long long)jsonx_int(prog, "tokens", 0),
+			       (long long)jsonx_int(prog, "in_flight", 0), rate);
+			if (eta >= 0 && total[JOB_PENDING])
+				printf(", about %.0f s to go", eta);
+			printf("\n");
+		}
 		if (t.bad)
 			printf("\n%llu job records could not be read: run 'clarify verify'\n",
 			       (unsigned long long)t.bad);
 	}
+	json_decref(by_rule);
+	json_decref(prog);
 	store_close(&s);
 	return EXIT_OK;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../filters/filter.h"
 #include "../prompts/prompt.h"
@@ -45,6 +46,7 @@ struct pending_write {
 	json_t *cache;             /* cache key -> reply */
 	json_t *results;           /* job key -> result */
 	json_t *jobs;              /* job key -> job record */
+	json_t *progress;          /* meta "progress": what clarify status shows */
 };
 
 struct daemon {
@@ -64,6 +66,8 @@ struct daemon {
 	struct daemon_counts n;
 	double last_commit, last_status;
 	struct job *jobs;
+	int64_t started;
+	int running;
 };
 
 static int daemon_reply(struct daemon *d, struct job *j);
@@ -113,7 +117,26 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *arg)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return w->progress ? store_put(s, txn, STORE_META, "progress", w->progress) : 0;
+}
+
+static void progress(struct daemon *d)
+{
+	struct llm_stats st;
+
+	llm_stats(d->llm, &st);
+	json_decref(d->w.progress);
+	d->w.progress = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+				  "pid", (json_int_t)getpid(), "started", (json_int_t)d->started,
+				  "updated", (json_int_t)time_now(),
+				  "accepted", (json_int_t)d->n.accepted,
+				  "rejected", (json_int_t)d->n.rejected,
+				  "failed", (json_int_t)d->n.failed,
+				  "requests", (json_int_t)d->n.requests,
+				  "retries", (json_int_t)st.retries,
+				  "cache_hits", (json_int_t)d->n.cache_hits,
+				  "tokens", (json_int_t)d->n.tokens,
+				  "in_flight", (int)d->in_flight, "running", d->running);
 }
 
 static int commit(struct daemon *d)
@@ -122,6 +145,7 @@ static int commit(struct daemon *d)
 
 	if (!d->writes)
 		return 0;
+	progress(d);
 	rc = store_write(d->s, commit_fn, &d->w);
 	if (rc) {
 		log_err("cannot write to store '%s': %s", d->s->path, err_msg(rc));
@@ -497,6 +521,8 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 	d.w.results = json_object();
 	d.w.jobs = json_object();
 	d.bounds = o->bounds;
+	d.started = time_now();
+	d.running = 1;
 	rc = load_parts(&d);
 	if (!rc) {
 		d.lo = o->llm;
@@ -595,10 +621,15 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 	status(&d, "stopped");
 out:
 	/* requests still out are cancelled; their jobs stay pending */
+	d.running = 0;
+	if (d.llm) {
+		d.writes++; /* the last word on progress: stopped */
+		commit(&d);
+	}
 	llm_client_free(d.llm);
 	while (d.jobs)
 		job_free(&d, d.jobs);
-	commit(&d);
+	json_decref(d.w.progress);
 	if (out)
 		*out = d.n;
 	json_decref(d.w.cache);

@@ -50,6 +50,11 @@ rej=$(jget "$OUT" .jobs.rejected)
 expect_status "the rejecting rule is named in the result" 0 "$CLARIFY" -s "$Q" show 'apps/train/0000#ambiguous' --json
 [ "$(jget "$OUT" '.results.ambiguous.verdicts[0].rule')" = everything ] && ok "the verdict names its rule" \
 	|| fail "the verdict names its rule" "$OUT"
+expect_status "status after the rejecting run" 0 "$CLARIFY" -s "$Q" status --json
+[ "$(jget "$OUT" '.rejected_by_rule.everything')" -eq 9 ] && ok "status counts rejections by rule" \
+	|| fail "status counts rejections by rule" "$OUT"
+[ "$(jget "$OUT" '.daemon.running')" -eq 0 ] && [ "$(jget "$OUT" '.daemon.requests')" -ge 9 ] \
+	&& ok "status shows the daemon's last progress" || fail "status shows the daemon's progress" "$OUT"
 expect_status "requeue --rejected" 0 "$CLARIFY" -s "$Q" requeue --rejected --json
 [ "$(jget "$OUT" .requeued)" -eq 9 ] && ok "every rejected job requeued" || fail "requeue --rejected" "$OUT"
 expect_status "and run again with the shipped filters" 0 "$CLARIFYD" -s "$Q" --once
