@@ -506,19 +506,25 @@ int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key)
 	return 0;
 }
 
-int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *prefix,
-	       store_each_fn fn, void *arg)
+/*
+ * The walk of store_each and store_each_after: from start (the first key
+ * after it when after is set), while keys begin with prefix.
+ */
+static int walk(struct store *s, MDB_txn *txn, enum store_db db, const char *start, int after,
+		const char *prefix, store_each_fn fn, void *arg)
 {
-	size_t plen = strlen(prefix);
+	size_t slen = strlen(start), plen = strlen(prefix);
 	MDB_cursor *cur;
-	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_val k = { slen, (void *)start }, v;
 	int mrc, rc = 0;
 
 	mrc = mdb_cursor_open(txn, s->dbi[db], &cur);
 	if (mrc)
 		return mdb_fail(s, mrc, "cannot open cursor");
-	mrc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+	mrc = slen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
 		   : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	if (!mrc && after && slen && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	while (!mrc) {
 		json_t *val;
 		int drc;
@@ -542,6 +548,18 @@ int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *pref
 		rc = mdb_fail(s, mrc, "cannot read");
 	mdb_cursor_close(cur);
 	return rc;
+}
+
+int store_each(struct store *s, MDB_txn *txn, enum store_db db, const char *prefix,
+	       store_each_fn fn, void *arg)
+{
+	return walk(s, txn, db, prefix, 0, prefix, fn, arg);
+}
+
+int store_each_after(struct store *s, MDB_txn *txn, enum store_db db, const char *after,
+		     store_each_fn fn, void *arg)
+{
+	return walk(s, txn, db, after, 1, "", fn, arg);
 }
 
 void store_drop_pages(struct store *s)
@@ -571,38 +589,6 @@ void store_drop_pages(struct store *s)
 			madvise((void *)lo, hi - lo, MADV_DONTNEED);
 	}
 	fclose(maps);
-}
-
-int store_each_after(struct store *s, MDB_txn *txn, enum store_db db, const char *after,
-		     store_each_fn fn, void *arg)
-{
-	size_t alen = strlen(after);
-	MDB_cursor *cur;
-	MDB_val k = { alen, (void *)after }, v;
-	int mrc, rc = 0;
-
-	mrc = mdb_cursor_open(txn, s->dbi[db], &cur);
-	if (mrc)
-		return mdb_fail(s, mrc, "cannot open cursor");
-	mrc = alen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	if (!mrc && alen && k.mv_size == alen && memcmp(k.mv_data, after, alen) == 0)
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	while (!mrc) {
-		json_t *val;
-		int drc;
-
-		err_clear();
-		drc = store_decode(s, v.mv_data, v.mv_size, &val);
-		rc = fn(k.mv_data, k.mv_size, val, drc, arg);
-		json_decref(val);
-		if (rc)
-			break;
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	if (mrc && mrc != MDB_NOTFOUND)
-		rc = mdb_fail(s, mrc, "cannot read");
-	mdb_cursor_close(cur);
-	return rc;
 }
 
 int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n)

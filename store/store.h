@@ -129,7 +129,8 @@ int store_decode(struct store *s, const void *data, size_t len, json_t **out);
  * Call fn for each record of db whose key starts with prefix ("" for all),
  * in key order.  fn gets the key (not NUL-terminated) and either the
  * decoded value (borrowed for the call; NULL when decoding failed, with
- * the reason in err_msg(rc)) and the decode status rc.  A non-zero return
+ * the reason in err_msg(rc)) and the decode status rc; a raw value of meta
+ * (see store_meta_is_raw) comes with v NULL and rc 0.  A non-zero return
  * from fn stops the walk and is returned.
  */
 typedef int (*store_each_fn)(const char *key, size_t klen, json_t *v, int rc, void *arg);
