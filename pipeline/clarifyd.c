@@ -153,13 +153,7 @@ int main(int argc, char **argv)
 	config_data_dir(cfg.filters.dir, "filters", filters, sizeof(filters));
 	d.prompts_dir = prompts;
 	d.filters_dir = filters;
-	filter_limits_default(&d.limits);
-	d.limits.leak_ngram = (int)cfg.filters.leak_ngram;
-	d.limits.drift_min_overlap = cfg.filters.drift_min_overlap;
-	d.limits.max_line_repeats = (int)cfg.filters.max_line_repeats;
-	d.limits.max_ngram_repeat = cfg.filters.max_ngram_repeat;
-	d.limits.min_questions = (int)cfg.filters.min_questions;
-	d.limits.max_questions = (int)cfg.filters.max_questions;
+	config_filter_limits(&cfg, &d.limits);
 	config_stats_bounds(&cfg, &d.bounds);
 	d.cache = cfg.llm.cache && !no_cache;
 	d.max_parse_retries = (int)cfg.prompts.max_parse_retries;

@@ -672,6 +672,17 @@ void config_data_dir(const char *dir, const char *name, char *out, size_t n)
 	snprintf(out, n, "%s/%s", CLARIFY_DATADIR, name);
 }
 
+void config_filter_limits(const struct config *cfg, struct filter_limits *l)
+{
+	filter_limits_default(l);
+	l->leak_ngram = (int)cfg->filters.leak_ngram;
+	l->drift_min_overlap = cfg->filters.drift_min_overlap;
+	l->max_line_repeats = (int)cfg->filters.max_line_repeats;
+	l->max_ngram_repeat = cfg->filters.max_ngram_repeat;
+	l->min_questions = (int)cfg->filters.min_questions;
+	l->max_questions = (int)cfg->filters.max_questions;
+}
+
 int config_filter_set(const struct config *cfg, const char *dir, struct filter_set *fs)
 {
 	char path[4096];
@@ -681,12 +692,7 @@ int config_filter_set(const struct config *cfg, const char *dir, struct filter_s
 	rc = file_exists(path) ? filter_set_load_file(fs, path) : filter_set_load_dir(fs, path);
 	if (rc)
 		return rc;
-	fs->limits.leak_ngram = (int)cfg->filters.leak_ngram;
-	fs->limits.drift_min_overlap = cfg->filters.drift_min_overlap;
-	fs->limits.max_line_repeats = (int)cfg->filters.max_line_repeats;
-	fs->limits.max_ngram_repeat = cfg->filters.max_ngram_repeat;
-	fs->limits.min_questions = (int)cfg->filters.min_questions;
-	fs->limits.max_questions = (int)cfg->filters.max_questions;
+	config_filter_limits(cfg, &fs->limits);
 	return 0;
 }
 

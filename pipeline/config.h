@@ -109,6 +109,10 @@ int config_llm_options(const struct config *cfg, struct llm_options *o);
  */
 void config_data_dir(const char *dir, const char *name, char *out, size_t n);
 
+/* The filters' thresholds of the configuration. */
+struct filter_limits;
+void config_filter_limits(const struct config *cfg, struct filter_limits *l);
+
 /* Load the configured filter rules and thresholds into fs. */
 struct filter_set;
 int config_filter_set(const struct config *cfg, const char *dir, struct filter_set *fs);

@@ -25,7 +25,6 @@
 
 /* ---- fixtures --------------------------------------------------------- */
 
-static char tmp_root[PATH_MAX];
 
 static int group_setup(void **state)
 {
@@ -34,20 +33,6 @@ static int group_setup(void **state)
 		return -1;
 	log_init("test_common", LOG_INFO);
 	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return test_rmtree(tmp_root);
-}
-
-/* tmp_root/name into out */
-static void tmp_path(char *out, size_t n, const char *name)
-{
-	int len = snprintf(out, n, "%s/%s", tmp_root, name);
-
-	assert_true(len > 0 && (size_t)len < n);
 }
 
 static void write_file(const char *path, const void *p, size_t n)
@@ -1360,5 +1345,5 @@ int main(void)
 		cmocka_unit_test(log_init_sets_the_threshold),
 	};
 
-	return cmocka_run_group_tests_name("common", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("common", tests, group_setup, test_group_teardown);
 }

@@ -24,25 +24,11 @@
 
 /* ---- fixtures --------------------------------------------------------- */
 
-static char tmp_root[PATH_MAX];
 
 static int group_setup(void **state)
 {
 	(void)state;
 	return test_tmpdir(tmp_root, sizeof(tmp_root), "test_config");
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return test_rmtree(tmp_root);
-}
-
-static void tmp_path(char *out, size_t n, const char *name)
-{
-	int len = snprintf(out, n, "%s/%s", tmp_root, name);
-
-	assert_true(len > 0 && (size_t)len < n);
 }
 
 static void write_file(const char *path, const char *text)
@@ -756,5 +742,5 @@ int main(void)
 		cmocka_unit_test(config_print_quotes_a_path_with_an_apostrophe),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("config", tests, group_setup, test_group_teardown);
 }

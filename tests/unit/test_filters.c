@@ -32,26 +32,12 @@
 
 /* ---- fixtures --------------------------------------------------------- */
 
-static char tmp_root[PATH_MAX];
 
 static int group_setup(void **state)
 {
 	(void)state;
 	log_threshold = LOG_ERR; /* no JIT warning in the TAP output */
 	return test_tmpdir(tmp_root, sizeof(tmp_root), "test_filters");
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return test_rmtree(tmp_root);
-}
-
-static void tmp_path(char *out, size_t n, const char *name)
-{
-	int len = snprintf(out, n, "%s/%s", tmp_root, name);
-
-	assert_true(len > 0 && (size_t)len < n);
 }
 
 /* dir/name into out */
@@ -2027,5 +2013,5 @@ int main(void)
 		cmocka_unit_test(two_threads_sharing_a_set_give_the_verdicts_of_one),
 	};
 
-	return cmocka_run_group_tests_name("filters", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("filters", tests, group_setup, test_group_teardown);
 }

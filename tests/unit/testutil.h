@@ -31,4 +31,21 @@ static inline int test_rmtree(const char *path)
 	return nftw(path, testutil_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A group's temporary root folder (a test file's own), and paths in it. */
+static char tmp_root[4096];
+
+static inline int test_group_teardown(void **state)
+{
+	(void)state;
+	return test_rmtree(tmp_root);
+}
+
+static inline void tmp_path(char *out, size_t n, const char *name)
+{
+	int len = snprintf(out, n, "%s/%s", tmp_root, name);
+
+	if (len < 0 || (size_t)len >= n)
+		abort();
+}
+
 #endif
