@@ -144,6 +144,7 @@ void hash_hex(const unsigned char *p, size_t n, char *out); /* out: 2n+1 */
 
 int64_t time_now(void);          /* Unix seconds */
 double time_mono(void);          /* monotonic seconds, for durations */
+double time_cpu(void);           /* CPU seconds of the calling thread: "on one core" */
 /* "2026-11-21T20:52:06Z" into out (at least 21 bytes). */
 void time_iso(int64_t t, char *out, size_t n);
 

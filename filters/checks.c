@@ -6,7 +6,6 @@
  * Everything here is one pass over bytes (the tokenizer) and then work on
  * 64-bit token hashes, so that the checks keep up with the regexes.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,66 +14,201 @@
 /* ---- tokens ------------------------------------------------------------ */
 
 /*
- * One table per byte: the lower-case byte, and its class (a word byte, or
- * white space; else punctuation).  A UTF-8 multi-byte character counts as
- * a word character: close to \w with Unicode properties for letters, and
- * cheap on bytes.
+ * A word is a run of ASCII letters, digits, '_' and bytes of UTF-8
+ * multi-byte characters (close to \w with Unicode properties, and cheap on
+ * bytes); every other byte that is not white space is a token of its own.
+ *
+ * Written by hand, because no library tokenizes at this speed: one pass
+ * classifies 64 bytes at a time into bit masks (word bytes, white space,
+ * newlines) and writes a lower-case copy; tokens are then read off the
+ * masks with one count-trailing-zeros each, with no branch per byte, and
+ * hashed eight bytes at a time from the copy.
  */
-#define WORD 0x100
-#define SPACE 0x200
-
-static uint16_t byte_tab[256];
-
-static void tables_init(void)
-{
-	for (int c = 0; c < 256; c++) {
-		int lower = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-
-		byte_tab[c] = (uint16_t)lower;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c >= 0x80)
-			byte_tab[c] |= WORD;
-		else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
-			byte_tab[c] |= SPACE;
-	}
-}
-
-static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+#define TOK_SEED 0x9e3779b97f4a7c15ULL
+#define TOK_MUL 0xff51afd7ed558ccdULL
+#define ROLL_P 0x100000001b3ULL
+#define TOK_PAD 16               /* readable zero bytes past a copy's end */
 
 static int is_word(unsigned char c)
 {
-	return (byte_tab[c] & WORD) != 0;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c >= 0x80;
 }
 
 static int is_space(unsigned char c)
 {
-	return (byte_tab[c] & SPACE) != 0;
+	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* A token's hash: a multiply-add over its lower-case bytes (a short
- * dependency chain per byte), finished by a mixer once per token. */
-#define TOK_SEED 0x9e3779b97f4a7c15ULL
-#define ROLL_P 0x100000001b3ULL
-
-static uint64_t tok_finish(uint64_t h)
+static unsigned char lower(unsigned char c)
 {
-	h ^= h >> 31;
-	h *= 0x7fb5d329728ea185ULL;
-	h ^= h >> 27;
-	return h ? h : 1;
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/*
+ * A token's hash: its bytes eight at a time, each chunk xored in and
+ * multiplied by an odd constant, then a shift-xor.  Each step is a
+ * bijection, so two different tokens of at most eight bytes never share
+ * a hash; never 0, which marks an empty slot elsewhere.
+ */
+static uint64_t tok_step(uint64_t h, uint64_t x)
+{
+	h = (h ^ x) * TOK_MUL;
+	return h ^ (h >> 32);
+}
+
+static uint64_t tok_last(uint64_t h, uint64_t x, size_t n)
+{
+	x &= ~0ULL >> (64 - 8 * n);
+	h = tok_step(h, x);
+	return h + !h;
+}
+
+/* The hash of the n >= 1 lower-case bytes at p, of which the 8 bytes
+ * after the last are readable. */
+static uint64_t tok_hash(const unsigned char *p, size_t n)
+{
+	uint64_t h = TOK_SEED ^ n, x;
+
+	while (n > 8) {
+		memcpy(&x, p, 8);
+		h = tok_step(h, x);
+		p += 8;
+		n -= 8;
+	}
+	memcpy(&x, p, 8);
+	return tok_last(h, x, n);
 }
 
 uint64_t filter_word_hash(const char *w, size_t n)
 {
-	uint64_t h = TOK_SEED;
+	unsigned char c[8];
+	uint64_t h = TOK_SEED ^ n, x;
+	size_t i;
 
-	pthread_once(&tables_once, tables_init);
-	for (size_t i = 0; i < n; i++)
-		h = h * 33 + (byte_tab[(unsigned char)w[i]] & 0xff);
-	return tok_finish(h);
+	if (!n)
+		return h;
+	/* the steps of tok_hash, on lower-cased chunks */
+	for (;;) {
+		memset(c, 0, sizeof(c));
+		for (i = 0; i < 8 && i < n; i++)
+			c[i] = lower((unsigned char)w[i]);
+		memcpy(&x, c, 8);
+		if (n <= 8)
+			return tok_last(h, x, n);
+		h = tok_step(h, x);
+		w += 8;
+		n -= 8;
+	}
 }
 
-/* Close the line that ended before byte i: its tokens from t->line_tok. */
+/* ---- classification: 64 bytes into bit masks ------------------------------ */
+
+struct tmask {
+	uint64_t word, space, nl, high;
+};
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static uint64_t mm_bits(__m128i m)
+{
+	return (uint64_t)(uint16_t)_mm_movemask_epi8(m);
+}
+
+/* Classify the 64 bytes at in, write them lower-cased to out. */
+static void classify64(const unsigned char *in, unsigned char *out, struct tmask *m)
+{
+	const __m128i c0 = _mm_set1_epi8('0' - 1), c9 = _mm_set1_epi8('9' + 1);
+	const __m128i ca = _mm_set1_epi8('a' - 1), cz = _mm_set1_epi8('z' + 1);
+	const __m128i cA = _mm_set1_epi8('A' - 1), cZ = _mm_set1_epi8('Z' + 1);
+	const __m128i us = _mm_set1_epi8('_'), sp = _mm_set1_epi8(' ');
+	const __m128i t0 = _mm_set1_epi8('\t' - 1), t1 = _mm_set1_epi8('\r' + 1);
+	const __m128i nl = _mm_set1_epi8('\n'), bit5 = _mm_set1_epi8(0x20);
+	const __m128i zero = _mm_setzero_si128();
+
+	m->word = m->space = m->nl = m->high = 0;
+	for (int k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(in + 16 * k));
+		/* signed compares: bytes >= 0x80 are negative and in no ASCII range */
+		__m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, cA), _mm_cmplt_epi8(v, cZ));
+		__m128i lo = _mm_and_si128(_mm_cmpgt_epi8(v, ca), _mm_cmplt_epi8(v, cz));
+		__m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, c0), _mm_cmplt_epi8(v, c9));
+		__m128i w = _mm_or_si128(_mm_or_si128(up, lo),
+					 _mm_or_si128(dg, _mm_or_si128(_mm_cmpeq_epi8(v, us),
+								       _mm_cmplt_epi8(v, zero))));
+		__m128i s = _mm_or_si128(_mm_cmpeq_epi8(v, sp),
+					 _mm_and_si128(_mm_cmpgt_epi8(v, t0), _mm_cmplt_epi8(v, t1)));
+
+		_mm_storeu_si128((__m128i *)(void *)(out + 16 * k),
+				 _mm_or_si128(v, _mm_and_si128(up, bit5)));
+		m->word |= mm_bits(w) << (16 * k);
+		m->space |= mm_bits(s) << (16 * k);
+		m->nl |= mm_bits(_mm_cmpeq_epi8(v, nl)) << (16 * k);
+		m->high |= mm_bits(v) << (16 * k);
+	}
+}
+#else
+static void classify64(const unsigned char *in, unsigned char *out, struct tmask *m)
+{
+	m->word = m->space = m->nl = m->high = 0;
+	for (int k = 0; k < 64; k++) {
+		out[k] = lower(in[k]);
+		m->word |= (uint64_t)is_word(in[k]) << k;
+		m->space |= (uint64_t)is_space(in[k]) << k;
+		m->nl |= (uint64_t)(in[k] == '\n') << k;
+		m->high |= (uint64_t)(in[k] >> 7) << k;
+	}
+}
+#endif
+
+/*
+ * Whether the n bytes at s are well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing past U+10FFFF): what PCRE2 checks before a match,
+ * done once per text here so that every pattern can skip it.
+ */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		size_t k;
+		unsigned lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			lo = c == 0xe0 ? 0xa0 : 0x80;
+			hi = c == 0xed ? 0x9f : 0xbf;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			lo = c == 0xf0 ? 0x90 : 0x80;
+			hi = c == 0xf4 ? 0x8f : 0xbf;
+		} else {
+			return 0;
+		}
+		if (n - i <= k)
+			return 0;
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t j = 2; j <= k; j++)
+			if ((s[i + j] & 0xc0) != 0x80)
+				return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/* ---- tokens off the masks --------------------------------------------------- */
+
+/* Close the line that ended before the current token: its tokens from
+ * t->line_tok. */
 static int end_line(struct toks *t, uint64_t lh)
 {
 	const struct tok *a, *b;
@@ -93,65 +227,117 @@ static int end_line(struct toks *t, uint64_t lh)
 	return 0;
 }
 
+/* Room for the lower-case copy of len bytes and its masks. */
+static int toks_reserve(struct toks *t, size_t len)
+{
+	size_t blocks = len / 64 + 1, need = blocks * 64 + TOK_PAD;
+
+	if (need > t->lc_cap) {
+		unsigned char *lc = malloc(need);
+		struct tmask *m = malloc(blocks * sizeof(*m));
+
+		if (!lc || !m) {
+			free(lc);
+			free(m);
+			return CL_ENOMEM;
+		}
+		free(t->lc);
+		free(t->masks);
+		t->lc = lc;
+		t->masks = m;
+		t->lc_cap = need;
+	}
+	/* at most len + 1 tokens: one per byte, and one to spare */
+	if (t->cap < len + 1) {
+		struct tok *v = malloc((len + 1) * sizeof(*v));
+
+		if (!v)
+			return CL_ENOMEM;
+		free(t->v);
+		t->v = v;
+		t->cap = len + 1;
+	}
+	return 0;
+}
+
 int toks_fill(struct toks *t, const char *text, int lines)
 {
 	const unsigned char *p = (const unsigned char *)text;
+	size_t len, blocks, n = 0;
+	uint64_t lh = 0, carry = 0, high = 0;
+	unsigned char tail[64];
 	struct tok *v;
-	size_t i = 0, n = 0, cap;
-	uint64_t lh = 0;
 
-	pthread_once(&tables_once, tables_init);
 	t->n = 0;
 	t->nlines = 0;
 	t->line_tok = 0;
+	t->utf8 = 1;
 	if (!text)
 		return 0;
-	/* the hot loop works on locals: stores to v cannot alias them */
-	v = t->v;
-	cap = t->cap;
-	while (p[i]) {
-		size_t start = i;
-		uint64_t h = TOK_SEED;
-		unsigned e = byte_tab[p[i]];
+	len = strlen(text);
+	if (toks_reserve(t, len))
+		return CL_ENOMEM;
+	blocks = (len + 63) / 64;
+	for (size_t b = 0; b < blocks; b++) {
+		size_t rest = len - b * 64;
 
-		if (e & SPACE) {
-			if (p[i] == '\n') {
-				if (lines) {
-					t->v = v;
-					t->n = n;
-					if (end_line(t, lh))
-						return CL_ENOMEM;
-				}
-				lh = 0;
-			}
-			i++;
+		if (rest >= 64) {
+			classify64(p + b * 64, t->lc + b * 64, &t->masks[b]);
 			continue;
 		}
-		if (e & WORD) {
-			do {
-				h = h * 33 + (e & 0xff);
-				e = byte_tab[p[++i]];
-			} while (e & WORD);
-		} else {
-			h = h * 33 + p[i++];
-		}
-		if (n == cap) {
-			t->v = v;
-			t->cap = cap;
-			if (ARRAY_GROW(t->v, t->cap, n, 256))
-				return CL_ENOMEM;
-			v = t->v;
-			cap = t->cap;
-		}
-		h = tok_finish(h);
-		v[n].off = (uint32_t)start;
-		v[n].len = (uint32_t)(i - start);
-		v[n].h = h;
-		n++;
-		lh = lh * ROLL_P + h;
+		/* the last, short block: padded with spaces, which are no tokens */
+		memset(tail, ' ', sizeof(tail));
+		memcpy(tail, p + b * 64, rest);
+		classify64(tail, t->lc + b * 64, &t->masks[b]);
 	}
-	t->v = v;
-	t->cap = cap;
+	memset(t->lc + blocks * 64, 0, TOK_PAD);
+	for (size_t b = 0; b < blocks; b++)
+		high |= t->masks[b].high;
+	t->utf8 = !high || utf8_valid(p, len);
+
+	v = t->v;
+	for (size_t b = 0; b < blocks; b++) {
+		uint64_t w = t->masks[b].word, nl = lines ? t->masks[b].nl : 0;
+		/* token starts: the first byte of a word, and every other
+		 * byte that is not white space */
+		uint64_t ev = (w & ~((w << 1) | carry)) | ~(w | t->masks[b].space);
+
+		carry = w >> 63;
+		ev |= nl;
+		while (ev) {
+			unsigned j = (unsigned)__builtin_ctzll(ev);
+			uint64_t rest = w >> j, h;
+			size_t start = b * 64 + j, run;
+
+			ev &= ev - 1;
+			if (nl >> j & 1) {
+				t->n = n;
+				if (end_line(t, lh))
+					return CL_ENOMEM;
+				lh = 0;
+				continue;
+			}
+			run = rest == ~0ULL ? 64 : (size_t)__builtin_ctzll(~rest);
+			if (j + run == 64) {
+				/* a word that goes on into the next blocks */
+				for (size_t k = b + 1; k < blocks; k++) {
+					uint64_t x = t->masks[k].word;
+					size_t r = x == ~0ULL ? 64 : (size_t)__builtin_ctzll(~x);
+
+					run += r;
+					if (r < 64)
+						break;
+				}
+			}
+			run += run == 0; /* punctuation: one byte */
+			h = tok_hash(t->lc + start, run);
+			v[n].off = (uint32_t)start;
+			v[n].len = (uint32_t)run;
+			v[n].h = h;
+			n++;
+			lh = lh * ROLL_P + h;
+		}
+	}
 	t->n = n;
 	if (lines && end_line(t, lh))
 		return CL_ENOMEM;
@@ -160,6 +346,8 @@ int toks_fill(struct toks *t, const char *text, int lines)
 
 void toks_release(struct toks *t)
 {
+	free(t->lc);
+	free(t->masks);
 	free(t->v);
 	free(t->lines);
 	memset(t, 0, sizeof(*t));
@@ -182,28 +370,35 @@ size_t filter_tokens(const char *text, void (*fn)(const char *, size_t, void *),
 /* ---- the n-gram map -------------------------------------------------------- */
 
 /*
- * n-gram hashes with two flag bits in the low bits of each slot: in the
- * original, in the modified problem.  Open addressing, sized before use,
- * so an insert never rehashes.
+ * n-grams as 32-bit keys with two flag bits in the low bits of each slot:
+ * in the original, in the modified problem.  A slot's index comes from
+ * the low bits of the n-gram's mixed hash and its key from the high bits,
+ * so two n-grams collide only when 30 more bits agree.  Open addressing
+ * at a load of at most a quarter (probes end at the first slot, mostly),
+ * sized before use, so an insert never rehashes.
  */
-#define GM_ORIG 1ULL
-#define GM_MOD 2ULL
-#define GM_FLAGS 3ULL
+#define GM_ORIG 1U
+#define GM_MOD 2U
+#define GM_FLAGS 3U
 
 static uint64_t mix(uint64_t h)
 {
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
-	h &= ~GM_FLAGS;
-	return h ? h : 4;
+	return h;
+}
+
+static uint32_t gm_key(uint64_t mixed)
+{
+	return ((uint32_t)(mixed >> 32) & ~GM_FLAGS) | 4U;
 }
 
 int gmap_reset(struct gmap *m, size_t entries)
 {
 	size_t cap = 256;
 
-	while (cap < entries * 2)
+	while (cap < entries * 4)
 		cap *= 2;
 	if (cap > m->cap) {
 		free(m->v);
@@ -224,9 +419,10 @@ void gmap_release(struct gmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static uint64_t *gmap_slot(const struct gmap *m, uint64_t key)
+static uint32_t *gmap_slot(const struct gmap *m, uint64_t mixed)
 {
-	size_t mask = m->used - 1, i = (size_t)(key >> 7) & mask;
+	size_t mask = m->used - 1, i = (size_t)mixed & mask;
+	uint32_t key = gm_key(mixed);
 
 	while (m->v[i] && (m->v[i] & ~GM_FLAGS) != key)
 		i = (i + 1) & mask;
@@ -261,7 +457,6 @@ static int same_words(const char *a, const char *b)
 {
 	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
 
-	pthread_once(&tables_once, tables_init);
 	for (;;) {
 		while (*p && !is_word(*p))
 			p++;
@@ -269,7 +464,7 @@ static int same_words(const char *a, const char *b)
 			q++;
 		if (!*p || !*q)
 			return !*p && !*q;
-		if ((byte_tab[*p] & 0xff) != (byte_tab[*q] & 0xff))
+		if (lower(*p) != lower(*q))
 			return 0;
 		p++;
 		q++;
@@ -321,9 +516,10 @@ int check_ngrams(struct check_ctx *c)
 	if (o->n >= n) {
 		h = first_ngram(o->v, n, &pn);
 		for (size_t i = 0;; i++) {
-			uint64_t *slot = gmap_slot(c->map, mix(h));
+			uint64_t x = mix(h);
+			uint32_t *slot = gmap_slot(c->map, x);
 
-			*slot = (*slot ? *slot : mix(h)) | GM_ORIG;
+			*slot = (*slot ? *slot : gm_key(x)) | GM_ORIG;
 			if (i + n >= o->n)
 				break;
 			h = h * ROLL_P + o->v[i + n].h - pn * o->v[i].h;
@@ -332,14 +528,15 @@ int check_ngrams(struct check_ctx *c)
 	if (m->n >= n) {
 		h = first_ngram(m->v, n, &pn);
 		for (size_t i = 0;; i++) {
-			uint64_t key = mix(h), *slot = gmap_slot(c->map, key);
+			uint64_t x = mix(h);
+			uint32_t *slot = gmap_slot(c->map, x);
 
 			total++;
 			if (*slot) {
 				dup += (*slot & GM_MOD) != 0;
 				shared += (*slot & GM_ORIG) != 0;
 			}
-			*slot = (*slot ? *slot : key) | GM_MOD;
+			*slot = (*slot ? *slot : gm_key(x)) | GM_MOD;
 			if (i + n >= m->n)
 				break;
 			h = h * ROLL_P + m->v[i + n].h - pn * m->v[i].h;

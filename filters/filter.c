@@ -378,11 +378,15 @@ static size_t end_offset(const struct filter_rule *r, const char *text, size_t l
 }
 
 static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, int field,
-			const char *text, size_t question, struct filter_result *out)
+			const char *text, const struct toks *t, size_t question,
+			struct filter_result *out)
 {
 	size_t len = strlen(text);
-	uint32_t opts = 0;
 
+	/* toks_fill checked the UTF-8 once, so that no match checks it again */
+	if (!t->utf8)
+		return filter_result_add(out, "invalid-utf8", FILTER_REJECT, field,
+					 "the text is not valid UTF-8");
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct filter_rule *r = &fs->rules[i];
 		PCRE2_SIZE *ov;
@@ -394,18 +398,11 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 			continue;
 		start = start_offset(r, text, s->first[i]);
 		end = end_offset(r, text, len, s->last[i]);
-		/* PCRE2 checks the UTF-8 of [start, end) only: a run over part of
-		 * the text checks again, a run over all of it checks for the rest */
-		m = pcre2_match(r->re, (PCRE2_SPTR)text, end, start,
-				start == 0 && end == len ? opts : 0, s->md, NULL);
-		if (start == 0 && end == len && m >= PCRE2_ERROR_NOMATCH)
-			opts = PCRE2_NO_UTF_CHECK;
+		m = pcre2_match(r->re, (PCRE2_SPTR)text, end, start, PCRE2_NO_UTF_CHECK, s->md,
+				NULL);
 		if (m == PCRE2_ERROR_NOMATCH)
 			continue;
 		if (m < 0) {
-			if (m <= PCRE2_ERROR_UTF8_ERR1 && m >= PCRE2_ERROR_UTF8_ERR21)
-				return filter_result_add(out, "invalid-utf8", FILTER_REJECT, field,
-						   "the text is not valid UTF-8");
 			log_warn("filters: rule '%s' could not run (PCRE2 error %d)", r->id, m);
 			continue;
 		}
@@ -453,7 +450,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 	/* the modified problem */
 	if (in->modified) {
 		prefilter(fs, s, &s->mod, in->modified);
-		rc = run_patterns(fs, s, FIELD_MODIFIED, in->modified, 0, out);
+		rc = run_patterns(fs, s, FIELD_MODIFIED, in->modified, &s->mod, 0, out);
 		if (rc)
 			return rc;
 	}
@@ -468,7 +465,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 		if (rc)
 			return rc;
 		prefilter(fs, s, &s->q, q);
-		rc = run_patterns(fs, s, FIELD_QUESTIONS, q, i + 1, out);
+		rc = run_patterns(fs, s, FIELD_QUESTIONS, q, &s->q, i + 1, out);
 		if (rc)
 			return rc;
 	}
@@ -478,7 +475,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 		if (toks_fill(&s->q, in->reasoning, 0))
 			return CL_ENOMEM;
 		prefilter(fs, s, &s->q, in->reasoning);
-		rc = run_patterns(fs, s, FIELD_REASONING, in->reasoning, 0, out);
+		rc = run_patterns(fs, s, FIELD_REASONING, in->reasoning, &s->q, 0, out);
 	}
 	return rc;
 }

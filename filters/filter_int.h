@@ -33,17 +33,23 @@ struct tline {
 	uint32_t off, len;
 };
 
+struct tmask;
+
 struct toks {
 	struct tok *v;
 	size_t n, cap;
 	struct tline *lines;     /* with toks_fill(..., 1) */
 	size_t nlines, lcap;
 	size_t line_tok;
+	unsigned char *lc;       /* the text lower-cased, padded */
+	struct tmask *masks;     /* per 64 bytes: word, space, newline bits */
+	size_t lc_cap;
+	int utf8;                /* the text is well-formed UTF-8 */
 };
 
 /* n-gram hashes with flags (checks.c) */
 struct gmap {
-	uint64_t *v;
+	uint32_t *v;
 	size_t cap, used;
 };
 
