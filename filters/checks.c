@@ -177,7 +177,16 @@ static int utf8_valid(const unsigned char *s, size_t n)
 		unsigned lo = 0x80, hi = 0xbf;
 
 		if (c < 0x80) {
+			uint64_t x;
+
+			/* ASCII eight bytes at a time */
 			i++;
+			while (n - i >= 8) {
+				memcpy(&x, s + i, 8);
+				if (x & 0x8080808080808080ULL)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf) {
@@ -588,8 +597,20 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* How many of the lines of t of 20+ characters have hash h. */
+static size_t line_count(const struct toks *t, uint64_t h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nlines; i++)
+		n += t->lines[i].h == h && t->lines[i].len >= 20;
+	return n;
+}
+
 /* Lines of 20+ characters (their tokens' hash); a long one (a paragraph)
- * counts double, so that it twice is as bad as a short line four times. */
+ * counts double, so that it twice is as bad as a short line four times.
+ * A line that the original repeats as often is the problem's own (an
+ * example shown twice), not a reply that loops. */
 int check_repeated_lines(struct check_ctx *c)
 {
 	const struct toks *t = c->mod;
@@ -613,7 +634,9 @@ int check_repeated_lines(struct check_ctx *c)
 	qsort(h, n, sizeof(*h), cmp_u64);
 	for (size_t i = 1; i < n && !worst; i++) {
 		run = h[i] == h[i - 1] ? run + 1 : 1;
-		if (run < (size_t)c->limits->max_line_repeats)
+		if (run != (size_t)c->limits->max_line_repeats)
+			continue;
+		if (line_count(t, h[i]) <= line_count(c->orig, h[i]))
 			continue;
 		for (size_t j = 0; j < t->nlines && !worst; j++)
 			if (t->lines[j].h == h[i] && t->lines[j].len >= 20)
@@ -641,15 +664,30 @@ static int alpha_token(const char *text, const struct tok *t)
 	return 1;
 }
 
+/* Whether t has a run of at least n tokens of hash h in a row. */
+static int has_run(const struct toks *t, uint64_t h, size_t n)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		run = t->v[i].h == h ? run + 1 : 0;
+		if (run >= n)
+			return 1;
+	}
+	return 0;
+}
+
 int check_repeated_words(struct check_ctx *c)
 {
 	const struct toks *t = c->mod;
 	size_t run = 1;
 
-	/* the same word four times in a row: "the the the the" */
+	/* the same word four times in a row: "the the the the", unless the
+	 * original has it too (an example's output "Yes Yes Yes Yes") */
 	for (size_t i = 1; i < t->n; i++) {
 		run = t->v[i].h == t->v[i - 1].h ? run + 1 : 1;
-		if (run >= 4 && alpha_token(c->in->modified, &t->v[i])) {
+		if (run >= 4 && alpha_token(c->in->modified, &t->v[i]) &&
+		    !has_run(c->orig, t->v[i].h, run)) {
 			char why[120];
 
 			snprintf(why, sizeof(why), "repeats the word \"%.*s\" %zu times in a row",

@@ -2,6 +2,7 @@
  * filter.c - running a filter set over a record: the keyword prefilter,
  * the patterns of each field, the built-in checks, the verdicts.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -346,22 +347,20 @@ static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
 }
 
 /*
- * Where a rule with keywords runs: a match holds one of its keywords (see
- * filter.h), so it lies within MATCH_MARGIN bytes of the first and the
- * last of them; the subject is cut there, at line boundaries.
+ * Where a rule with keywords runs: a match holds one of its keywords and
+ * reaches at most MATCH_MARGIN bytes beyond it (see filter.h).  PCRE2
+ * looks before the start offset for "^", \b and lookbehinds, so the start
+ * needs no care; the end is moved on past the next white space, so that
+ * no word is cut, and the match is told (PCRE2_NOTEOL) that the end of
+ * the window is not the end of the text.
  */
 #define MATCH_MARGIN 320
 
-static size_t start_offset(const struct filter_rule *r, const char *text, uint32_t first)
+static size_t start_offset(const struct filter_rule *r, uint32_t first)
 {
-	size_t at;
-
 	if (!r->nkeywords || first <= MATCH_MARGIN)
 		return 0;
-	at = first - MATCH_MARGIN;
-	while (at > 0 && text[at - 1] != '\n')
-		at--;
-	return at;
+	return first - MATCH_MARGIN;
 }
 
 static size_t end_offset(const struct filter_rule *r, const char *text, size_t len,
@@ -372,9 +371,9 @@ static size_t end_offset(const struct filter_rule *r, const char *text, size_t l
 	if (!r->nkeywords || last + MATCH_MARGIN >= len)
 		return len;
 	at = last + MATCH_MARGIN;
-	while (at < len && text[at] != '\n')
+	while (at < len && !isspace((unsigned char)text[at]))
 		at++;
-	return at;
+	return at < len ? at + 1 : len;
 }
 
 static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, int field,
@@ -396,10 +395,10 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 
 		if (!(r->fields & (unsigned)field) || !(s->mask[i / 64] & (1ULL << (i % 64))))
 			continue;
-		start = start_offset(r, text, s->first[i]);
+		start = start_offset(r, s->first[i]);
 		end = end_offset(r, text, len, s->last[i]);
-		m = pcre2_match(r->re, (PCRE2_SPTR)text, end, start, PCRE2_NO_UTF_CHECK, s->md,
-				NULL);
+		m = pcre2_match(r->re, (PCRE2_SPTR)text, end, start,
+				PCRE2_NO_UTF_CHECK | (end < len ? PCRE2_NOTEOL : 0), s->md, NULL);
 		if (m == PCRE2_ERROR_NOMATCH)
 			continue;
 		if (m < 0) {
@@ -431,7 +430,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 	};
 	int rc;
 
-	if (toks_fill(&s->orig, in->original, 0) || toks_fill(&s->mod, in->modified, 1))
+	if (toks_fill(&s->orig, in->original, 1) || toks_fill(&s->mod, in->modified, 1))
 		return CL_ENOMEM;
 
 	/* the record as a whole */

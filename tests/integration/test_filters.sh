@@ -70,7 +70,7 @@ kind_rules() {
 	ref_original) echo "ref-original-problem ref-original-bare ref-compared-to-original ref-rewrite ref-new-version ref-before-change" ;;
 	echoed_header) echo "echoed-header echoed-header-statement" ;;
 	explanation_section) echo "explanation-section explanation-removed inline-marker" ;;
-	announcement) echo "announces-change note-this-version changes-made inline-marker explanation-removed" ;;
+	announcement) echo "announces-change note-this-version changes-made here-is-rewrite inline-marker explanation-removed" ;;
 	hidden_leak) echo "hidden-leak" ;;
 	unchanged) echo "unchanged" ;;
 	drift) echo "drift" ;;
@@ -138,6 +138,28 @@ expect_status "--errors --json exits 0" 0 "$CLARIFY" filters check "$T/mislabell
 	"says-clean-is-leak says-leak-is-clean " ] && ok "--errors --json prints only the two rows" \
 	|| fail "--errors --json prints only the two rows" "$OUT"
 
+# ---- real APPS statements are no leaks -------------------------------------------
+# The 220 statements of ../shared/data/apps-corpus, each as the original of
+# a plausible rewrite (the statement with a sentence added): none of them
+# may be rejected.  Real statements repeat an example's paragraph, print
+# "Yes Yes Yes Yes", say "-----Note-----" then "Explanation of the first
+# testcase", and "hack the previous problem": all the problem's own.
+
+CORPUS=$SHARED_DATA/apps-corpus/questions.jsonl
+if [ -f "$CORPUS" ]; then
+	jq -c '{id: (input_line_number | tostring), category: "incomplete", original: .question,
+		modified: (.question + "\n\nThe limit on the number of test cases is not given."),
+		questions: ["How many test cases can the input have?"]}' "$CORPUS" >"$T/real.jsonl"
+	"$CLARIFY" filters check "$T/real.jsonl" --json >"$T/real.json" 2>&1
+	bad=$(jq -c 'select(.summary != true and .verdict != "accepted")' "$T/real.json")
+	n=$(jq -c 'select(.summary != true)' "$T/real.json" | wc -l)
+	[ "$n" -eq 220 ] && [ -z "$bad" ] \
+		&& ok "none of the $n real APPS statements is rejected as a rewrite's original" \
+		|| fail "real APPS statements are rejected" "$(printf '%s\n' "$bad" | head -5)"
+else
+	skip "real APPS statements are no leaks" "no $CORPUS"
+fi
+
 # ---- list ------------------------------------------------------------------
 
 expect_status "list exits 0" 0 "$CLARIFY" filters list
@@ -145,14 +167,14 @@ missing=""
 for id in ref-original-problem ref-original-bare ref-compared-to-original ref-rewrite \
 	ref-new-version ref-before-change echoed-header echoed-header-statement \
 	explanation-section explanation-removed inline-marker announces-change \
-	note-this-version changes-made; do
+	note-this-version changes-made here-is-rewrite; do
 	case $OUT in
 	*"$id "*) ;;
 	*) missing="$missing $id" ;;
 	esac
 done
-[ -z "$missing" ] && ok "list names the 14 shipped rules" \
-	|| fail "list names the 14 shipped rules" "missing:$missing" "$OUT"
+[ -z "$missing" ] && ok "list names the 15 shipped rules" \
+	|| fail "list names the 15 shipped rules" "missing:$missing" "$OUT"
 contains "list names the built-in checks" "$OUT" "built-in checks (reject): unchanged, drift, hidden-leak"
 contains "list says the patterns are JIT-compiled" "$OUT" "patterns run JIT-compiled"
 

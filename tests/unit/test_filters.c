@@ -590,7 +590,7 @@ static void load_dir_of_the_shipped_rules_names_every_rule(void **state)
 	static const char *const ids[] = {
 		"echoed-header", "echoed-header-statement", "explanation-section",
 		"explanation-removed", "inline-marker", "announces-change", "note-this-version",
-		"changes-made", "ref-original-problem", "ref-original-bare",
+		"changes-made", "here-is-rewrite", "ref-original-problem", "ref-original-bare",
 		"ref-compared-to-original", "ref-rewrite", "ref-new-version", "ref-before-change",
 	};
 	struct filter_set fs;
@@ -1427,8 +1427,10 @@ static const struct positive positives[] = {
 	  "note-this-version", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\nNOTE: this task does not specify the tie rule.",
 	  "note-this-version", FIELD_MODIFIED },
-	{ "Here is an updated statement for you.\nGiven n boxes, stack them.", "changes-made",
+	{ "Here is an updated statement for you.\nGiven n boxes, stack them.", "here-is-rewrite",
 	  FIELD_MODIFIED },
+	{ "Given n boxes, stack them.\n\nHere is my rewritten version; the sizes are up to you.",
+	  "here-is-rewrite", FIELD_MODIFIED },
 	{ "Given n boxes, stack them. The value of k has intentionally been left unspecified.",
 	  "changes-made", FIELD_MODIFIED },
 	{ "Given n boxes, stack them. The omission lies in the input section.", "changes-made",
@@ -1504,7 +1506,7 @@ static void shipped_rules_fire_on_hard_positives(void **state)
 			fail_msg("rule '%s' has %zu hard positives", filter_rule_id(&fs, k), n);
 		covered++;
 	}
-	assert_int_equal(covered, 14);
+	assert_int_equal(covered, 15);
 	filter_set_release(&fs);
 }
 
