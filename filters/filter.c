@@ -123,12 +123,25 @@ int filter_set_finish(struct filter_set *fs)
 
 /* ---- scratch ------------------------------------------------------------ */
 
+/*
+ * A rule with keywords runs in a window around each of them: a match
+ * holds a keyword and reaches at most MATCH_MARGIN bytes beyond it (see
+ * filter.h).  Windows that overlap are merged, and a text has at most
+ * NWIN of them per rule (the last takes in the rest).
+ */
+#define MATCH_MARGIN 200
+#define NWIN 8
+
+struct kwin {
+	uint32_t a, b;          /* from the first keyword's start to the last's end */
+};
+
 struct filter_scratch {
 	pcre2_match_data *md;
 	uint64_t *mask;
 	uint64_t *also;
-	uint32_t *first;        /* per rule: where its first keyword is */
-	uint32_t *last;         /* and where its last one ends */
+	struct kwin *win;       /* per rule: NWIN windows around its keywords */
+	uint8_t *nwin;          /* and how many it has */
 	size_t words;
 	struct toks orig, mod, q;
 	struct gmap map;
@@ -143,10 +156,10 @@ struct filter_scratch *filter_scratch_new(const struct filter_set *fs)
 	s->words = fs->n / 64 + 1;
 	s->mask = calloc(s->words, sizeof(uint64_t));
 	s->also = calloc(s->words, sizeof(uint64_t));
-	s->first = calloc(fs->n + 1, sizeof(uint32_t));
-	s->last = calloc(fs->n + 1, sizeof(uint32_t));
+	s->win = calloc((fs->n + 1) * NWIN, sizeof(*s->win));
+	s->nwin = calloc(fs->n + 1, 1);
 	s->md = pcre2_match_data_create(1, NULL);
-	if (!s->mask || !s->also || !s->first || !s->last || !s->md) {
+	if (!s->mask || !s->also || !s->win || !s->nwin || !s->md) {
 		filter_scratch_free(s);
 		return NULL;
 	}
@@ -160,8 +173,8 @@ void filter_scratch_free(struct filter_scratch *s)
 	pcre2_match_data_free(s->md);
 	free(s->mask);
 	free(s->also);
-	free(s->first);
-	free(s->last);
+	free(s->win);
+	free(s->nwin);
 	toks_release(&s->orig);
 	toks_release(&s->mod);
 	toks_release(&s->q);
@@ -288,7 +301,7 @@ static int check_verdict(struct check_ctx *c, const char *rule, int field, const
 /* ---- patterns ------------------------------------------------------------ */
 
 /* Mark the rules of which the word with hash h (at bytes [a, b)) is a
- * keyword, and note where each rule's first and last keyword are. */
+ * keyword, and add [a, b) to each one's windows. */
 static void prefilter_word(const struct kwtab *k, struct filter_scratch *s, uint64_t h,
 			   uint32_t a, uint32_t b)
 {
@@ -304,15 +317,23 @@ static void prefilter_word(const struct kwtab *k, struct filter_scratch *s, uint
 	if (!e->h)
 		return;
 	for (size_t w = 0; w < s->words; w++) {
-		uint64_t fresh = e->bits[w] & ~s->mask[w], all = e->bits[w];
+		uint64_t all = e->bits[w];
 
-		while (fresh) {
-			s->first[w * 64 + (size_t)__builtin_ctzll(fresh)] = a;
-			fresh &= fresh - 1;
-		}
 		while (all) {
-			s->last[w * 64 + (size_t)__builtin_ctzll(all)] = b;
+			size_t r = w * 64 + (size_t)__builtin_ctzll(all);
+			struct kwin *v = &s->win[r * NWIN];
+			uint8_t n = s->nwin[r];
+
 			all &= all - 1;
+			if (n && a <= v[n - 1].b + 2 * MATCH_MARGIN) {
+				v[n - 1].b = b;
+			} else if (n < NWIN) {
+				v[n].a = a;
+				v[n].b = b;
+				s->nwin[r] = (uint8_t)(n + 1);
+			} else {
+				v[n - 1].b = b;
+			}
 		}
 		s->mask[w] |= e->bits[w];
 		s->also[w] |= e->also[w];
@@ -328,6 +349,7 @@ static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
 
 	memset(s->mask, 0, s->words * sizeof(uint64_t));
 	memset(s->also, 0, s->words * sizeof(uint64_t));
+	memset(s->nwin, 0, fs->n + 1);
 	for (size_t i = 0; i < t->n; i++) {
 		size_t a = t->v[i].off, b = a + t->v[i].len;
 
@@ -347,33 +369,41 @@ static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
 }
 
 /*
- * Where a rule with keywords runs: a match holds one of its keywords and
- * reaches at most MATCH_MARGIN bytes beyond it (see filter.h).  PCRE2
- * looks before the start offset for "^", \b and lookbehinds, so the start
- * needs no care; the end is moved on past the next white space, so that
- * no word is cut, and the match is told (PCRE2_NOTEOL) that the end of
- * the window is not the end of the text.
+ * A window's bytes: PCRE2 looks before the start offset for "^", \b and
+ * lookbehinds, so the start needs no care; the end is moved on past the
+ * next white space, so that no word is cut, and the match is told
+ * (PCRE2_NOTEOL) that the end of the window is not the end of the text.
  */
-#define MATCH_MARGIN 320
-
-static size_t start_offset(const struct filter_rule *r, uint32_t first)
+static size_t win_start(const struct kwin *w)
 {
-	if (!r->nkeywords || first <= MATCH_MARGIN)
-		return 0;
-	return first - MATCH_MARGIN;
+	return w->a <= MATCH_MARGIN ? 0 : w->a - MATCH_MARGIN;
 }
 
-static size_t end_offset(const struct filter_rule *r, const char *text, size_t len,
-			 uint32_t last)
+static size_t win_end(const struct kwin *w, const char *text, size_t len)
 {
 	size_t at;
 
-	if (!r->nkeywords || last + MATCH_MARGIN >= len)
+	if (w->b + MATCH_MARGIN >= len)
 		return len;
-	at = last + MATCH_MARGIN;
+	at = w->b + MATCH_MARGIN;
 	while (at < len && !isspace((unsigned char)text[at]))
 		at++;
 	return at < len ? at + 1 : len;
+}
+
+/* Run rule r over the window [start, end) of text: 1 on a match (its
+ * bounds in s->md), 0 on none. */
+static int match_window(const struct filter_rule *r, struct filter_scratch *s, const char *text,
+			size_t len, size_t start, size_t end)
+{
+	int m = pcre2_match(r->re, (PCRE2_SPTR)text, end, start,
+			    PCRE2_NO_UTF_CHECK | (end < len ? PCRE2_NOTEOL : 0), s->md, NULL);
+
+	if (m >= 0)
+		return 1;
+	if (m != PCRE2_ERROR_NOMATCH)
+		log_warn("filters: rule '%s' could not run (PCRE2 error %d)", r->id, m);
+	return 0;
 }
 
 static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, int field,
@@ -390,21 +420,21 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 		const struct filter_rule *r = &fs->rules[i];
 		PCRE2_SIZE *ov;
 		char detail[192];
-		size_t start, end;
-		int m, rc;
+		int hit = 0;
 
 		if (!(r->fields & (unsigned)field) || !(s->mask[i / 64] & (1ULL << (i % 64))))
 			continue;
-		start = start_offset(r, s->first[i]);
-		end = end_offset(r, text, len, s->last[i]);
-		m = pcre2_match(r->re, (PCRE2_SPTR)text, end, start,
-				PCRE2_NO_UTF_CHECK | (end < len ? PCRE2_NOTEOL : 0), s->md, NULL);
-		if (m == PCRE2_ERROR_NOMATCH)
-			continue;
-		if (m < 0) {
-			log_warn("filters: rule '%s' could not run (PCRE2 error %d)", r->id, m);
-			continue;
+		if (!r->nkeywords) {
+			hit = match_window(r, s, text, len, 0, len);
+		} else {
+			const struct kwin *w = &s->win[i * NWIN];
+
+			for (size_t k = 0; k < s->nwin[i] && !hit; k++)
+				hit = match_window(r, s, text, len, win_start(&w[k]),
+						   win_end(&w[k], text, len));
 		}
+		if (!hit)
+			continue;
 		ov = pcre2_get_ovector_pointer(s->md);
 		if (question)
 			snprintf(detail, sizeof(detail), "question %zu: \"%.*s\"", question,
@@ -412,9 +442,8 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 		else
 			snprintf(detail, sizeof(detail), "\"%.*s\"",
 				 (int)(ov[1] - ov[0] < 120 ? ov[1] - ov[0] : 120), text + ov[0]);
-		rc = filter_result_add(out, r->id, r->action, field, detail);
-		if (rc)
-			return rc;
+		if (filter_result_add(out, r->id, r->action, field, detail))
+			return CL_ENOMEM;
 	}
 	return 0;
 }

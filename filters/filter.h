@@ -21,11 +21,11 @@
  * and_keywords, when given, a second list of which one must be there too:
  * one pass over the words of a text decides which patterns can match,
  * which keeps many rules cheap.  A rule with keywords promises that each
- * match contains one of them and reaches at most 320 bytes before or
- * after it: its pattern then runs only from 320 bytes before the first
- * keyword to 320 bytes (and on to the next white space) after the last;
- * "^", "$" and \b see the text around that window as it is.  A rule
- * whose match may lie farther from its keywords must not declare any.
+ * match contains one of them and reaches at most 200 bytes before or
+ * after it: its pattern then runs only in windows from 200 bytes before
+ * to 200 bytes (and on to the next white space) after each keyword;
+ * "^", "$" and \b see the text around a window as it is.  A rule whose
+ * match may lie farther from its keywords must not declare any.
  *
  * Built-in checks (ids fixed): unchanged, drift, hidden-leak,
  * repeated-lines, repeated-ngrams, repeated-questions, empty, truncated,
