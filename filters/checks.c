@@ -57,9 +57,15 @@ static uint64_t tok_step(uint64_t h, uint64_t x)
 	return h ^ (h >> 32);
 }
 
+/* The low n bytes of a word, for n in 1..8. */
+static const uint64_t low_bytes[9] = {
+	0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffULL, 0xffffffffffffULL,
+	0xffffffffffffffULL, ~0ULL,
+};
+
 static uint64_t tok_last(uint64_t h, uint64_t x, size_t n)
 {
-	x &= ~0ULL >> (64 - 8 * n);
+	x &= low_bytes[n];
 	h = tok_step(h, x);
 	return h + !h;
 }
@@ -216,23 +222,36 @@ static int utf8_valid(const unsigned char *s, size_t n)
 
 /* ---- tokens off the masks --------------------------------------------------- */
 
-/* Close the line that ended before the current token: its tokens from
- * t->line_tok. */
-static int end_line(struct toks *t, uint64_t lh)
+/*
+ * The lines of a tokenized text: a line is the tokens between two
+ * newlines, its hash their rolling hash.  One walk over the newlines (off
+ * the masks) and the tokens, after the tokens are read.
+ */
+static int fill_lines(struct toks *t, size_t blocks)
 {
-	const struct tok *a, *b;
+	size_t i = 0;
 
-	if (t->line_tok == t->n)
-		return 0;
-	if (t->nlines == t->lcap && ARRAY_GROW(t->lines, t->lcap, t->nlines, 256))
-		return CL_ENOMEM;
-	a = &t->v[t->line_tok];
-	b = &t->v[t->n - 1];
-	t->lines[t->nlines].h = lh ? lh : 1;
-	t->lines[t->nlines].off = a->off;
-	t->lines[t->nlines].len = b->off + b->len - a->off;
-	t->nlines++;
-	t->line_tok = t->n;
+	for (size_t b = 0; b <= blocks; b++) {
+		uint64_t nl = b < blocks ? t->masks[b].nl : 1;
+
+		while (nl) {
+			/* past the last block: one more "newline" at the end */
+			size_t at = b * 64 + (size_t)__builtin_ctzll(nl), first = i;
+			uint64_t lh = 0;
+
+			nl &= nl - 1;
+			for (; i < t->n && t->v[i].off < at; i++)
+				lh = lh * ROLL_P + t->v[i].h;
+			if (i == first)
+				continue;
+			if (t->nlines == t->lcap && ARRAY_GROW(t->lines, t->lcap, t->nlines, 256))
+				return CL_ENOMEM;
+			t->lines[t->nlines].h = lh ? lh : 1;
+			t->lines[t->nlines].off = t->v[first].off;
+			t->lines[t->nlines].len = t->v[i - 1].off + t->v[i - 1].len - t->v[first].off;
+			t->nlines++;
+		}
+	}
 	return 0;
 }
 
@@ -273,13 +292,12 @@ int toks_fill(struct toks *t, const char *text, int lines)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	size_t len, blocks, n = 0;
-	uint64_t lh = 0, carry = 0, high = 0;
+	uint64_t carry = 0, high = 0;
 	unsigned char tail[64];
 	struct tok *v;
 
 	t->n = 0;
 	t->nlines = 0;
-	t->line_tok = 0;
 	t->utf8 = 1;
 	if (!text)
 		return 0;
@@ -306,26 +324,18 @@ int toks_fill(struct toks *t, const char *text, int lines)
 
 	v = t->v;
 	for (size_t b = 0; b < blocks; b++) {
-		uint64_t w = t->masks[b].word, nl = lines ? t->masks[b].nl : 0;
+		uint64_t w = t->masks[b].word;
 		/* token starts: the first byte of a word, and every other
 		 * byte that is not white space */
 		uint64_t ev = (w & ~((w << 1) | carry)) | ~(w | t->masks[b].space);
 
 		carry = w >> 63;
-		ev |= nl;
 		while (ev) {
 			unsigned j = (unsigned)__builtin_ctzll(ev);
-			uint64_t rest = w >> j, h;
+			uint64_t rest = w >> j;
 			size_t start = b * 64 + j, run;
 
 			ev &= ev - 1;
-			if (nl >> j & 1) {
-				t->n = n;
-				if (end_line(t, lh))
-					return CL_ENOMEM;
-				lh = 0;
-				continue;
-			}
 			run = rest == ~0ULL ? 64 : (size_t)__builtin_ctzll(~rest);
 			if (j + run == 64) {
 				/* a word that goes on into the next blocks */
@@ -339,18 +349,14 @@ int toks_fill(struct toks *t, const char *text, int lines)
 				}
 			}
 			run += run == 0; /* punctuation: one byte */
-			h = tok_hash(t->lc + start, run);
 			v[n].off = (uint32_t)start;
 			v[n].len = (uint32_t)run;
-			v[n].h = h;
+			v[n].h = tok_hash(t->lc + start, run);
 			n++;
-			lh = lh * ROLL_P + h;
 		}
 	}
 	t->n = n;
-	if (lines && end_line(t, lh))
-		return CL_ENOMEM;
-	return 0;
+	return lines ? fill_lines(t, blocks) : 0;
 }
 
 void toks_release(struct toks *t)
@@ -425,6 +431,7 @@ int gmap_reset(struct gmap *m, size_t entries)
 void gmap_release(struct gmap *m)
 {
 	free(m->v);
+	free(m->g);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -449,6 +456,57 @@ static uint64_t first_ngram(const struct tok *t, size_t n, uint64_t *pn)
 		*pn *= ROLL_P;
 	}
 	return h;
+}
+
+/* Move the rolling hash of the n tokens at t[j] on to those at t[j + 1]. */
+static uint64_t roll(const struct tok *t, size_t j, size_t n, uint64_t h, uint64_t pn)
+{
+	return h * ROLL_P + t[j + n].h - pn * t[j].h;
+}
+
+/*
+ * The mixed hashes of t's n-token runs into m->g; returns how many (0
+ * when t is shorter than n), or -1 when out of memory.  Two rolling
+ * chains, over each half of t, so that the multiplies of one overlap
+ * those of the other; the map's probes come after, with no chain between
+ * them.
+ */
+static ssize_t ngram_hashes(struct gmap *m, const struct toks *t, size_t n)
+{
+	size_t k = t->n >= n ? t->n - n + 1 : 0, half = k / 2;
+	uint64_t a, b, pn;
+
+	if (k > m->gcap) {
+		uint64_t *g = malloc(k * sizeof(*g));
+
+		if (!g)
+			return -1;
+		free(m->g);
+		m->g = g;
+		m->gcap = k;
+	}
+	if (k < 4) {
+		a = k ? first_ngram(t->v, n, &pn) : 0;
+		for (size_t i = 0; i < k; i++) {
+			if (i)
+				a = roll(t->v, i - 1, n, a, pn);
+			m->g[i] = mix(a);
+		}
+		return (ssize_t)k;
+	}
+	a = first_ngram(t->v, n, &pn);
+	b = first_ngram(t->v + half, n, &pn);
+	for (size_t i = 0; i < half; i++) {
+		if (i) {
+			a = roll(t->v, i - 1, n, a, pn);
+			b = roll(t->v, half + i - 1, n, b, pn);
+		}
+		m->g[i] = mix(a);
+		m->g[half + i] = mix(b);
+	}
+	if (k & 1)
+		m->g[k - 1] = mix(roll(t->v, k - 2, n, b, pn));
+	return (ssize_t)k;
 }
 
 /* ---- the checks ------------------------------------------------------- */
@@ -514,7 +572,7 @@ int check_ngrams(struct check_ctx *c)
 {
 	const struct toks *o = c->orig, *m = c->mod;
 	size_t n = (size_t)c->limits->leak_ngram, total = 0, dup = 0, shared = 0;
-	uint64_t h, pn;
+	ssize_t k;
 	char why[96];
 	int rc;
 
@@ -522,34 +580,28 @@ int check_ngrams(struct check_ctx *c)
 	rc = gmap_reset(c->map, (o->n + m->n));
 	if (rc)
 		return rc;
-	if (o->n >= n) {
-		h = first_ngram(o->v, n, &pn);
-		for (size_t i = 0;; i++) {
-			uint64_t x = mix(h);
-			uint32_t *slot = gmap_slot(c->map, x);
+	k = ngram_hashes(c->map, o, n);
+	if (k < 0)
+		return CL_ENOMEM;
+	for (ssize_t i = 0; i < k; i++) {
+		uint64_t x = c->map->g[i];
+		uint32_t *slot = gmap_slot(c->map, x);
 
-			*slot = (*slot ? *slot : gm_key(x)) | GM_ORIG;
-			if (i + n >= o->n)
-				break;
-			h = h * ROLL_P + o->v[i + n].h - pn * o->v[i].h;
-		}
+		*slot = (*slot ? *slot : gm_key(x)) | GM_ORIG;
 	}
-	if (m->n >= n) {
-		h = first_ngram(m->v, n, &pn);
-		for (size_t i = 0;; i++) {
-			uint64_t x = mix(h);
-			uint32_t *slot = gmap_slot(c->map, x);
+	k = ngram_hashes(c->map, m, n);
+	if (k < 0)
+		return CL_ENOMEM;
+	for (ssize_t i = 0; i < k; i++) {
+		uint64_t x = c->map->g[i];
+		uint32_t *slot = gmap_slot(c->map, x);
 
-			total++;
-			if (*slot) {
-				dup += (*slot & GM_MOD) != 0;
-				shared += (*slot & GM_ORIG) != 0;
-			}
-			*slot = (*slot ? *slot : gm_key(x)) | GM_MOD;
-			if (i + n >= m->n)
-				break;
-			h = h * ROLL_P + m->v[i + n].h - pn * m->v[i].h;
+		total++;
+		if (*slot) {
+			dup += (*slot & GM_MOD) != 0;
+			shared += (*slot & GM_ORIG) != 0;
 		}
+		*slot = (*slot ? *slot : gm_key(x)) | GM_MOD;
 	}
 	c->hidden_ready = c->in->original != NULL && o->n >= n;
 	if (c->hidden_ready && total >= 8 &&
@@ -572,22 +624,22 @@ int check_hidden_question(struct check_ctx *c, const char *q, const struct toks 
 {
 	size_t n = (size_t)c->limits->leak_ngram;
 	char quoted[120], why[192];
-	uint64_t h, pn;
+	ssize_t k;
 
 	if (!c->hidden_ready || qt->n < n)
 		return 0;
-	h = first_ngram(qt->v, n, &pn);
-	for (size_t i = 0;; i++) {
-		if ((*gmap_slot(c->map, mix(h)) & GM_FLAGS) == GM_ORIG) {
+	k = ngram_hashes(c->map, qt, n);
+	if (k < 0)
+		return CL_ENOMEM;
+	for (ssize_t i = 0; i < k; i++) {
+		if ((*gmap_slot(c->map, c->map->g[i]) & GM_FLAGS) == GM_ORIG) {
 			quote(q, &qt->v[i], n, quoted, sizeof(quoted));
 			snprintf(why, sizeof(why), "quotes \"%s\", which the modified problem "
 				 "no longer has", quoted);
 			return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);
 		}
-		if (i + n >= qt->n)
-			return 0;
-		h = h * ROLL_P + qt->v[i + n].h - pn * qt->v[i].h;
 	}
+	return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -40,7 +40,6 @@ struct toks {
 	size_t n, cap;
 	struct tline *lines;     /* with toks_fill(..., 1) */
 	size_t nlines, lcap;
-	size_t line_tok;
 	unsigned char *lc;       /* the text lower-cased, padded */
 	struct tmask *masks;     /* per 64 bytes: word, space, newline bits */
 	size_t lc_cap;
@@ -51,6 +50,8 @@ struct toks {
 struct gmap {
 	uint32_t *v;
 	size_t cap, used;
+	uint64_t *g;             /* a text's n-gram hashes, before they go in */
+	size_t gcap;
 };
 
 int toks_fill(struct toks *t, const char *text, int lines);

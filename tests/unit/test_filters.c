@@ -1093,6 +1093,36 @@ static void hidden_leak_fires_on_a_question_quoting_removed_text(void **state)
 	assert_false(check_fires(&in, NULL, "hidden-leak"));
 }
 
+/* Every n-gram of texts of every length is found, wherever it sits: the
+ * n-gram hashes are computed in two chains, and an off-by-one at either
+ * end or in the middle would lose one. */
+static void hidden_leak_finds_every_ngram_of_texts_of_every_length(void **state)
+{
+	char orig[1024], mod[1024], q[128];
+	const char *qs[1] = { q };
+	struct filter_input in = { .original = orig, .modified = mod, .questions = qs,
+				   .nquestions = 1 };
+
+	(void)state;
+	for (int len = 5; len <= 41; len++) {
+		size_t o = 0, m = 0;
+
+		for (int w = 0; w < len; w++) {
+			o += (size_t)snprintf(orig + o, sizeof(orig) - o, "w%d ", w);
+			/* the modified problem lacks the word in the middle */
+			if (w != len / 2)
+				m += (size_t)snprintf(mod + m, sizeof(mod) - m, "w%d ", w);
+		}
+		for (int at = 0; at + 5 <= len; at++) {
+			snprintf(q, sizeof(q), "w%d w%d w%d w%d w%d?", at, at + 1, at + 2, at + 3,
+				 at + 4);
+			/* a run over the missing word is hidden; any other is not */
+			if ((at <= len / 2 && len / 2 < at + 5) != check_fires(&in, NULL, "hidden-leak"))
+				fail_msg("length %d, run at %d: %s", len, at, q);
+		}
+	}
+}
+
 static void repeated_lines_fires_on_a_line_four_times(void **state)
 {
 	struct filter_input in = base_input();
@@ -1986,6 +2016,7 @@ int main(void)
 		cmocka_unit_test(unchanged_fires_on_case_space_and_punctuation_only),
 		cmocka_unit_test(drift_fires_on_another_problem),
 		cmocka_unit_test(hidden_leak_fires_on_a_question_quoting_removed_text),
+		cmocka_unit_test(hidden_leak_finds_every_ngram_of_texts_of_every_length),
 		cmocka_unit_test(repeated_lines_fires_on_a_line_four_times),
 		cmocka_unit_test(repeated_lines_fires_on_a_long_paragraph_twice),
 		cmocka_unit_test(repeated_ngrams_fires_on_a_word_four_times_in_a_row),
