@@ -154,6 +154,46 @@ static void classify64(const unsigned char *in, unsigned char *out, struct tmask
 		m->high |= mm_bits(v) << (16 * k);
 	}
 }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+
+/* classify64 with 32 bytes a step, for the machines that have AVX2 */
+__attribute__((target("avx2"))) static void classify64_avx2(const unsigned char *in,
+							      unsigned char *out, struct tmask *m)
+{
+	const __m256i c0 = _mm256_set1_epi8('0' - 1), c9 = _mm256_set1_epi8('9' + 1);
+	const __m256i ca = _mm256_set1_epi8('a' - 1), cz = _mm256_set1_epi8('z' + 1);
+	const __m256i cA = _mm256_set1_epi8('A' - 1), cZ = _mm256_set1_epi8('Z' + 1);
+	const __m256i us = _mm256_set1_epi8('_'), sp = _mm256_set1_epi8(' ');
+	const __m256i t0 = _mm256_set1_epi8('\t' - 1), t1 = _mm256_set1_epi8('\r' + 1);
+	const __m256i nl = _mm256_set1_epi8('\n'), bit5 = _mm256_set1_epi8(0x20);
+	const __m256i zero = _mm256_setzero_si256();
+
+	m->word = m->space = m->nl = m->high = 0;
+	for (int k = 0; k < 2; k++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(in + 32 * k));
+		__m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(v, cA), _mm256_cmpgt_epi8(cZ, v));
+		__m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(v, ca), _mm256_cmpgt_epi8(cz, v));
+		__m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(v, c0), _mm256_cmpgt_epi8(c9, v));
+		__m256i w = _mm256_or_si256(
+			_mm256_or_si256(up, lo),
+			_mm256_or_si256(dg, _mm256_or_si256(_mm256_cmpeq_epi8(v, us),
+							    _mm256_cmpgt_epi8(zero, v))));
+		__m256i s = _mm256_or_si256(_mm256_cmpeq_epi8(v, sp),
+					    _mm256_and_si256(_mm256_cmpgt_epi8(v, t0),
+							     _mm256_cmpgt_epi8(t1, v)));
+
+		_mm256_storeu_si256((__m256i *)(void *)(out + 32 * k),
+				    _mm256_or_si256(v, _mm256_and_si256(up, bit5)));
+		m->word |= (uint64_t)(uint32_t)_mm256_movemask_epi8(w) << (32 * k);
+		m->space |= (uint64_t)(uint32_t)_mm256_movemask_epi8(s) << (32 * k);
+		m->nl |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl))
+			 << (32 * k);
+		m->high |= (uint64_t)(uint32_t)_mm256_movemask_epi8(v) << (32 * k);
+	}
+}
+#endif
 #else
 static void classify64(const unsigned char *in, unsigned char *out, struct tmask *m)
 {
@@ -231,6 +271,8 @@ static int fill_lines(struct toks *t, size_t blocks)
 {
 	size_t i = 0;
 
+	t->nlines = 0;
+	t->has_lines = 1;
 	for (size_t b = 0; b <= blocks; b++) {
 		uint64_t nl = b < blocks ? t->masks[b].nl : 1;
 
@@ -294,28 +336,35 @@ int toks_fill(struct toks *t, const char *text, int lines)
 	size_t len, blocks, n = 0;
 	uint64_t carry = 0, high = 0;
 	unsigned char tail[64];
+	void (*classify)(const unsigned char *, unsigned char *, struct tmask *) = classify64;
 	struct tok *v;
 
 	t->n = 0;
 	t->nlines = 0;
 	t->utf8 = 1;
+	t->len = 0;
 	if (!text)
 		return 0;
 	len = strlen(text);
 	if (toks_reserve(t, len))
 		return CL_ENOMEM;
 	blocks = (len + 63) / 64;
+#ifdef HAVE_AVX2_PATH
+	if (__builtin_cpu_supports("avx2"))
+		classify = classify64_avx2;
+#endif
+	t->len = len;
 	for (size_t b = 0; b < blocks; b++) {
 		size_t rest = len - b * 64;
 
 		if (rest >= 64) {
-			classify64(p + b * 64, t->lc + b * 64, &t->masks[b]);
+			classify(p + b * 64, t->lc + b * 64, &t->masks[b]);
 			continue;
 		}
 		/* the last, short block: padded with spaces, which are no tokens */
 		memset(tail, ' ', sizeof(tail));
 		memcpy(tail, p + b * 64, rest);
-		classify64(tail, t->lc + b * 64, &t->masks[b]);
+		classify(tail, t->lc + b * 64, &t->masks[b]);
 	}
 	memset(t->lc + blocks * 64, 0, TOK_PAD);
 	for (size_t b = 0; b < blocks; b++)
@@ -356,7 +405,15 @@ int toks_fill(struct toks *t, const char *text, int lines)
 		}
 	}
 	t->n = n;
+	t->has_lines = 0;
 	return lines ? fill_lines(t, blocks) : 0;
+}
+
+int toks_lines(struct toks *t)
+{
+	if (t->has_lines || !t->len)
+		return 0;
+	return fill_lines(t, (t->len + 63) / 64);
 }
 
 void toks_release(struct toks *t)
@@ -413,7 +470,7 @@ int gmap_reset(struct gmap *m, size_t entries)
 {
 	size_t cap = 256;
 
-	while (cap < entries * 4)
+	while (cap < entries * 8)
 		cap *= 2;
 	if (cap > m->cap) {
 		free(m->v);
@@ -642,13 +699,6 @@ int check_hidden_question(struct check_ctx *c, const char *q, const struct toks 
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* How many of the lines of t of 20+ characters have hash h. */
 static size_t line_count(const struct toks *t, uint64_t h)
 {
@@ -662,39 +712,46 @@ static size_t line_count(const struct toks *t, uint64_t h)
 /* Lines of 20+ characters (their tokens' hash); a long one (a paragraph)
  * counts double, so that it twice is as bad as a short line four times.
  * A line that the original repeats as often is the problem's own (an
- * example shown twice), not a reply that loops. */
+ * example shown twice), not a reply that loops.  The counts go in a small
+ * open-addressing table: lines are few. */
 int check_repeated_lines(struct check_ctx *c)
 {
 	const struct toks *t = c->mod;
 	const struct tline *worst = NULL;
-	uint64_t *h;
-	size_t n = 0, run = 1;
+	struct { uint64_t h; size_t n; } *tab;
+	size_t cap = 16;
 	char why[160];
 
 	if (t->nlines < 2)
 		return 0;
-	h = malloc(2 * t->nlines * sizeof(*h));
-	if (!h)
+	while (cap < 4 * t->nlines)
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
 		return CL_ENOMEM;
-	for (size_t i = 0; i < t->nlines; i++) {
-		if (t->lines[i].len < 20)
+	for (size_t i = 0; i < t->nlines && !worst; i++) {
+		const struct tline *l = &t->lines[i];
+		size_t j = (size_t)(l->h ^ (l->h >> 32)) & (cap - 1), before;
+
+		if (l->len < 20)
 			continue;
-		h[n++] = t->lines[i].h;
-		if (t->lines[i].len >= 80)
-			h[n++] = t->lines[i].h;
+		while (tab[j].h && tab[j].h != l->h)
+			j = (j + 1) & (cap - 1);
+		tab[j].h = l->h;
+		before = tab[j].n;
+		tab[j].n += l->len >= 80 ? 2 : 1;
+		if (before >= (size_t)c->limits->max_line_repeats ||
+		    tab[j].n < (size_t)c->limits->max_line_repeats)
+			continue;
+		/* the original's lines, only now that one is needed */
+		if (toks_lines(c->orig)) {
+			free(tab);
+			return CL_ENOMEM;
+		}
+		if (line_count(t, l->h) > line_count(c->orig, l->h))
+			worst = l;
 	}
-	qsort(h, n, sizeof(*h), cmp_u64);
-	for (size_t i = 1; i < n && !worst; i++) {
-		run = h[i] == h[i - 1] ? run + 1 : 1;
-		if (run != (size_t)c->limits->max_line_repeats)
-			continue;
-		if (line_count(t, h[i]) <= line_count(c->orig, h[i]))
-			continue;
-		for (size_t j = 0; j < t->nlines && !worst; j++)
-			if (t->lines[j].h == h[i] && t->lines[j].len >= 20)
-				worst = &t->lines[j];
-	}
-	free(h);
+	free(tab);
 	if (!worst)
 		return 0;
 	snprintf(why, sizeof(why), "repeats the %s \"%.*s%s\"",

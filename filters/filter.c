@@ -346,15 +346,17 @@ static void prefilter(const struct filter_set *fs, struct filter_scratch *s,
 		      const struct toks *t, const char *text)
 {
 	const struct kwtab *k = fs->keywords;
+	int under = memchr(text, '_', t->len) != NULL;
 
 	memset(s->mask, 0, s->words * sizeof(uint64_t));
 	memset(s->also, 0, s->words * sizeof(uint64_t));
 	memset(s->nwin, 0, fs->n + 1);
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = 0; i < t->n; i++)
+		prefilter_word(k, s, t->v[i].h, t->v[i].off, t->v[i].off + t->v[i].len);
+	/* "__word__" is markdown emphasis: '_' is a word byte, the keyword inside */
+	for (size_t i = 0; under && i < t->n; i++) {
 		size_t a = t->v[i].off, b = a + t->v[i].len;
 
-		prefilter_word(k, s, t->v[i].h, (uint32_t)a, (uint32_t)b);
-		/* "__word__" is markdown emphasis: '_' is a word byte, the keyword inside */
 		if (text[a] != '_' && text[b - 1] != '_')
 			continue;
 		while (a < b && text[a] == '_')
@@ -410,7 +412,7 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 			const char *text, const struct toks *t, size_t question,
 			struct filter_result *out)
 {
-	size_t len = strlen(text);
+	size_t len = t->len;
 
 	/* toks_fill checked the UTF-8 once, so that no match checks it again */
 	if (!t->utf8)
@@ -459,7 +461,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 	};
 	int rc;
 
-	if (toks_fill(&s->orig, in->original, 1) || toks_fill(&s->mod, in->modified, 1))
+	if (toks_fill(&s->orig, in->original, 0) || toks_fill(&s->mod, in->modified, 1))
 		return CL_ENOMEM;
 
 	/* the record as a whole */

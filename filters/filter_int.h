@@ -43,6 +43,8 @@ struct toks {
 	unsigned char *lc;       /* the text lower-cased, padded */
 	struct tmask *masks;     /* per 64 bytes: word, space, newline bits */
 	size_t lc_cap;
+	size_t len;              /* the text's length */
+	int has_lines;           /* lines are filled */
 	int utf8;                /* the text is well-formed UTF-8 */
 };
 
@@ -55,6 +57,8 @@ struct gmap {
 };
 
 int toks_fill(struct toks *t, const char *text, int lines);
+/* Fill t's lines, if toks_fill was not asked to (t's text is unchanged). */
+int toks_lines(struct toks *t);
 /* The hash toks_fill gives a token of these bytes (lower-cased). */
 uint64_t filter_word_hash(const char *w, size_t n);
 void toks_release(struct toks *t);
@@ -67,7 +71,8 @@ void filter_keywords_free(void *kw);
 struct check_ctx {
 	const struct filter_input *in;
 	const struct filter_limits *limits;
-	const struct toks *orig, *mod;
+	struct toks *orig;           /* its lines filled when a check needs them */
+	const struct toks *mod;
 	struct gmap *map;            /* the original's and modified n-grams */
 	int hidden_ready;
 	int (*verdict)(struct check_ctx *c, const char *rule, int field, const char *detail);
