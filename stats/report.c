@@ -374,11 +374,29 @@ json_t *report_histogram(struct stats_agg *modified, struct stats_agg *questions
 			 "modified", m, "questions", q);
 }
 
+/* stats_agg_json() with every key present: null when there is no value */
+static json_t *agg_json(struct stats_agg *a, int bins)
+{
+	static const char *const keys[] = { "mean", "sd", "min", "p5", "p50", "p95", "max",
+					    "histogram" };
+	json_t *o = stats_agg_json(a, bins);
+
+	for (size_t i = 0; o && i < CL_ARRAY_SIZE(keys); i++) {
+		if (json_object_get(o, keys[i]))
+			continue;
+		if (json_object_set_new(o, keys[i], json_null())) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
 static json_t *field_json(struct report_field *f, int bins)
 {
-	return json_pack("{s:o, s:o, s:o}", "perplexity", stats_agg_json(&f->perplexity, bins),
-			 "entropy", stats_agg_json(&f->entropy, bins), "tokens",
-			 stats_agg_json(&f->tokens, bins));
+	return json_pack("{s:o, s:o, s:o}", "perplexity", agg_json(&f->perplexity, bins),
+			 "entropy", agg_json(&f->entropy, bins), "tokens",
+			 agg_json(&f->tokens, bins));
 }
 
 static json_t *group_json(struct report_group *g, int bins)
@@ -389,7 +407,7 @@ static json_t *group_json(struct report_group *g, int bins)
 
 	if (!mod || !q)
 		goto fail;
-	if (json_object_set_new(q, "per_record", stats_agg_json(&g->per_record, bins)))
+	if (json_object_set_new(q, "per_record", agg_json(&g->per_record, bins)))
 		goto fail;
 	usage = json_pack("{s:I, s:I, s:I, s:I, s:f}", "tokens_in", (json_int_t)g->tokens_in,
 			  "tokens_out", (json_int_t)g->tokens_out, "tokens",

@@ -20,7 +20,7 @@
  *            "histograms": {"perplexity": HIST, "entropy": HIST}}
  *
  *   AGG  = stats_agg_json(): {"count", "mean", "sd", "min", "p5", "p50",
- *          "p95", "max", "histogram"} ({"count": 0} when empty)
+ *          "p95", "max", "histogram"}; all but "count" are null when it is 0
  *   HIST = {"lo", "hi", "scale", "bins", "above", "modified": [n...],
  *          "questions": [n...]}: both fields binned over the same range so
  *          that they can be drawn side by side, in equal steps of the value
