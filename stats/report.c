@@ -138,6 +138,24 @@ void report_release(struct report *r)
 
 /* ---- adding a record -------------------------------------------------------- */
 
+/* Cut a UTF-8 sequence that snprintf left incomplete at the end of s. */
+static void utf8_trim(char *s)
+{
+	size_t len = strlen(s), i = len, need;
+	unsigned char c;
+
+	while (i > 0 && len - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	c = (unsigned char)s[i - 1];
+	if (c < 0x80)
+		return;
+	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (len - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
 /* The group a result belongs to, into name[n]. */
 static void group_name(const struct report *r, const char *key, size_t klen, const json_t *res,
 		       char *name, size_t n)
@@ -174,6 +192,7 @@ static void group_name(const struct report *r, const char *key, size_t klen, con
 		if (!used)
 			snprintf(name, n, "(unknown)");
 	}
+	utf8_trim(name);
 }
 
 static uint64_t count_of(const json_t *o, const char *k)
