@@ -33,10 +33,18 @@ static void usage(FILE *f)
 		   "  -h, --help          this help\n");
 }
 
+/* The results are read in read transactions of STATS_CHUNK records, with
+ * the pages of the map let go between them, so that the resident size does
+ * not grow with the store; add_result returns STATS_NEXT_CHUNK to end one. */
+#define STATS_CHUNK 8192
+#define STATS_NEXT_CHUNK 1
+
 struct walk {
 	struct report *r;
 	struct progress p;
 	uint64_t seen;
+	unsigned chunk;
+	char last[512]; /* the last key read (LMDB keys are at most 511 bytes) */
 };
 
 static int add_result(const char *key, size_t klen, json_t *v, int rc, void *arg)
@@ -44,11 +52,45 @@ static int add_result(const char *key, size_t klen, json_t *v, int rc, void *arg
 	struct walk *w = arg;
 
 	progress_update(&w->p, ++w->seen);
-	if (rc) {
+	if (klen >= sizeof(w->last))
+		klen = sizeof(w->last) - 1;
+	memcpy(w->last, key, klen);
+	w->last[klen] = '\0';
+	if (rc)
 		w->r->unreadable++;
-		return 0;
+	else
+		rc = report_add(w->r, key, klen, v);
+	if (rc)
+		return rc;
+	return ++w->chunk == STATS_CHUNK ? STATS_NEXT_CHUNK : 0;
+}
+
+/* Feed every result to w->r, one chunk per read transaction. */
+static int read_results(struct store *s, struct walk *w)
+{
+	MDB_txn *txn;
+	uint64_t total = 0;
+	int rc;
+
+	rc = store_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	rc = store_count(s, txn, STORE_RESULTS, &total);
+	progress_init(&w->p, "results", total, 1);
+	for (;;) {
+		w->chunk = 0;
+		if (!rc)
+			rc = store_each_after(s, txn, STORE_RESULTS, w->last, add_result, w);
+		store_read_end(txn);
+		if (rc != STATS_NEXT_CHUNK)
+			break;
+		store_drop_pages(s);
+		rc = store_read_begin(s, &txn);
+		if (rc)
+			break;
 	}
-	return report_add(w->r, key, klen, v);
+	progress_finish(&w->p);
+	return rc;
 }
 
 /* Write len bytes to path through a temporary file in the same folder,
@@ -242,7 +284,6 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	MDB_txn *txn = NULL;
 	json_t *rep = NULL, *prog = NULL;
 	const char *html_path = NULL;
-	uint64_t total = 0;
 	int json = 0, by = REPORT_BY_CATEGORY, include_rejected = 0, rc, status;
 
 	optind = 0;
@@ -287,23 +328,15 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 		log_err("cannot aggregate the results: %s", err_msg(rc));
 		goto close_store;
 	}
-	rc = store_read_begin(&s, &txn);
-	if (rc) {
-		log_err("%s", err_msg(rc));
-		goto release_report;
-	}
-	rc = store_count(&s, txn, STORE_RESULTS, &total);
-	if (!rc) {
-		progress_init(&w.p, "results", total, 1);
-		rc = store_each(&s, txn, STORE_RESULTS, "", add_result, &w);
-		progress_finish(&w.p);
-	}
+	rc = read_results(&s, &w);
+	if (!rc)
+		rc = store_read_begin(&s, &txn);
 	if (!rc) {
 		rc = store_get(&s, txn, STORE_META, "progress", &prog);
 		if (rc == CL_ENOTFOUND)
 			rc = 0;
+		store_read_end(txn);
 	}
-	store_read_end(txn);
 	if (rc) {
 		log_err("cannot read the results of store '%s': %s", s.path, err_msg(rc));
 		goto release_report;
