@@ -121,6 +121,32 @@ expect_status "stats --json on an empty store" 0 "$CLARIFY" -s "$E" stats --json
 expect_status "stats --html on an empty store" 0 "$CLARIFY" -s "$E" stats --html "$T/empty.html"
 contains "the empty charts say so" "$(cat "$T/empty.html")" "no records"
 
+# a store bigger than one read transaction's chunk (8192 records): every
+# record is read once, none lost or doubled at the chunk boundaries
+B=$T/big
+printf '' | "$CLARIFY" -s "$B" import - --split train >/dev/null 2>&1
+val=$(printf '%s' '{"accepted":true,"category":"incomplete","model":"m","stats":{"modified":{"perplexity":8,"entropy":4,"tokens":100},"questions":{"perplexity":50,"entropy":3,"tokens":20},"question_count":2},"usage":{"tokens_in":3,"tokens_out":1},"verdicts":[]}' \
+	| zstd -q -c | od -An -v -tx1 | tr -d ' \n')
+pre=$(printf 'apps/train/' | od -An -v -tx1 | tr -d ' \n')
+suf=$(printf '#incomplete' | od -An -v -tx1 | tr -d ' \n')
+{
+	printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n'
+	awk -v pre="$pre" -v suf="$suf" -v val="$val" 'BEGIN {
+		for (i = 0; i < 17000; i++) {
+			d = sprintf("%05d", i); h = ""
+			for (j = 1; j <= 5; j++) h = h "3" substr(d, j, 1)
+			printf " %s%s%s\n %s\n", pre, h, suf, val
+		}
+	}'
+	printf 'DATA=END\n'
+} | mdb_load -s results "$B"
+expect_status "stats --json on 17000 records" 0 "$CLARIFY" -s "$B" stats --json
+[ "$(jget "$OUT" .records)" -eq 17000 ] && [ "$(jget "$OUT" .groups.incomplete.accepted)" -eq 17000 ] \
+	&& [ "$(jget "$OUT" .overall.questions.per_record.count)" -eq 17000 ] \
+	&& [ "$(jget "$OUT" .overall.modified.perplexity.mean)" = 8 ] && [ "$(jget "$OUT" .overall.usage.tokens)" -eq 68000 ] \
+	&& ok "17000 records read in three transactions, each once" \
+	|| fail "17000 records" "$(jget "$OUT" '.records, .overall.modified.perplexity')"
+
 # --html: self-contained, escaped, atomic
 H=$T/report.html
 echo old >"$H"
