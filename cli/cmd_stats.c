@@ -193,32 +193,30 @@ static void print_records_row(const char *name, int w, const json_t *g)
 	       (long long)jsonx_int(u, "tokens_out", 0), (long long)jsonx_int(u, "cached", 0));
 }
 
+/* Per rule its count, then the groups it rejected records of, indented. */
 static void print_rules(const json_t *rep, int w)
 {
 	const json_t *groups = json_object_get(rep, "groups");
 	const json_t *all = json_object_get(json_object_get(rep, "overall"), "rejected_by_rule");
 	const char *rule, *name;
 	const json_t *n, *g;
-	int rw = 16;
 
 	if (!json_object_size(all))
 		return;
+	w += 2;
 	json_object_foreach((json_t *)all, rule, n)
-		if ((int)strlen(rule) > rw)
-			rw = (int)strlen(rule);
-	printf("\n%-*s %8s", rw, "rejected by rule", "overall");
-	json_object_foreach((json_t *)groups, name, g)
-		printf(" %*s", (int)strlen(name) > 8 ? (int)strlen(name) : 8, name);
-	printf("\n");
+		if ((int)strlen(rule) > w)
+			w = (int)strlen(rule);
+	printf("\n%-*s %8s\n", w, "rejected by rule", "records");
 	json_object_foreach((json_t *)all, rule, n) {
-		printf("%-*s %8lld", rw, rule, (long long)json_integer_value(n));
-		json_object_foreach((json_t *)groups, name, g)
-			printf(" %*lld", (int)strlen(name) > 8 ? (int)strlen(name) : 8,
-			       (long long)jsonx_int(json_object_get(g, "rejected_by_rule"), rule,
-						    0));
-		printf("\n");
+		printf("%-*s %8lld\n", w, rule, (long long)json_integer_value(n));
+		json_object_foreach((json_t *)groups, name, g) {
+			int64_t k = jsonx_int(json_object_get(g, "rejected_by_rule"), rule, 0);
+
+			if (k)
+				printf("  %-*s %8lld\n", w - 2, name, (long long)k);
+		}
 	}
-	(void)w;
 }
 
 static void print_text(const json_t *rep)

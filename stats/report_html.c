@@ -81,9 +81,9 @@ int report_html_escape(struct buf *out, const char *s)
 /* SVG geometry: the plot area and the whole picture, in user units. */
 enum {
 	SVG_W = 520,
-	SVG_H = 270,
+	SVG_H = 282,
 	PLOT_X = 58,
-	PLOT_Y = 34,
+	PLOT_Y = 46,
 	PLOT_W = 446,
 	PLOT_H = 170,
 };
@@ -164,12 +164,12 @@ int report_svg_histogram(struct buf *out, const char *title, const char *xlabel,
 		rc = report_html_escape(out, title);
 	/* legend */
 	if (!rc)
-		rc = buf_addf(out, "</text>\n<rect x=\"%d\" y=\"8\" width=\"10\" height=\"10\" "
-			      "fill=\"%s\"/><text class=\"legend\" x=\"%d\" y=\"17\">problem</text>\n"
-			      "<rect x=\"%d\" y=\"8\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-			      "<text class=\"legend\" x=\"%d\" y=\"17\">questions</text>\n",
-			      SVG_W - 170, COLOR_MODIFIED, SVG_W - 156, SVG_W - 86, COLOR_QUESTIONS,
-			      SVG_W - 72);
+		rc = buf_addf(out, "</text>\n<rect x=\"%d\" y=\"23\" width=\"10\" height=\"10\" "
+			      "fill=\"%s\"/><text class=\"legend\" x=\"%d\" y=\"32\">problem</text>\n"
+			      "<rect x=\"%d\" y=\"23\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			      "<text class=\"legend\" x=\"%d\" y=\"32\">questions</text>\n",
+			      PLOT_X, COLOR_MODIFIED, PLOT_X + 14, PLOT_X + 84, COLOR_QUESTIONS,
+			      PLOT_X + 98);
 	/* y axis: ticks at multiples of a nice step up to the largest count */
 	step = nice_step((double)top);
 	for (double t = 0; !rc && t <= (double)top + 1e-9; t += step) {
@@ -243,6 +243,7 @@ static const char page_css[] =
 	"th:first-child,td:first-child{text-align:left}thead th{border-bottom:2px solid #99a;"
 	"font-weight:600}\n"
 	"tr.overall td{font-weight:600;border-top:2px solid #99a}\n"
+	"table.rules tr.rule td{font-weight:600}table.rules tr.sub td:first-child{padding-left:2em}\n"
 	".charts{display:flex;flex-wrap:wrap;gap:1em}.group{break-inside:avoid;"
 	"page-break-inside:avoid}\n"
 	"svg.histogram{max-width:100%;height:auto;font-size:11px;"
@@ -363,6 +364,7 @@ static int records_table(struct buf *out, const json_t *rep)
 	return rc;
 }
 
+/* Per rule its count, then the groups it rejected records of, indented. */
 static int rules_table(struct buf *out, const json_t *rep)
 {
 	const json_t *groups = json_object_get(rep, "groups"), *g, *n;
@@ -372,25 +374,21 @@ static int rules_table(struct buf *out, const json_t *rep)
 
 	if (!json_object_size(all))
 		return buf_adds(out, "<h2>Rejections by rule</h2>\n<p>No record was rejected.</p>\n");
-	rc = buf_adds(out, "<h2>Rejections by rule</h2>\n<table><thead><tr><th>rule</th>"
-		      "<th>overall</th>");
-	json_object_foreach((json_t *)groups, name, g)
-		if (!rc)
-			rc = add_text(out, "<th>", name, "</th>");
-	if (!rc)
-		rc = buf_adds(out, "</tr></thead>\n<tbody>\n");
+	rc = buf_adds(out, "<h2>Rejections by rule</h2>\n<table class=\"rules\"><thead><tr>"
+		      "<th>rule, then by group</th><th>records</th></tr></thead>\n<tbody>\n");
 	json_object_foreach((json_t *)all, rule, n) {
 		if (!rc)
-			rc = add_text(out, "<tr><td>", rule, "</td>");
+			rc = add_text(out, "<tr class=\"rule\"><td>", rule, "</td>");
 		if (!rc)
-			rc = buf_addf(out, "<td>%lld</td>", (long long)json_integer_value(n));
-		json_object_foreach((json_t *)groups, name, g)
-			if (!rc)
-				rc = buf_addf(out, "<td>%lld</td>",
-					      (long long)jsonx_int(json_object_get(g,
-						      "rejected_by_rule"), rule, 0));
-		if (!rc)
-			rc = buf_adds(out, "</tr>\n");
+			rc = buf_addf(out, "<td>%lld</td></tr>\n", (long long)json_integer_value(n));
+		json_object_foreach((json_t *)groups, name, g) {
+			json_int_t k = jsonx_int(json_object_get(g, "rejected_by_rule"), rule, 0);
+
+			if (!rc && k)
+				rc = add_text(out, "<tr class=\"sub\"><td>", name, "</td>");
+			if (!rc && k)
+				rc = buf_addf(out, "<td>%lld</td></tr>\n", (long long)k);
+		}
 	}
 	if (!rc)
 		rc = buf_adds(out, "</tbody></table>\n");
