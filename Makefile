@@ -28,6 +28,7 @@ CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-
 CFLAGS_tsan := -O1 -g -fsanitize=thread
 CFLAGS ?=
 DATADIR := $(PREFIX)/share/clarifyd
+MANDIR := $(PREFIX)/share/man
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS_$(VARIANT)) $(PKG_CFLAGS) \
 	-DCLARIFY_DATADIR='"$(DATADIR)"' \
 	$(MHD_CFLAGS) $(CFLAGS)
@@ -56,7 +57,7 @@ FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
 DEB_PKGS := make gcc clang pkg-config zstd libcurl4-openssl-dev libyaml-dev liblmdb-dev \
 	lmdb-utils libpcre2-dev libzstd-dev libjansson-dev libsystemd-dev libcmocka-dev \
-	libmicrohttpd-dev libssl-dev jq chromium
+	libmicrohttpd-dev libssl-dev jq chromium groff-base
 
 .PHONY: all deps check check-run check-asan check-tsan test-bins run-tests bench run install \
 	uninstall clean fuzz
@@ -165,12 +166,18 @@ install: all
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/clarifyd.service
 	test -e $(DESTDIR)/etc/clarifyd/clarifyd.yaml \
 	  || install -m 644 etc/clarifyd.yaml $(DESTDIR)/etc/clarifyd/clarifyd.yaml
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/clarify.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/clarifyd.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/clarifyd.8 $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/clarify $(DESTDIR)$(PREFIX)/bin/clarifyd
 	rm -f $(DESTDIR)/etc/clarifyd/clarifyd.yaml
 	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/clarifyd.service
+	rm -f $(DESTDIR)$(MANDIR)/man1/clarify.1 $(DESTDIR)$(MANDIR)/man5/clarifyd.yaml.5 \
+	  $(DESTDIR)$(MANDIR)/man8/clarifyd.8
 
 clean:
 	rm -rf build run-store

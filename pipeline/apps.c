@@ -133,6 +133,45 @@ static json_t *new_record(json_t *question, json_t *starter, const char *difficu
 
 /* ---- the tarball layout ----------------------------------------------- */
 
+/* metadata.json: an object (difficulty, url), or nothing when empty. */
+static int parse_meta(const char *p, size_t n, const char *what, json_t **out)
+{
+	json_t *v;
+
+	if (n == 0)
+		return 0;
+	v = jsonx_parse(p, n, what);
+	if (!v)
+		return CL_EPARSE;
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return err_set(CL_EINVAL, "%s: expected an object", what);
+	}
+	*out = v;
+	return 0;
+}
+
+int apps_parse_member(const char *name, const char *p, size_t n, json_t **out)
+{
+	*out = NULL;
+	if (!p)
+		p = "";
+	if (strcmp(name, "question.txt") == 0) {
+		if (is_blank(p, n))
+			return err_set(CL_EINVAL, "empty question");
+		return text_value(p, n, name, out);
+	}
+	if (strcmp(name, "starter_code.py") == 0)
+		return text_value(p, n, name, out);
+	if (strcmp(name, "solutions.json") == 0)
+		return parse_solutions(p, n, name, out);
+	if (strcmp(name, "input_output.json") == 0)
+		return parse_io(p, n, name, out);
+	if (strcmp(name, "metadata.json") == 0)
+		return parse_meta(p, n, name, out);
+	return err_set(CL_EINVAL, "'%s' is not a file of an APPS problem", name);
+}
+
 /* Read DIR/NAME into b; a missing optional file leaves b empty. */
 static int read_member(const char *dir, const char *name, int required, struct buf *b,
 		       char *why, size_t whylen)
@@ -170,45 +209,33 @@ static int read_problem_dir(struct apps_run *r, const char *dir, const char *spl
 	rc = read_member(dir, "question.txt", 1, &b, why, sizeof(why));
 	if (rc)
 		goto skip;
-	if (is_blank(b.data, b.len)) {
-		snprintf(why, sizeof(why), "empty question");
-		goto skip;
-	}
-	rc = text_value(b.data, b.len, "question.txt", &question);
+	rc = apps_parse_member("question.txt", b.data, b.len, &question);
 	if (rc)
 		goto skip_msg;
 	rc = read_member(dir, "starter_code.py", 0, &b, why, sizeof(why));
 	if (rc)
 		goto skip;
-	rc = text_value(b.data ? b.data : "", b.len, "starter_code.py", &starter);
+	rc = apps_parse_member("starter_code.py", b.data, b.len, &starter);
 	if (rc)
 		goto skip_msg;
 	rc = read_member(dir, "solutions.json", 0, &b, why, sizeof(why));
 	if (rc)
 		goto skip;
-	rc = parse_solutions(b.data, b.len, "solutions.json", &solutions);
+	rc = apps_parse_member("solutions.json", b.data, b.len, &solutions);
 	if (rc)
 		goto skip_msg;
 	rc = read_member(dir, "input_output.json", 0, &b, why, sizeof(why));
 	if (rc)
 		goto skip;
-	rc = parse_io(b.data, b.len, "input_output.json", &io);
+	rc = apps_parse_member("input_output.json", b.data, b.len, &io);
 	if (rc)
 		goto skip_msg;
 	rc = read_member(dir, "metadata.json", 0, &b, why, sizeof(why));
 	if (rc)
 		goto skip;
-	if (b.len) {
-		meta = jsonx_parse(b.data, b.len, "metadata.json");
-		if (!meta) {
-			rc = CL_EPARSE;
-			goto skip_msg;
-		}
-		if (!json_is_object(meta)) {
-			rc = err_set(CL_EINVAL, "metadata.json: expected an object");
-			goto skip_msg;
-		}
-	}
+	rc = apps_parse_member("metadata.json", b.data, b.len, &meta);
+	if (rc)
+		goto skip_msg;
 	rc = store_problem_key(key, sizeof(key), split, id);
 	if (rc)
 		goto skip_msg;

@@ -47,4 +47,21 @@ int apps_read(const char *path, const struct apps_opts *o, const struct apps_sin
 int apps_parse_jsonl(const char *line, size_t len, const char *split, const char *source,
 		     char key[128], json_t **rec);
 
+/*
+ * Parse one file of a problem folder (the tarball layout) from its bytes:
+ * name is the file's name, which says what it must hold.
+ *
+ *   question.txt       text, not blank           -> a string
+ *   starter_code.py    text                      -> a string ("" when empty)
+ *   solutions.json     a list of strings, or ""  -> an array
+ *   input_output.json  an object, null, or ""    -> an object or null
+ *   metadata.json      an object, or ""          -> an object, or NULL
+ *
+ * On success *out is a new reference the caller owns (NULL only for an
+ * empty metadata.json); on a bad file returns CL_EPARSE, CL_EUTF8 or
+ * CL_EINVAL with the reason, naming the file, in err_msg(), and *out is
+ * NULL.  An unknown name is CL_EINVAL.
+ */
+int apps_parse_member(const char *name, const char *p, size_t n, json_t **out);
+
 #endif

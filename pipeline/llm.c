@@ -201,11 +201,70 @@ int llm_response_from_json(struct llm_request *r, const json_t *v)
 		return CL_ENOMEM;
 	snprintf(r->finish_reason, sizeof(r->finish_reason), "%s",
 		 jsonx_str(v, "finish_reason") ? jsonx_str(v, "finish_reason") : "");
-	r->tokens_in = jsonx_int(v, "tokens_in", 0);
-	r->tokens_out = jsonx_int(v, "tokens_out", 0);
+	llm_text_fit(r->finish_reason);
+	r->tokens_in = llm_usage_tokens(v, "tokens_in");
+	r->tokens_out = llm_usage_tokens(v, "tokens_out");
 	r->status = LLM_OK;
 	r->error[0] = '\0';
 	return 0;
+}
+
+int64_t llm_usage_tokens(const json_t *usage, const char *key)
+{
+	int64_t n = jsonx_int(usage, key, 0);
+
+	if (n < 0)
+		return 0;
+	return n > LLM_TOKENS_MAX ? LLM_TOKENS_MAX : n;
+}
+
+/* The length of the UTF-8 character at p (n bytes left), or 0 when p does
+ * not start one: overlong forms, surrogates and code points past U+10FFFF
+ * are refused, as jansson refuses them. */
+static size_t utf8_char(const unsigned char *p, size_t n)
+{
+	size_t need;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	need = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	if (n < need)
+		return 0;
+	cp = p[0] & (0x7f >> need);
+	for (size_t i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+void llm_text_fit(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n = strlen(s), i = 0, k, j;
+
+	while (i < n) {
+		k = utf8_char(p + i, n - i);
+		if (k) {
+			i += k;
+			continue;
+		}
+		/* a lead byte and only continuation bytes to the end: cut */
+		for (j = i + 1; j < n && (p[j] & 0xc0) == 0x80; j++)
+			;
+		if (j == n && p[i] >= 0xc2 && p[i] <= 0xf4 && n - i < 4) {
+			p[i] = '\0';
+			return;
+		}
+		p[i++] = '?';
+	}
 }
 
 /* ---- lists ---------------------------------------------------------- */
@@ -270,6 +329,7 @@ static void fail(struct llm_client *c, struct llm_request *r, int status, const 
 	va_start(ap, fmt);
 	vsnprintf(r->error, sizeof(r->error), fmt, ap);
 	va_end(ap);
+	llm_text_fit(r->error);
 	finish(c, r, status);
 }
 
@@ -654,6 +714,7 @@ static void api_error(const struct buf *body, char *out, size_t n)
 	const char *msg = json_is_string(e) ? json_string_value(e) : jsonx_str(e, "message");
 
 	snprintf(out, n, "%.200s", msg ? msg : "");
+	llm_text_fit(out);
 	json_decref(v);
 }
 

@@ -160,6 +160,20 @@ json_t *llm_gemini_body(const struct llm_options *o, const struct llm_request *r
 int llm_openai_parse(const char *body, size_t n, struct llm_request *r);
 int llm_gemini_parse(const char *body, size_t n, struct llm_request *r);
 
+/* The largest token count a reply is believed to report. */
+#define LLM_TOKENS_MAX ((int64_t)1 << 40)
+
+/* A token count of a provider's usage object (or a cached reply): 0 when
+ * absent, not an integer or negative, at most LLM_TOKENS_MAX, so that sums
+ * of them cannot overflow. */
+int64_t llm_usage_tokens(const json_t *usage, const char *key);
+
+/* Make the NUL-terminated text s valid UTF-8 in place, for the store and
+ * the logs: a character that a copy bounded in bytes (snprintf into
+ * r->error or r->finish_reason) cut at the end is dropped, any other byte
+ * that is not UTF-8 (a parser's message may quote the input) becomes '?'. */
+void llm_text_fit(char *s);
+
 /* ---- the offline provider (llm_offline.c) ----------------------------- */
 
 /*

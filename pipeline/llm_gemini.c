@@ -55,12 +55,14 @@ int llm_gemini_parse(const char *body, size_t n, struct llm_request *r)
 	v = jsonx_parse(body, n, "response");
 	if (!v) {
 		snprintf(r->error, sizeof(r->error), "%s", err_msg(CL_EPARSE));
+		llm_text_fit(r->error);
 		return CL_EPARSE;
 	}
 	buf_init(&text, 0);
 	block = jsonx_str(json_object_get(v, "promptFeedback"), "blockReason");
 	if (block) {
 		snprintf(r->error, sizeof(r->error), "the prompt was blocked: %s", block);
+		llm_text_fit(r->error);
 		rc = CL_EINVAL;
 		goto out;
 	}
@@ -73,6 +75,7 @@ int llm_gemini_parse(const char *body, size_t n, struct llm_request *r)
 	finish = jsonx_str(cand, "finishReason");
 	if (finish && is_refusal(finish)) {
 		snprintf(r->error, sizeof(r->error), "the model stopped for %s", finish);
+		llm_text_fit(r->error);
 		rc = CL_EINVAL;
 		goto out;
 	}
@@ -102,13 +105,16 @@ int llm_gemini_parse(const char *body, size_t n, struct llm_request *r)
 		snprintf(r->finish_reason, sizeof(r->finish_reason), "length");
 	} else {
 		snprintf(r->finish_reason, sizeof(r->finish_reason), "%s", finish);
+		llm_text_fit(r->finish_reason);
 		for (char *p = r->finish_reason; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 	}
 	usage = json_object_get(v, "usageMetadata");
-	r->tokens_in = jsonx_int(usage, "promptTokenCount", 0);
-	r->tokens_out = jsonx_int(usage, "candidatesTokenCount", 0) +
-			jsonx_int(usage, "thoughtsTokenCount", 0);
+	r->tokens_in = llm_usage_tokens(usage, "promptTokenCount");
+	r->tokens_out = llm_usage_tokens(usage, "candidatesTokenCount") +
+			llm_usage_tokens(usage, "thoughtsTokenCount");
+	if (r->tokens_out > LLM_TOKENS_MAX)
+		r->tokens_out = LLM_TOKENS_MAX;
 out:
 	buf_release(&text);
 	json_decref(v);

@@ -44,6 +44,7 @@ static void set_error(struct llm_request *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->error, sizeof(r->error), fmt, ap);
 	va_end(ap);
+	llm_text_fit(r->error);
 }
 
 int llm_openai_parse(const char *body, size_t n, struct llm_request *r)
@@ -89,9 +90,10 @@ int llm_openai_parse(const char *body, size_t n, struct llm_request *r)
 		goto out;
 	}
 	snprintf(r->finish_reason, sizeof(r->finish_reason), "%s", finish ? finish : "");
+	llm_text_fit(r->finish_reason);
 	usage = json_object_get(v, "usage");
-	r->tokens_in = jsonx_int(usage, "prompt_tokens", 0);
-	r->tokens_out = jsonx_int(usage, "completion_tokens", 0);
+	r->tokens_in = llm_usage_tokens(usage, "prompt_tokens");
+	r->tokens_out = llm_usage_tokens(usage, "completion_tokens");
 out:
 	json_decref(v);
 	return rc;

@@ -165,6 +165,25 @@ abort:
 	return rc;
 }
 
+int store_codec_open(struct store *s, const struct store_options *opt)
+{
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+	if (opt)
+		s->opt = *opt;
+	else
+		store_options_default(&s->opt);
+	buf_init(&s->zbuf, s->opt.max_record + 1024);
+	buf_init(&s->jbuf, s->opt.max_record);
+	s->cctx = ZSTD_createCCtx();
+	s->dctx = ZSTD_createDCtx();
+	if (!s->cctx || !s->dctx) {
+		store_close(s);
+		return CL_ENOMEM;
+	}
+	return 0;
+}
+
 int store_open(struct store *s, const char *dir, unsigned flags,
 	       const struct store_options *opt)
 {
@@ -172,18 +191,15 @@ int store_open(struct store *s, const char *dir, unsigned flags,
 	unsigned eflags = MDB_NOTLS;
 	int mrc, rc, fresh;
 
-	memset(s, 0, sizeof(*s));
-	s->lock_fd = -1;
+	rc = store_codec_open(s, opt);
+	if (rc)
+		return rc;
 	s->flags = flags;
-	if (opt)
-		s->opt = *opt;
-	else
-		store_options_default(&s->opt);
-	buf_init(&s->zbuf, s->opt.max_record + 1024);
-	buf_init(&s->jbuf, s->opt.max_record);
 	s->path = strdup(dir);
-	if (!s->path)
-		return CL_ENOMEM;
+	if (!s->path) {
+		rc = CL_ENOMEM;
+		goto fail;
+	}
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	fresh = !file_exists(data);
 	if (flags & STORE_WRITER) {
@@ -200,12 +216,6 @@ int store_open(struct store *s, const char *dir, unsigned flags,
 			goto fail;
 		}
 		eflags |= MDB_RDONLY;
-	}
-	s->cctx = ZSTD_createCCtx();
-	s->dctx = ZSTD_createDCtx();
-	if (!s->cctx || !s->dctx) {
-		rc = CL_ENOMEM;
-		goto fail;
 	}
 	mrc = mdb_env_create(&s->env);
 	if (mrc) {

@@ -85,6 +85,14 @@ int store_open(struct store *s, const char *dir, unsigned flags,
 	       const struct store_options *opt);
 void store_close(struct store *s);
 
+/*
+ * A store without an environment, for encoding and decoding values only
+ * (tools, tests, fuzzers): store_encode and store_decode work on it,
+ * nothing else does.  opt NULL means the defaults.  Errors: CL_ENOMEM.
+ * Release it with store_close().
+ */
+int store_codec_open(struct store *s, const struct store_options *opt);
+
 /* A read transaction; end it with store_read_end(). */
 int store_read_begin(struct store *s, MDB_txn **txn);
 void store_read_end(MDB_txn *txn);

@@ -406,6 +406,31 @@ static void shared_apps_problems_field_by_field(void **state)
 	got_release(&jsonl);
 }
 
+/* each file of a problem folder parses on its own, as fuzz_apps drives it */
+static void problem_files_parse_one_by_one(void **state)
+{
+	json_t *v;
+
+	(void)state;
+	assert_int_equal(apps_parse_member("question.txt", "Add.", 4, &v), 0);
+	assert_string_equal(json_string_value(v), "Add.");
+	json_decref(v);
+	assert_int_equal(apps_parse_member("question.txt", " \n", 2, &v), CL_EINVAL);
+	assert_null(v);
+	assert_int_equal(apps_parse_member("starter_code.py", NULL, 0, &v), 0);
+	assert_string_equal(json_string_value(v), "");
+	json_decref(v);
+	assert_int_equal(apps_parse_member("solutions.json", "[\"a\", 1]", 8, &v), CL_EINVAL);
+	assert_non_null(strstr(err_msg(CL_EINVAL), "solutions.json"));
+	assert_int_equal(apps_parse_member("input_output.json", "null", 4, &v), 0);
+	assert_true(json_is_null(v));
+	json_decref(v);
+	assert_int_equal(apps_parse_member("metadata.json", "", 0, &v), 0);
+	assert_null(v);
+	assert_int_equal(apps_parse_member("metadata.json", "[]", 2, &v), CL_EINVAL);
+	assert_int_equal(apps_parse_member("notes.txt", "x", 1, &v), CL_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +446,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(limit_stops_after_n_problems),
 		cmocka_unit_test(unknown_split_is_refused),
+		cmocka_unit_test(problem_files_parse_one_by_one),
 		cmocka_unit_test(shared_apps_problems_field_by_field),
 	};
 

@@ -150,6 +150,56 @@ static void gemini_blocks_and_safety_stops_are_refusals(void **state)
 	assert_null(r.text);
 }
 
+/* found by fuzz_gemini: candidates + thoughts overflowed int64 */
+static void token_counts_are_clamped(void **state)
+{
+	struct llm_request r = request();
+	const char *g = "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}}],"
+			"\"usageMetadata\":{\"promptTokenCount\":-5,"
+			"\"candidatesTokenCount\":9223372036854775807,\"thoughtsTokenCount\":1}}";
+	const char *o = "{\"choices\":[{\"message\":{\"content\":\"a\"}}],"
+			"\"usage\":{\"prompt_tokens\":-1,\"completion_tokens\":\"7\"}}";
+
+	(void)state;
+	assert_int_equal(llm_gemini_parse(g, strlen(g), &r), 0);
+	assert_int_equal(r.tokens_in, 0);
+	assert_true(r.tokens_out == LLM_TOKENS_MAX);
+	assert_int_equal(llm_openai_parse(o, strlen(o), &r), 0);
+	assert_int_equal(r.tokens_in, 0);
+	assert_int_equal(r.tokens_out, 0);
+	llm_request_release(&r);
+}
+
+/* found by fuzz_openai: a finish reason or refusal cut inside a character
+ * was not UTF-8, and the cache entry or the job's last_error was lost */
+static void errors_and_finish_reasons_stay_utf8(void **state)
+{
+	struct llm_request r = request();
+	char refusal[1024] = "{\"choices\":[{\"message\":{\"content\":null,\"refusal\":\"";
+	const char *o = "{\"choices\":[{\"message\":{\"content\":\"a\"},"
+			"\"finish_reason\":\"0123456789012345678901234567890\\u00e9\"}]}";
+	char bad[] = "ok \xff\xfe then \xe2\x82";
+	json_t *v;
+
+	(void)state;
+	assert_int_equal(llm_openai_parse(o, strlen(o), &r), 0);
+	assert_string_equal(r.finish_reason, "0123456789012345678901234567890");
+	v = llm_response_json(&r);
+	assert_non_null(v);
+	json_decref(v);
+	/* a refusal of 199 ASCII bytes and then 'é': %.200s splits it */
+	for (int i = 0; i < 199; i++)
+		strcat(refusal, "x");
+	strcat(refusal, "\\u00e9\"}}]}");
+	assert_int_equal(llm_openai_parse(refusal, strlen(refusal), &r), CL_EINVAL);
+	v = json_string(r.error);
+	assert_non_null(v);
+	json_decref(v);
+	llm_text_fit(bad);
+	assert_string_equal(bad, "ok ?? then ");
+	llm_request_release(&r);
+}
+
 static void cache_key_changes_with_every_parameter(void **state)
 {
 	struct llm_options o;
@@ -305,6 +355,8 @@ int main(void)
 		cmocka_unit_test(gemini_body_has_system_contents_and_config),
 		cmocka_unit_test(gemini_reply_joins_parts_and_skips_thoughts),
 		cmocka_unit_test(gemini_blocks_and_safety_stops_are_refusals),
+		cmocka_unit_test(token_counts_are_clamped),
+		cmocka_unit_test(errors_and_finish_reasons_stay_utf8),
 		cmocka_unit_test(cache_key_changes_with_every_parameter),
 		cmocka_unit_test(response_round_trips_through_json),
 		cmocka_unit_test(config_gives_llm_options_and_reads_the_key),

@@ -570,6 +570,25 @@ static void keys_have_the_documented_form(void **state)
 	assert_string_equal(job_state_name(JOB_CLARIFY), "clarify");
 }
 
+/* a codec without an environment encodes and decodes, as fuzz_record uses it */
+static void codec_without_an_environment(void **state)
+{
+	struct store s;
+	json_t *v = json_pack("{s:s, s:i}", "state", "done", "attempts", 1), *back = NULL;
+	const void *data;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(store_codec_open(&s, NULL), 0);
+	assert_null(s.env);
+	assert_int_equal(store_encode(&s, v, &data, &len), 0);
+	assert_int_equal(store_decode(&s, data, len, &back), 0);
+	assert_true(json_equal(v, back));
+	json_decref(back);
+	json_decref(v);
+	store_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +608,7 @@ int main(void)
 		T(import_creates_jobs_only_for_configured_categories),
 		T(import_survives_map_growth_with_exact_counts),
 		cmocka_unit_test(keys_have_the_documented_form),
+		cmocka_unit_test(codec_without_an_environment),
 #undef T
 	};
 

@@ -1,0 +1,3 @@
+class Solution:
+    def minPlatforms(self, arrivals: List[int], departures: List[int]) -> int:
+        
