@@ -224,6 +224,68 @@ static int lower_line(const char *line, size_t n, size_t base, struct buf *out)
 
 /* ---- splitting -------------------------------------------------------- */
 
+/* Whether the n bytes at s are all ASCII. */
+static int is_ascii(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t x, acc = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		acc |= x;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080ULL) == 0;
+}
+
+static int ascii_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * An ASCII line, by hand: what the pattern gives on it, several times as
+ * fast.  On ASCII, \w with UCP is [A-Za-z0-9_] and \s is \t \n \v \f \r
+ * and space (PCRE2's \s has no other ASCII member, unlike Python's, which
+ * also takes \x1c-\x1f: a test checks the two ways agree on every byte).
+ */
+static size_t split_ascii(struct buf *low, const char *line, size_t n, stats_token_fn fn,
+			  void *arg)
+{
+	unsigned char *p;
+	size_t i = 0, ntok = 0;
+
+	buf_reset(low);
+	if (buf_reserve(low, n + 1))
+		return (size_t)-1;
+	p = (unsigned char *)low->data;
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)line[k];
+
+		p[k] = c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+	}
+	low->len = n;
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t start = i;
+
+		if (c == ' ' || (c >= '\t' && c <= '\r')) {
+			i++;
+			continue;
+		}
+		if (ascii_word(c)) {
+			while (i < n && ascii_word(p[i]))
+				i++;
+		} else {
+			i++;
+		}
+		fn((const char *)p + start, i - start, arg);
+		ntok++;
+	}
+	return ntok;
+}
+
 int stats_tokenize(const char *text, size_t len, stats_token_fn fn, void *arg)
 {
 	pcre2_match_data *md;
@@ -245,6 +307,18 @@ int stats_tokenize(const char *text, size_t len, stats_token_fn fn, void *arg)
 		PCRE2_SIZE off = 0;
 		size_t ntok = 0;
 
+		if (is_ascii(text + pos, end - pos)) {
+			ntok = split_ascii(&low, text + pos, end - pos, fn, arg);
+			if (ntok == (size_t)-1) {
+				rc = err_set(CL_ENOMEM, "cannot lower-case a line of %zu bytes",
+					     end - pos);
+				goto out;
+			}
+			if (ntok)
+				fn(NULL, 0, arg);
+			pos = end + 1;
+			continue;
+		}
 		rc = lower_line(text + pos, end - pos, pos, &low);
 		if (rc == CL_ENOMEM || rc == CL_ETOOBIG)
 			rc = err_set(rc, "cannot lower-case a line of %zu bytes", end - pos);

@@ -136,6 +136,29 @@ static void tokens_are_lower_cased_unicode_words_and_single_marks(void **state)
 	}
 }
 
+/* An ASCII line is split by hand, any other by the pattern: the two
+ * agree on every ASCII byte (a line with an 'é' in it takes the pattern). */
+static void ascii_lines_split_as_the_pattern_splits_them(void **state)
+{
+	char fast[64], slow[64], want[80];
+
+	(void)state;
+	for (int b = 1; b < 128; b++) {
+		char line[32];
+
+		if (b == '\n')
+			continue;
+		snprintf(line, sizeof(line), "Ab%cc_9%c%cZ", b, b, b);
+		tok_to_buf(line, fast, sizeof(fast));
+		strcat(line, " \xc3\xa9");
+		tok_to_buf(line, slow, sizeof(slow));
+		/* the same tokens, and the 'é' */
+		snprintf(want, sizeof(want), "%.*s \xc3\xa9\n", (int)strlen(fast) - 1, fast);
+		if (strcmp(slow, want) != 0)
+			fail_msg("byte 0x%02x: by hand '%s', by the pattern '%s'", b, fast, slow);
+	}
+}
+
 struct collect {
 	char text[256];
 	int sentences;
@@ -865,6 +888,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tokens_are_lower_cased_unicode_words_and_single_marks),
+		cmocka_unit_test(ascii_lines_split_as_the_pattern_splits_them),
 		cmocka_unit_test(tokenizer_calls_back_per_token_and_sentence_and_refuses_bad_utf8),
 		cmocka_unit_test(apps_statements_tokenize_to_train_and_test_txt),
 		cmocka_unit_test(pruned_model_backs_off_through_hidden_suffixes_like_kenlm),

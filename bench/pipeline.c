@@ -1,0 +1,358 @@
+/*
+ * bench/pipeline - clarifyd end to end against tests/fakellm: import,
+ * both stages, filters, scores and store, as `clarifyd --once` runs them.
+ *
+ *   1. fakellm answers after a fixed 1 s, 512 requests in flight: jobs/s
+ *      in the steady state (from 10% to 90% of the jobs ended, read with
+ *      clarify status as the daemon runs) over the limit in_flight /
+ *      (2 x latency) (goal 0.95), and the daemon's peak RSS (goal under
+ *      256 MB).
+ *   2. fakellm answers at once: jobs/s, fakellm on the same two cores
+ *      (goal 2,000).
+ *
+ * The problems are the APPS statements of ../shared/data/apps-corpus (or
+ * the project's own sample when that is missing), repeated under new ids.
+ *
+ * usage: bench/pipeline [BUILD_DIR]   (default build/release)
+ *        BENCH_PROBLEMS=N1,N2 sets the problems of each run
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/common.h"
+
+#define GOAL_RATIO 0.95
+#define GOAL_RSS_MB 256.0
+#define GOAL_JOBS 2000.0
+#define IN_FLIGHT 512
+
+struct paths {
+	char clarify[512], clarifyd[512], fakellm[512];
+	char dir[256];
+};
+
+/* Run argv with stdout to out (NULL: /dev/null) and stderr to a log;
+ * the exit status, or -1.  ru gets the child's resource use. */
+static int run(char *const argv[], const char *out, const char *err, struct rusage *ru)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		dup2(o, 1);
+		dup2(e, 2);
+		setenv("B_KEY", "bench-key", 1);
+		setenv("CLARIFY_CONFIG", "/dev/null", 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, ru) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static pid_t fake_start(const struct paths *p, const char *latency, int *port)
+{
+	char portfile[320];
+	pid_t pid;
+
+	snprintf(portfile, sizeof(portfile), "%s/port", p->dir);
+	unlink(portfile);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(p->fakellm, p->fakellm, "--port-file", portfile, "--latency", latency,
+		      "--key", "bench-key", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400; i++) {
+		struct buf b;
+
+		buf_init(&b, 64);
+		if (file_read(portfile, &b) == 0 && b.len) {
+			*port = atoi(b.data);
+			buf_release(&b);
+			return pid;
+		}
+		buf_release(&b);
+		usleep(25000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* n problems, as HF JSONL, from the statements of the corpus */
+static int write_problems(const char *corpus, const char *path, int n)
+{
+	FILE *in = fopen(corpus, "r"), *out;
+	char **text = NULL, *line = NULL;
+	size_t ntext = 0, cap = 0, lcap = 0;
+	ssize_t len;
+
+	if (!in)
+		return -1;
+	while ((len = getline(&line, &lcap, in)) > 0) {
+		json_t *v = json_loadb(line, (size_t)len, 0, NULL);
+		const char *q = jsonx_str(v, "question");
+
+		if (q && ARRAY_GROW(text, cap, ntext, 64) == 0)
+			text[ntext++] = strdup(q);
+		json_decref(v);
+	}
+	free(line);
+	fclose(in);
+	out = fopen(path, "w");
+	if (!out || !ntext) {
+		if (out)
+			fclose(out);
+		for (size_t i = 0; i < ntext; i++)
+			free(text[i]);
+		free(text);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		/* each problem's own text, so that no prompt is another's and
+		 * the response cache answers none of them */
+		char *q = NULL;
+		json_t *rec;
+
+		if (asprintf(&q, "%s\n\n(Set %d.)", text[(size_t)i % ntext], i) < 0)
+			break;
+		rec = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "problem_id", i,
+					"question", q, "solutions",
+					"[\"print(int(input()) * 2)\"]", "input_output",
+					"{\"inputs\": [\"1\\n\"], \"outputs\": [\"2\\n\"]}",
+					"difficulty", "interview", "url", "", "starter_code", "");
+		char *s = json_dumps(rec, JSON_COMPACT);
+
+		fprintf(out, "%s\n", s);
+		free(s);
+		free(q);
+		json_decref(rec);
+	}
+	fclose(out);
+	for (size_t i = 0; i < ntext; i++)
+		free(text[i]);
+	free(text);
+	return 0;
+}
+
+struct result {
+	double seconds, rss_mb;
+	double steady;          /* jobs/s from 10% to 90% of the jobs ended */
+	long long ended, done, rejected, failed, requests;
+};
+
+/* clarify status --json of store into r; 0 or -1 */
+static int read_status(const struct paths *p, const char *store, struct result *r)
+{
+	char out[320], err[320];
+	struct buf b;
+	json_t *st, *jobs;
+	char *s[] = { (char *)p->clarify, "-s", (char *)store, "status", "--json", NULL };
+
+	snprintf(out, sizeof(out), "%s/status.json", p->dir);
+	snprintf(err, sizeof(err), "%s/log", p->dir);
+	if (run(s, out, err, NULL))
+		return -1;
+	buf_init(&b, 1 << 20);
+	if (file_read(out, &b)) {
+		buf_release(&b);
+		return -1;
+	}
+	st = json_loadb(b.data, b.len, 0, NULL);
+	buf_release(&b);
+	if (!st)
+		return -1;
+	jobs = json_object_get(st, "jobs");
+	r->done = json_integer_value(json_object_get(jobs, "done"));
+	r->rejected = json_integer_value(json_object_get(jobs, "rejected"));
+	r->failed = json_integer_value(json_object_get(jobs, "failed"));
+	r->requests = json_integer_value(json_object_get(json_object_get(st, "daemon"),
+							   "requests"));
+	r->ended = r->done + r->rejected + r->failed;
+	json_decref(st);
+	return 0;
+}
+
+/* One run: a fresh store of n problems, fakellm at latency, clarifyd --once. */
+static int bench_run(const struct paths *p, const char *corpus, int n, const char *latency,
+		     struct result *res)
+{
+	char store[320], jsonl[320], cfg[320], log[320];
+	struct rusage ru = { 0 };
+	pid_t fake;
+	FILE *f;
+	double t0;
+	int port, rc;
+
+	snprintf(store, sizeof(store), "%s/store-%s", p->dir, latency);
+	snprintf(jsonl, sizeof(jsonl), "%s/problems.jsonl", p->dir);
+	snprintf(cfg, sizeof(cfg), "%s/clarifyd.yaml", p->dir);
+	snprintf(log, sizeof(log), "%s/log", p->dir);
+	if (write_problems(corpus, jsonl, n))
+		return -1;
+	{
+		char *imp[] = { (char *)p->clarify, "-s", store, "import", "--split", "train", jsonl,
+				NULL };
+		char *lm[] = { (char *)p->clarify, "-s", store, "lm", "train", NULL };
+
+		if (run(imp, NULL, log, NULL) || run(lm, NULL, log, NULL)) {
+			fprintf(stderr, "bench/pipeline: import or lm train failed (see %s)\n", log);
+			return -1;
+		}
+	}
+	fake = fake_start(p, latency, &port);
+	if (fake < 0)
+		return -1;
+	f = fopen(cfg, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "store:\n  batch_records: 512\nllm:\n  provider: openai\n"
+		   "  base_url: http://127.0.0.1:%d/v1\n  model: bench\n  api_key_env: B_KEY\n"
+		   "  max_in_flight: %d\n  request_timeout_s: 60\nlog:\n  level: warn\n",
+		port, IN_FLIGHT);
+	fclose(f);
+	t0 = time_mono();
+	{
+		char *d[] = { (char *)p->clarifyd, "-c", cfg, "-s", store, "--once", NULL };
+		double t10 = 0, t90 = 0, tprev = t0;
+		long long total = 3LL * n, eprev = 0;
+		int status = 0;
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			int e = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+			dup2(null, 1);
+			dup2(e, 2);
+			setenv("B_KEY", "bench-key", 1);
+			execv(d[0], d);
+			_exit(127);
+		}
+		/* the jobs ended as time goes, read as clarify status reads them */
+		for (;;) {
+			struct result r = { 0 };
+			double now;
+
+			if (wait4(pid, &status, WNOHANG, &ru) == pid)
+				break;
+			usleep(250000);
+			if (read_status(p, store, &r))
+				continue;
+			now = time_mono();
+			if (!t10 && r.ended >= total / 10 && r.ended > eprev)
+				t10 = tprev + (now - tprev) * (double)(total / 10 - eprev) /
+						      (double)(r.ended - eprev);
+			if (!t90 && r.ended >= total * 9 / 10 && r.ended > eprev)
+				t90 = tprev + (now - tprev) * (double)(total * 9 / 10 - eprev) /
+						      (double)(r.ended - eprev);
+			tprev = now;
+			eprev = r.ended;
+		}
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		res->steady = t90 > t10 && t10 ? (double)(total * 8 / 10) / (t90 - t10) : 0;
+	}
+	res->seconds = time_mono() - t0;
+	res->rss_mb = (double)ru.ru_maxrss / 1024.0;
+	kill(fake, SIGTERM);
+	waitpid(fake, NULL, 0);
+	if (rc) {
+		fprintf(stderr, "bench/pipeline: clarifyd exited %d (see %s)\n", rc, log);
+		return -1;
+	}
+	if (read_status(p, store, res))
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *build = argc > 1 ? argv[1] : "build/release";
+	const char *corpus = "../shared/data/apps-corpus/questions.jsonl";
+	const char *env = getenv("BENCH_PROBLEMS");
+	int n1 = 1600, n2 = 3000;
+	struct paths p;
+	struct result a = { 0 }, b = { 0 };
+	double limit, ratio, jps;
+	int ok = 1;
+
+	log_init("bench/pipeline", LOG_WARN);
+	if (env && sscanf(env, "%d,%d", &n1, &n2) != 2) {
+		fprintf(stderr, "bench/pipeline: BENCH_PROBLEMS must be N1,N2\n");
+		return EXIT_FAILURE;
+	}
+	snprintf(p.clarify, sizeof(p.clarify), "%s/clarify", build);
+	snprintf(p.clarifyd, sizeof(p.clarifyd), "%s/clarifyd", build);
+	snprintf(p.fakellm, sizeof(p.fakellm), "%s/tests/fakellm/fakellm", build);
+	if (access(p.fakellm, X_OK) || access(p.clarifyd, X_OK)) {
+		fprintf(stderr, "bench/pipeline: no %s or %s (make test-bins)\n", p.fakellm,
+			p.clarifyd);
+		return EXIT_FAILURE;
+	}
+	if (access(corpus, R_OK))
+		corpus = "tests/data/apps-hf/train.jsonl";
+	snprintf(p.dir, sizeof(p.dir), "/tmp/bench-pipeline.XXXXXX");
+	if (!mkdtemp(p.dir))
+		return EXIT_FAILURE;
+
+	/* 1. 1 s latency, 512 in flight */
+	if (bench_run(&p, corpus, n1, "fixed:1000", &a)) {
+		fprintf(stderr, "bench/pipeline: the 1 s run failed\n");
+		return EXIT_FAILURE;
+	}
+	limit = IN_FLIGHT / (2 * 1.0);
+	jps = (double)a.ended / a.seconds;
+	ratio = a.steady / limit;
+	printf("pipeline: latency 1 s, %d in flight: %lld jobs (%lld done, %lld rejected, "
+	       "%lld failed, %lld requests) in %.1f s = %.1f jobs/s\n", IN_FLIGHT, a.ended, a.done,
+	       a.rejected, a.failed, a.requests, a.seconds, jps);
+	printf("pipeline: steady state (10%% to 90%% of the jobs ended): %.1f jobs/s over the "
+	       "limit in_flight / (2 x latency) = %.0f: ratio %.3f (goal %.2f)\n", a.steady, limit,
+	       ratio, GOAL_RATIO);
+	printf("pipeline: (start to end, with the first and last second of filling and "
+	       "draining: %.3f)\n", jps / limit);
+	printf("pipeline: clarifyd peak RSS %.1f MB (goal under %.0f)\n", a.rss_mb, GOAL_RSS_MB);
+	ok = ok && ratio >= GOAL_RATIO && a.rss_mb < GOAL_RSS_MB;
+
+	/* 2. zero latency */
+	if (bench_run(&p, corpus, n2, "fixed:0", &b)) {
+		fprintf(stderr, "bench/pipeline: the zero-latency run failed\n");
+		return EXIT_FAILURE;
+	}
+	jps = (double)b.ended / b.seconds;
+	printf("pipeline: latency 0: %lld jobs (%lld done, %lld rejected, %lld failed, %lld "
+	       "requests) in %.2f s = %.0f jobs/s end to end, start to end, fakellm on the same "
+	       "machine (goal %.0f): ratio %.2f\n", b.ended, b.done, b.rejected, b.failed,
+	       b.requests, b.seconds, jps, GOAL_JOBS, jps / GOAL_JOBS);
+	printf("pipeline: clarifyd peak RSS %.1f MB\n", b.rss_mb);
+	ok = ok && jps >= GOAL_JOBS;
+	{
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p.dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench/pipeline: could not remove %s\n", p.dir);
+	}
+	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
