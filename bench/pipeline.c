@@ -3,10 +3,10 @@
  * both stages, filters, scores and store, as `clarifyd --once` runs them.
  *
  *   1. fakellm answers after a fixed 1 s, 512 requests in flight: jobs/s
- *      in the steady state (from 10% to 90% of the jobs ended, read with
- *      clarify status as the daemon runs) over the limit in_flight /
- *      (2 x latency) (goal 0.95), and the daemon's peak RSS (goal under
- *      256 MB).
+ *      in the steady state (from 10% to 90% of the requests, timed by
+ *      fakellm's log of arrivals; two requests a job) over the limit
+ *      in_flight / (2 x latency) (goal 0.95), and the daemon's peak RSS
+ *      (goal under 256 MB).
  *   2. fakellm answers at once: jobs/s, fakellm on the same two cores
  *      (goal 2,000).
  *
@@ -62,12 +62,58 @@ static int run(char *const argv[], const char *out, const char *err, struct rusa
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * Requests/s in the steady state, from fakellm's log of arrivals: from
+ * the request at 10% of them to the one at 90%.  (The daemon commits in
+ * batches, so the store shows progress in steps; the server sees every
+ * request as it comes.)
+ */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double steady_rate(const struct paths *p)
+{
+	char path[320], *line = NULL;
+	double *t = NULL, rate = 0;
+	size_t n = 0, cap = 0, lcap = 0;
+	ssize_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fake.log", p->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while ((len = getline(&line, &lcap, f)) > 0) {
+		json_t *v = json_loadb(line, (size_t)len, 0, NULL);
+
+		if (v && ARRAY_GROW(t, cap, n, 1024) == 0)
+			t[n++] = json_number_value(json_object_get(v, "t"));
+		json_decref(v);
+	}
+	free(line);
+	fclose(f);
+	if (n >= 20) {
+		size_t a = n / 10, b = n * 9 / 10;
+
+		qsort(t, n, sizeof(*t), cmp_double);
+		if (t[b] > t[a])
+			rate = (double)(b - a) / (t[b] - t[a]);
+	}
+	free(t);
+	return rate;
+}
+
 static pid_t fake_start(const struct paths *p, const char *latency, int *port)
 {
-	char portfile[320];
+	char portfile[320], logfile[320];
 	pid_t pid;
 
 	snprintf(portfile, sizeof(portfile), "%s/port", p->dir);
+	snprintf(logfile, sizeof(logfile), "%s/fake.log", p->dir);
 	unlink(portfile);
 	pid = fork();
 	if (pid < 0)
@@ -78,7 +124,7 @@ static pid_t fake_start(const struct paths *p, const char *latency, int *port)
 		dup2(null, 1);
 		dup2(null, 2);
 		execl(p->fakellm, p->fakellm, "--port-file", portfile, "--latency", latency,
-		      "--key", "bench-key", (char *)NULL);
+		      "--key", "bench-key", "--log", logfile, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 400; i++) {
@@ -156,7 +202,7 @@ static int write_problems(const char *corpus, const char *path, int n)
 
 struct result {
 	double seconds, rss_mb;
-	double steady;          /* jobs/s from 10% to 90% of the jobs ended */
+	double steady;          /* requests/s from 10% to 90% of them, at fakellm */
 	long long ended, done, rejected, failed, requests;
 };
 
@@ -233,50 +279,14 @@ static int bench_run(const struct paths *p, const char *corpus, int n, const cha
 	t0 = time_mono();
 	{
 		char *d[] = { (char *)p->clarifyd, "-c", cfg, "-s", store, "--once", NULL };
-		double t10 = 0, t90 = 0, tprev = t0;
-		long long total = 3LL * n, eprev = 0;
-		int status = 0;
-		pid_t pid = fork();
 
-		if (pid < 0)
-			return -1;
-		if (pid == 0) {
-			int null = open("/dev/null", O_WRONLY);
-			int e = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-			dup2(null, 1);
-			dup2(e, 2);
-			setenv("B_KEY", "bench-key", 1);
-			execv(d[0], d);
-			_exit(127);
-		}
-		/* the jobs ended as time goes, read as clarify status reads them */
-		for (;;) {
-			struct result r = { 0 };
-			double now;
-
-			if (wait4(pid, &status, WNOHANG, &ru) == pid)
-				break;
-			usleep(250000);
-			if (read_status(p, store, &r))
-				continue;
-			now = time_mono();
-			if (!t10 && r.ended >= total / 10 && r.ended > eprev)
-				t10 = tprev + (now - tprev) * (double)(total / 10 - eprev) /
-						      (double)(r.ended - eprev);
-			if (!t90 && r.ended >= total * 9 / 10 && r.ended > eprev)
-				t90 = tprev + (now - tprev) * (double)(total * 9 / 10 - eprev) /
-						      (double)(r.ended - eprev);
-			tprev = now;
-			eprev = r.ended;
-		}
-		rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		res->steady = t90 > t10 && t10 ? (double)(total * 8 / 10) / (t90 - t10) : 0;
+		rc = run(d, NULL, log, &ru);
 	}
 	res->seconds = time_mono() - t0;
 	res->rss_mb = (double)ru.ru_maxrss / 1024.0;
 	kill(fake, SIGTERM);
 	waitpid(fake, NULL, 0);
+	res->steady = steady_rate(p);
 	if (rc) {
 		fprintf(stderr, "bench/pipeline: clarifyd exited %d (see %s)\n", rc, log);
 		return -1;
@@ -323,13 +333,14 @@ int main(int argc, char **argv)
 	}
 	limit = IN_FLIGHT / (2 * 1.0);
 	jps = (double)a.ended / a.seconds;
-	ratio = a.steady / limit;
+	/* two requests a job: jobs/s in the steady state is requests/s / 2 */
+	ratio = a.steady / 2 / limit;
 	printf("pipeline: latency 1 s, %d in flight: %lld jobs (%lld done, %lld rejected, "
 	       "%lld failed, %lld requests) in %.1f s = %.1f jobs/s\n", IN_FLIGHT, a.ended, a.done,
 	       a.rejected, a.failed, a.requests, a.seconds, jps);
-	printf("pipeline: steady state (10%% to 90%% of the jobs ended): %.1f jobs/s over the "
-	       "limit in_flight / (2 x latency) = %.0f: ratio %.3f (goal %.2f)\n", a.steady, limit,
-	       ratio, GOAL_RATIO);
+	printf("pipeline: steady state (10%% to 90%% of the requests, as fakellm saw them "
+	       "arrive): %.1f requests/s = %.1f jobs/s over the limit in_flight / (2 x latency) = "
+	       "%.0f: ratio %.3f (goal %.2f)\n", a.steady, a.steady / 2, limit, ratio, GOAL_RATIO);
 	printf("pipeline: (start to end, with the first and last second of filling and "
 	       "draining: %.3f)\n", jps / limit);
 	printf("pipeline: clarifyd peak RSS %.1f MB (goal under %.0f)\n", a.rss_mb, GOAL_RSS_MB);

@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 	d.shard = shard;
 	d.shards = shards;
 	d.batch = (int)cfg.store.batch_records;
+	d.workers = (int)cfg.jobs.workers;
 	d.drain_seconds = 30;
 	memset(&n, 0, sizeof(n));
 	rc = daemon_run(&d, &s, &n);

@@ -52,6 +52,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "jobs.categories", CFG_CATEGORIES, OFF(jobs.categories), 0, 0,
 	  "ambiguous, inconsistent, incomplete",
 	  "categories a job is created for, per problem" },
+	{ "jobs.workers", CFG_INT, OFF(jobs.workers), 0, 256, "0",
+	  "threads for the CPU work (parsing, filters, scores); 0: one per CPU" },
 	{ "log.level", CFG_LEVEL, OFF(log.level), 0, 0, "info",
 	  "least severe level logged: error, warn, info or debug" },
 	{ "llm.provider", CFG_PROVIDER, OFF(llm.provider), 0, 0, "offline",

@@ -27,6 +27,7 @@ struct config {
 	} import;
 	struct {
 		unsigned categories;  /* bit set of 1u << CAT_* */
+		int64_t workers;      /* CPU worker threads; 0: one per CPU */
 	} jobs;
 	struct {
 		int64_t level;        /* LOG_* */

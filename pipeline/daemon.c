@@ -3,14 +3,17 @@
  * (modify) and stage 2 (clarify), the filters and the scores, into the
  * store, exactly once.
  *
- * One thread runs this loop; the LLM client's I/O thread keeps the
- * requests in flight.  A job's state in the store stays "pending" until
+ * One thread runs this loop and owns the store; the LLM client's I/O
+ * thread keeps the requests in flight; a small pool of worker threads
+ * does the CPU work of a reply (parsing, filters, scores, the result and
+ * the next stage's prompt) and hands the job back.  A job's state in the store stays "pending" until
  * its result and its new state ("done", "rejected" or "failed") commit in
  * one transaction, so a crash at any moment loses no finished job and
  * repeats none.  Every reply is written to the response cache as it
  * arrives, so a job redone after a crash asks the model nothing it has
  * already answered.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,38 @@ struct job {
 	struct prompt_reply r1, r2;
 	int64_t tokens_in, tokens_out;
 	double latency;
+	/* what a worker made of a reply, for the main thread */
+	int outcome;               /* OUT_* */
+	json_t *result;            /* the result to commit */
+	json_t *reply;             /* the reply for the cache, under reply_key */
+	char reply_key[HASH_SHA256_HEX];
+	char *error;               /* why the job failed */
+	struct job *qnext;         /* in the pool's queues */
 	struct job *prev, *next;   /* every job on its way, for the last word */
+};
+
+enum {
+	OUT_RETRY,                 /* the reply did not parse: ask again */
+	OUT_FAILED,                /* ... too often: the job fails */
+	OUT_REJECTED,              /* filters or bounds rejected it */
+	OUT_NEXT,                  /* stage 1 passed: stage 2 is ready to ask */
+	OUT_DONE,                  /* stage 2 passed: the job is done */
+};
+
+/*
+ * The worker pool: jobs with a reply go in todo, come back in done.  The
+ * sets (templates, filters) stay put while a job is out: a reload waits
+ * for the pool to be idle before it swaps them.
+ */
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t todo_cv, idle_cv;
+	struct job *todo, *todo_tail, *done, *done_tail;
+	size_t busy, queued;       /* jobs being worked on, and waiting */
+	unsigned gen;              /* the filter set's generation */
+	int stop;
+	pthread_t *threads;
+	size_t n;
 };
 
 /* What the next write transaction commits. */
@@ -56,7 +90,6 @@ struct daemon {
 	struct llm_client *llm;
 	struct prompt_set ps;
 	struct filter_set fs;
-	struct filter_scratch *scratch;
 	struct stats_lm *lm;
 	struct stats_bounds bounds;
 	struct pending_write w;
@@ -68,9 +101,13 @@ struct daemon {
 	struct job *jobs;
 	int64_t started;
 	int running;
+	struct pool pool;
+	size_t at_work;            /* jobs in the pool */
 };
 
 static int daemon_reply(struct daemon *d, struct job *j);
+static json_t *result_of(struct daemon *d, struct job *j, const struct filter_result *res,
+			 json_t *signals);
 
 static void sleep_short(void)
 {
@@ -207,6 +244,9 @@ static void job_free(struct daemon *d, struct job *j)
 	llm_request_release(&j->req);
 	prompt_reply_release(&j->r1);
 	prompt_reply_release(&j->r2);
+	json_decref(j->result);
+	json_decref(j->reply);
+	free(j->error);
 	free(j);
 }
 
@@ -217,8 +257,9 @@ static int in_shard(const struct daemon_opts *o, const char *problem_key)
 		       (uint64_t)o->shard;
 }
 
-/* Ask for the job's current stage: from the cache when it has the reply. */
-static int job_ask(struct daemon *d, struct job *j)
+/* Render the job's current stage into its request, with the request's
+ * cache key.  Called by the main thread or by a worker. */
+static int job_prepare(struct daemon *d, struct job *j)
 {
 	const struct prompt_template *t = prompt_set_get(&d->ps, j->stage, j->category);
 	struct prompt_vars v = {
@@ -228,8 +269,6 @@ static int job_ask(struct daemon *d, struct job *j)
 		.difficulty = jsonx_str(j->problem, "difficulty"),
 		.category = j->category,
 	};
-	json_t *hit = NULL;
-	MDB_txn *txn;
 	int rc;
 
 	buf_reset(&j->system);
@@ -252,6 +291,18 @@ static int job_ask(struct daemon *d, struct job *j)
 	j->req.modified = v.modified;
 	j->req.udata = j;
 	llm_request_key(&d->lo, &j->req, j->cache_key);
+	return 0;
+}
+
+static void pool_push(struct daemon *d, struct job *j);
+
+/* Send the prepared request, or take its reply from the cache (the job
+ * then goes straight to the pool). */
+static void job_submit(struct daemon *d, struct job *j)
+{
+	json_t *hit = NULL;
+	MDB_txn *txn;
+
 	j->cached = 0;
 	if (d->o->cache && store_read_begin(d->s, &txn) == 0) {
 		if (store_get(d->s, txn, STORE_CACHE, j->cache_key, &hit) == 0 &&
@@ -260,13 +311,13 @@ static int job_ask(struct daemon *d, struct job *j)
 		json_decref(hit);
 		store_read_end(txn);
 	}
-	if (!j->cached) {
-		llm_submit(d->llm, &j->req);
-		d->n.requests++;
-	} else {
+	if (j->cached) {
 		d->n.cache_hits++;
+		pool_push(d, j);
+		return;
 	}
-	return 0;
+	llm_submit(d->llm, &j->req);
+	d->n.requests++;
 }
 
 /* Take the next pending job of this shard, after the cursor. */
@@ -343,14 +394,13 @@ static int job_start_next(struct daemon *d)
 		return 0;
 	}
 	j->stage = PROMPT_MODIFY;
-	rc = job_ask(d, j);
+	rc = job_prepare(d, j);
 	if (rc) {
 		job_free(d, j);
 		return rc;
 	}
 	d->in_flight++;
-	if (j->cached)
-		return daemon_reply(d, j);
+	job_submit(d, j);
 	return 0;
 }
 
@@ -384,13 +434,72 @@ static json_t *result_of(struct daemon *d, struct job *j, const struct filter_re
 			 "created", (json_int_t)time_now());
 }
 
-static int daemon_reply(struct daemon *d, struct job *j)
+/*
+ * A worker's part of a reply: parse it, run the filters, and then either
+ * build the result (a rejection, or stage 2 passed: scores too) or
+ * prepare stage 2.  Touches the job and the shared, read-only sets only.
+ */
+static void job_work(struct daemon *d, struct filter_scratch *scratch, struct job *j)
 {
 	const struct prompt_template *t = prompt_set_get(&d->ps, j->stage, j->category);
 	struct prompt_reply *r = j->stage == PROMPT_MODIFY ? &j->r1 : &j->r2;
+	const char *original = jsonx_str(j->problem, "question");
 	struct filter_result res;
 	int rc;
 
+	err_clear();
+	rc = prompt_parse_reply(t, j->req.text, r);
+	if (rc) {
+		j->outcome = j->parse_tries + 1 <= d->o->max_parse_retries ? OUT_RETRY : OUT_FAILED;
+		free(j->error);
+		j->error = strdup(err_msg(rc));
+		return;
+	}
+	/* a good reply is worth keeping: redone jobs get it from the cache */
+	json_decref(j->reply);
+	j->reply = !j->cached && d->o->cache ? llm_response_json(&j->req) : NULL;
+	memcpy(j->reply_key, j->cache_key, sizeof(j->reply_key));
+	filter_result_init(&res);
+	if (j->stage == PROMPT_MODIFY) {
+		struct filter_input in = { .original = original, .modified = j->r1.modified,
+					   .reasoning = j->r1.reasoning,
+					   .finish_reason = j->req.finish_reason,
+					   .category = j->category };
+
+		if (filter_run(&d->fs, scratch, &in, &res) == 0 && res.rejected) {
+			/* rejected at stage 1: kept with its verdicts, stage 2 not paid for */
+			j->result = result_of(d, j, &res, NULL);
+			j->outcome = OUT_REJECTED;
+		} else {
+			j->stage = PROMPT_CLARIFY;
+			j->parse_tries = 0;
+			rc = job_prepare(d, j);
+			j->outcome = rc ? OUT_FAILED : OUT_NEXT;
+			if (rc)
+				j->error = strdup(err_msg(rc));
+		}
+	} else {
+		struct filter_input in = {
+			.original = original, .modified = j->r1.modified,
+			.questions = (const char *const *)j->r2.questions,
+			.nquestions = j->r2.nquestions, .finish_reason = j->req.finish_reason,
+			.questions_expected = 1, .category = j->category,
+		};
+		json_t *signals;
+
+		filter_run(&d->fs, scratch, &in, &res);
+		signals = stats_record(d->lm, in.original, in.modified, in.questions, in.nquestions);
+		if (signals)
+			stats_validate(&d->bounds, signals, &res);
+		j->result = result_of(d, j, &res, signals);
+		j->outcome = res.rejected ? OUT_REJECTED : OUT_DONE;
+	}
+	filter_result_release(&res);
+}
+
+/* A reply from the LLM client: errors here, the rest to the pool. */
+static int daemon_reply(struct daemon *d, struct job *j)
+{
 	if (j->req.status != LLM_OK) {
 		if (j->req.status == LLM_EBUDGET || j->req.status == LLM_ECANCELLED ||
 		    j->req.status == LLM_EAUTH) {
@@ -408,65 +517,196 @@ static int daemon_reply(struct daemon *d, struct job *j)
 	j->tokens_out += j->req.tokens_out;
 	j->latency += j->req.latency;
 	d->n.tokens += j->req.tokens_in + j->req.tokens_out;
-	err_clear();
-	rc = prompt_parse_reply(t, j->req.text, r);
-	if (rc) {
-		if (++j->parse_tries <= d->o->max_parse_retries) {
-			log_debug("%s: %s: asking again", j->key, err_msg(rc));
-			return job_ask(d, j) ? CL_ENOMEM : j->cached ? daemon_reply(d, j) : 0;
-		}
-		job_finish(d, j, "failed", NULL, err_msg(rc));
-		d->in_flight--;
-		job_free(d, j);
-		return 0;
-	}
-	/* a good reply is worth keeping: redone jobs get it from the cache */
-	if (!j->cached && d->o->cache) {
-		json_object_set_new(d->w.cache, j->cache_key, llm_response_json(&j->req));
+	pool_push(d, j);
+	return 0;
+}
+
+/* A job back from the pool: commit its end, or ask its next question. */
+static int job_back(struct daemon *d, struct job *j)
+{
+	int rc;
+
+	if (j->reply) {
+		json_object_set_new(d->w.cache, j->reply_key, j->reply);
+		j->reply = NULL;
 		d->writes++;
 	}
-	filter_result_init(&res);
-	if (j->stage == PROMPT_MODIFY) {
-		struct filter_input in = { .original = jsonx_str(j->problem, "question"),
-					   .modified = j->r1.modified, .reasoning = j->r1.reasoning,
-					   .finish_reason = j->req.finish_reason,
-					   .category = j->category };
-
-		if (filter_run(&d->fs, d->scratch, &in, &res) == 0 && res.rejected) {
-			/* rejected at stage 1: kept with its verdicts, stage 2 not paid for */
-			job_finish(d, j, "rejected", result_of(d, j, &res, NULL), NULL);
-			filter_result_release(&res);
-			d->in_flight--;
-			job_free(d, j);
-			return 0;
-		}
-		filter_result_release(&res);
-		j->stage = PROMPT_CLARIFY;
-		j->parse_tries = 0;
-		rc = job_ask(d, j);
+	switch (j->outcome) {
+	case OUT_RETRY:
+		j->parse_tries++;
+		log_debug("%s: %s: asking again", j->key, j->error);
+		rc = job_prepare(d, j);
 		if (rc)
 			return rc;
-		return j->cached ? daemon_reply(d, j) : 0;
-	}
-	{
-		struct filter_input in = {
-			.original = jsonx_str(j->problem, "question"), .modified = j->r1.modified,
-			.questions = (const char *const *)j->r2.questions,
-			.nquestions = j->r2.nquestions, .finish_reason = j->req.finish_reason,
-			.questions_expected = 1, .category = j->category,
-		};
-		json_t *signals;
-
-		filter_run(&d->fs, d->scratch, &in, &res);
-		signals = stats_record(d->lm, in.original, in.modified, in.questions, in.nquestions);
-		if (signals)
-			stats_validate(&d->bounds, signals, &res);
-		job_finish(d, j, res.rejected ? "rejected" : "done", result_of(d, j, &res, signals),
-			   NULL);
-		filter_result_release(&res);
+		job_submit(d, j);
+		return 0;
+	case OUT_NEXT:
+		job_submit(d, j);
+		return 0;
+	case OUT_FAILED:
+		job_finish(d, j, "failed", NULL, j->error);
+		break;
+	case OUT_REJECTED:
+	case OUT_DONE:
+		job_finish(d, j, j->outcome == OUT_DONE ? "done" : "rejected", j->result, NULL);
+		j->result = NULL;
+		break;
 	}
 	d->in_flight--;
 	job_free(d, j);
+	return 0;
+}
+
+/* ---- the pool ---------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct pool *p = &d->pool;
+	struct filter_scratch *scratch = NULL;
+	unsigned gen = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct job *j;
+
+		while (!p->todo && !p->stop)
+			pthread_cond_wait(&p->todo_cv, &p->mu);
+		if (!p->todo)
+			break;
+		j = p->todo;
+		p->todo = j->qnext;
+		if (!p->todo)
+			p->todo_tail = NULL;
+		p->queued--;
+		p->busy++;
+		if (!scratch || gen != p->gen) {
+			/* the set was reloaded (the pool was idle): a scratch for it */
+			filter_scratch_free(scratch);
+			scratch = filter_scratch_new(&d->fs);
+			gen = p->gen;
+		}
+		pthread_mutex_unlock(&p->mu);
+
+		if (scratch) {
+			job_work(d, scratch, j);
+		} else {
+			j->outcome = OUT_FAILED;
+			j->error = strdup("out of memory");
+		}
+
+		pthread_mutex_lock(&p->mu);
+		j->qnext = NULL;
+		if (p->done_tail)
+			p->done_tail->qnext = j;
+		else
+			p->done = j;
+		p->done_tail = j;
+		p->busy--;
+		if (!p->busy && !p->todo)
+			pthread_cond_broadcast(&p->idle_cv);
+		pthread_mutex_unlock(&p->mu);
+		llm_wake(d->llm);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	filter_scratch_free(scratch);
+	return NULL;
+}
+
+static int pool_start(struct daemon *d, size_t n)
+{
+	struct pool *p = &d->pool;
+
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->todo_cv, NULL);
+	pthread_cond_init(&p->idle_cv, NULL);
+	p->threads = calloc(n, sizeof(*p->threads));
+	if (!p->threads)
+		return CL_ENOMEM;
+	for (; p->n < n; p->n++)
+		if (pthread_create(&p->threads[p->n], NULL, worker_main, d))
+			return err_set(CL_ENOMEM, "cannot start worker threads");
+	return 0;
+}
+
+static void pool_stop(struct daemon *d)
+{
+	struct pool *p = &d->pool;
+
+	if (!p->threads)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->todo_cv);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->n; i++)
+		pthread_join(p->threads[i], NULL);
+	free(p->threads);
+	p->threads = NULL;
+	pthread_cond_destroy(&p->todo_cv);
+	pthread_cond_destroy(&p->idle_cv);
+	pthread_mutex_destroy(&p->mu);
+}
+
+static void pool_push(struct daemon *d, struct job *j)
+{
+	struct pool *p = &d->pool;
+
+	j->qnext = NULL;
+	j->result = NULL;
+	pthread_mutex_lock(&p->mu);
+	if (p->todo_tail)
+		p->todo_tail->qnext = j;
+	else
+		p->todo = j;
+	p->todo_tail = j;
+	p->queued++;
+	pthread_cond_signal(&p->todo_cv);
+	pthread_mutex_unlock(&p->mu);
+	d->at_work++;
+}
+
+/* The jobs the pool has finished, in the order they were. */
+static struct job *pool_take(struct daemon *d)
+{
+	struct pool *p = &d->pool;
+	struct job *j;
+
+	pthread_mutex_lock(&p->mu);
+	j = p->done;
+	p->done = p->done_tail = NULL;
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+/* Wait until no worker holds a job: the sets may then change. */
+static void pool_quiesce(struct daemon *d)
+{
+	struct pool *p = &d->pool;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->busy || p->todo)
+		pthread_cond_wait(&p->idle_cv, &p->mu);
+	p->gen++;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Act on every job back from the pool. */
+static int pool_drain(struct daemon *d)
+{
+	struct job *j = pool_take(d);
+
+	while (j) {
+		struct job *next = j->qnext;
+		int rc;
+
+		d->at_work--;
+		rc = job_back(d, j);
+		if (rc)
+			return rc;
+		j = next;
+	}
 	return 0;
 }
 
@@ -492,13 +732,15 @@ static int load_parts(struct daemon *d)
 	int rc;
 
 	rc = prompt_set_load_dir(&d->ps, d->o->prompts_dir);
-	if (!rc)
-		rc = filter_set_load_dir(&d->fs, d->o->filters_dir);
 	if (rc)
 		return rc;
+	rc = filter_set_load_dir(&d->fs, d->o->filters_dir);
+	if (rc) {
+		prompt_set_release(&d->ps);
+		return rc;
+	}
 	d->fs.limits = d->o->limits;
-	d->scratch = filter_scratch_new(&d->fs);
-	return d->scratch ? 0 : CL_ENOMEM;
+	return 0;
 }
 
 int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_counts *out)
@@ -528,6 +770,12 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 		d.lo = o->llm;
 		rc = llm_client_new(&d.llm, &o->llm);
 	}
+	if (!rc) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		rc = pool_start(&d, o->workers > 0 ? (size_t)o->workers
+						    : cpus > 0 ? (size_t)cpus : 1);
+	}
 	if (rc) {
 		log_err("%s", err_msg(rc));
 		goto out;
@@ -555,12 +803,12 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 			got_hup = 0;
 			sd_notify(0, "RELOADING=1");
 			if (load_parts(&nd) == 0) {
+				/* no worker may hold a job of the old set */
+				pool_quiesce(&d);
 				prompt_set_release(&d.ps);
-				filter_scratch_free(d.scratch);
 				filter_set_release(&d.fs);
 				d.ps = nd.ps;
 				d.fs = nd.fs;
-				d.scratch = nd.scratch;
 				log_info("reloaded the templates and the filters");
 			} else {
 				log_err("reload refused, the running set is kept: %s", err_msg(CL_ECONFIG));
@@ -602,12 +850,20 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 		}
 		if (deadline && now > deadline)
 			break;
-		r = llm_wait(d.llm, 0.2);
+		r = llm_wait_or_wake(d.llm, 0.2);
 		if (r) {
 			int rrc = daemon_reply(&d, r->udata);
 
 			if (rrc) {
 				rc = rrc;
+				goto out;
+			}
+		}
+		{
+			int drc = pool_drain(&d);
+
+			if (drc) {
+				rc = drc;
 				goto out;
 			}
 		}
@@ -622,6 +878,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 out:
 	/* requests still out are cancelled; their jobs stay pending */
 	d.running = 0;
+	pool_stop(&d);
 	if (d.llm) {
 		d.writes++; /* the last word on progress: stopped */
 		commit(&d);
@@ -635,7 +892,6 @@ out:
 	json_decref(d.w.cache);
 	json_decref(d.w.results);
 	json_decref(d.w.jobs);
-	filter_scratch_free(d.scratch);
 	filter_set_release(&d.fs);
 	prompt_set_release(&d.ps);
 	stats_lm_free(d.lm);

@@ -21,6 +21,7 @@ struct daemon_opts {
 	int once;                     /* return when no job is left */
 	int shard, shards;            /* --shard K/N; shards <= 1: all */
 	int batch;                    /* writes per transaction */
+	int workers;                  /* CPU worker threads; 0: one per CPU */
 	double drain_seconds;         /* SIGTERM: in-flight requests get this long */
 };
 

@@ -51,6 +51,7 @@ struct llm_client {
 	struct llm_request *inbox, *inbox_tail;
 	struct llm_request *done, *done_tail;
 	uint64_t outstanding;
+	int woken;                  /* llm_wake() was called */
 	int stopping;
 	int fatal;
 	char fatal_msg[256];
@@ -1110,7 +1111,7 @@ void llm_submit(struct llm_client *c, struct llm_request *r)
 	curl_multi_wakeup(c->multi);
 }
 
-struct llm_request *llm_wait(struct llm_client *c, double timeout)
+static struct llm_request *wait_done(struct llm_client *c, double timeout, int any)
 {
 	struct llm_request *r = NULL;
 	struct timespec until;
@@ -1124,18 +1125,38 @@ struct llm_request *llm_wait(struct llm_client *c, double timeout)
 		until.tv_nsec = (long)((t - floor(t)) * 1e9);
 	}
 	pthread_mutex_lock(&c->mu);
-	while (!c->done && c->outstanding > 0) {
+	while (!c->done && (any ? !c->woken : c->outstanding > 0)) {
 		int rc = timeout >= 0 ? pthread_cond_timedwait(&c->done_cv, &c->mu, &until)
 				      : pthread_cond_wait(&c->done_cv, &c->mu);
 
 		if (rc == ETIMEDOUT)
 			break;
 	}
+	if (any)
+		c->woken = 0;
 	r = pop(&c->done, &c->done_tail);
 	if (r)
 		c->outstanding--;
 	pthread_mutex_unlock(&c->mu);
 	return r;
+}
+
+struct llm_request *llm_wait(struct llm_client *c, double timeout)
+{
+	return wait_done(c, timeout, 0);
+}
+
+struct llm_request *llm_wait_or_wake(struct llm_client *c, double timeout)
+{
+	return wait_done(c, timeout, 1);
+}
+
+void llm_wake(struct llm_client *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->woken = 1;
+	pthread_cond_broadcast(&c->done_cv);
+	pthread_mutex_unlock(&c->mu);
 }
 
 uint64_t llm_outstanding(struct llm_client *c)

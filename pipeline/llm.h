@@ -137,6 +137,12 @@ void llm_submit(struct llm_client *c, struct llm_request *r);
  * NULL on timeout, or when nothing is outstanding. */
 struct llm_request *llm_wait(struct llm_client *c, double timeout);
 
+/* As llm_wait(), but also waits when nothing is outstanding, and returns
+ * NULL early once llm_wake() is called (thread-safe): for a caller that
+ * waits on other threads' work too. */
+struct llm_request *llm_wait_or_wake(struct llm_client *c, double timeout);
+void llm_wake(struct llm_client *c);
+
 /* Requests submitted and not yet returned by llm_wait(). */
 uint64_t llm_outstanding(struct llm_client *c);
 
