@@ -569,6 +569,7 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"store.max_record_mb: 64    # ",
 		"import.max_file_mb: 32    # ",
 		"jobs.categories: [ambiguous, inconsistent, incomplete]    # ",
+		"jobs.workers: 0    # ",
 		"log.level: info    # ",
 		"llm.provider: offline    # ",
 		"llm.base_url: ''    # ",
