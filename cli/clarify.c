@@ -19,6 +19,7 @@ static const struct command {
 	{ "lm", cmd_lm, "train, score and describe the n-gram language model" },
 	{ "try", cmd_try, "run one problem through both stages, store nothing, show everything" },
 	{ "requeue", cmd_requeue, "put failed or rejected jobs back in the queue" },
+	{ "export", cmd_export, "write the training set (JSONL, .zst) with its manifest" },
 };
 
 static void usage(FILE *f)
