@@ -400,7 +400,7 @@ static int dir_of(const char *path, char *dir, size_t n)
 /* A temporary file beside path, with the mode a new file would get. */
 static int out_open(struct out *w, const char *path, int compress)
 {
-	const char *slash = strrchr(path, '/');
+	const char *slash = path ? strrchr(path, '/') : NULL;
 	char dir[4096];
 	mode_t mask;
 	int len, rc;
