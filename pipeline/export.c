@@ -250,16 +250,21 @@ int export_json_string(struct buf *out, const char *s, size_t n)
 	return rc;
 }
 
+static int row_text(struct buf *out, const struct export_row *row, const struct export_text *t)
+{
+	return row->escaped ? buf_add(out, t->p, t->n) : json_body(out, t->p, t->n);
+}
+
 static int row_problem(struct buf *out, const struct export_row *row)
 {
 	int rc = buf_addc(out, '"');
 
 	if (!rc)
-		rc = json_body(out, row->problem, strlen(row->problem));
-	if (!rc && row->starter_code && *row->starter_code) {
+		rc = row_text(out, row, &row->problem);
+	if (!rc && row->starter_code.n) {
 		rc = json_body(out, "\n", 1);
 		if (!rc)
-			rc = json_body(out, row->starter_code, strlen(row->starter_code));
+			rc = row_text(out, row, &row->starter_code);
 	}
 	if (!rc)
 		rc = buf_addc(out, '"');
@@ -274,7 +279,7 @@ static int row_answer(struct buf *out, const struct export_row *row)
 		if (i)
 			rc = json_body(out, "\n", 1);
 		if (!rc)
-			rc = json_body(out, row->answer[i], strlen(row->answer[i]));
+			rc = row_text(out, row, &row->answer[i]);
 	}
 	if (!rc)
 		rc = buf_addc(out, '"');
@@ -286,7 +291,7 @@ int export_row_append(struct buf *out, int format, const struct export_row *row)
 	size_t len = out->len;
 	int rc;
 
-	if (row->type < 0 || row->type >= EXPORT_TYPE_COUNT || !row->problem)
+	if (row->type < 0 || row->type >= EXPORT_TYPE_COUNT || !row->problem.p)
 		return err_set(CL_EINVAL, "invalid export row");
 	if (format == EXPORT_PAPER) {
 		rc = buf_adds(out, "{\"problem\":");
@@ -586,7 +591,272 @@ static int sync_dir(const char *path)
 	return rc;
 }
 
-/* ---- the walk ----------------------------------------------------------------- */
+/* ---- reading records: a scanner over the stored JSON ------------------------- */
+
+/*
+ * The export reads a handful of fields of each record and copies its texts
+ * as they are stored (the insides of JSON string literals, escapes in
+ * place), so it does not build a tree of every record: the scanner below
+ * finds a value's extent, checks the strings it hands out (escapes, no raw
+ * control characters) and skips the rest.  The records are jansson's
+ * canonical output, so their UTF-8 is valid.
+ */
+enum { JS_STR = 1, JS_NUM, JS_TRUE, JS_FALSE, JS_NULL, JS_OBJ, JS_ARR };
+
+struct jspan {
+	int type;
+	const char *p;   /* JS_STR: the inside of the quotes; else the whole value */
+	size_t n;
+};
+
+static const char *js_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* From just after an opening quote to its closing quote; NULL when the
+ * string is malformed or unterminated. */
+static const char *js_str_end(const char *p, const char *e)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+
+	while (p < e) {
+		unsigned char c;
+
+		/* eight plain bytes at a time: none is '"', '\\' or below 0x20 */
+		while (e - p >= 8) {
+			uint64_t w, q, b;
+
+			memcpy(&w, p, 8);
+			q = w ^ (ones * '"');
+			b = w ^ (ones * '\\');
+			if (((q - ones) & ~q & highs) | ((b - ones) & ~b & highs) |
+			    ((w - ones * 0x20) & ~w & highs))
+				break;
+			p += 8;
+		}
+		if (p >= e)
+			break;
+		c = (unsigned char)*p;
+
+		if (c == '"')
+			return p;
+		if (c < 0x20)
+			return NULL;
+		if (c != '\\') {
+			p++;
+			continue;
+		}
+		if (p + 1 >= e)
+			return NULL;
+		c = (unsigned char)p[1];
+		if (c == 'u') {
+			if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) ||
+			    !is_hex(p[5]))
+				return NULL;
+			p += 6;
+		} else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
+			   c == 'r' || c == 't') {
+			p += 2;
+		} else {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static int js_literal(const char *p, const char *e, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(e - p) >= n && memcmp(p, word, n) == 0;
+}
+
+/* One value from p: its span in *v, and where it ends; NULL when malformed. */
+static const char *js_value(const char *p, const char *e, struct jspan *v)
+{
+	const char *start, *q;
+	int depth = 0;
+
+	p = js_ws(p, e);
+	if (p >= e)
+		return NULL;
+	start = p;
+	switch (*p) {
+	case '"':
+		q = js_str_end(p + 1, e);
+		if (!q)
+			return NULL;
+		*v = (struct jspan){ JS_STR, p + 1, (size_t)(q - p - 1) };
+		return q + 1;
+	case '{':
+	case '[':
+		while (p < e) {
+			char c = *p;
+
+			if (c == '"') {
+				q = js_str_end(p + 1, e);
+				if (!q)
+					return NULL;
+				p = q + 1;
+				continue;
+			}
+			if (c == '{' || c == '[') {
+				depth++;
+			} else if ((c == '}' || c == ']') && --depth == 0) {
+				*v = (struct jspan){ *start == '{' ? JS_OBJ : JS_ARR, start,
+						     (size_t)(p + 1 - start) };
+				return p + 1;
+			}
+			p++;
+		}
+		return NULL;
+	case 't':
+		*v = (struct jspan){ JS_TRUE, p, 4 };
+		return js_literal(p, e, "true") ? p + 4 : NULL;
+	case 'f':
+		*v = (struct jspan){ JS_FALSE, p, 5 };
+		return js_literal(p, e, "false") ? p + 5 : NULL;
+	case 'n':
+		*v = (struct jspan){ JS_NULL, p, 4 };
+		return js_literal(p, e, "null") ? p + 4 : NULL;
+	default:
+		while (p < e && strchr("-+0123456789.eE", *p) && *p)
+			p++;
+		if (p == start)
+			return NULL;
+		*v = (struct jspan){ JS_NUM, start, (size_t)(p - start) };
+		return p;
+	}
+}
+
+/* The members of an object or the elements of an array, in order. */
+struct jiter {
+	const char *p, *e;
+	int first;
+};
+
+static void js_iter(struct jiter *it, const struct jspan *v)
+{
+	it->p = v->p + 1;
+	it->e = v->p + v->n - 1;
+	it->first = 1;
+}
+
+/* 1 with the next member (key NULL for an array), 0 at the end, -1 when malformed. */
+static int js_next(struct jiter *it, struct jspan *key, struct jspan *val)
+{
+	const char *p = js_ws(it->p, it->e);
+
+	if (p >= it->e)
+		return 0;
+	if (!it->first) {
+		if (*p != ',')
+			return -1;
+		p++;
+	}
+	it->first = 0;
+	if (key) {
+		p = js_value(p, it->e, key);
+		if (!p || key->type != JS_STR)
+			return -1;
+		p = js_ws(p, it->e);
+		if (p >= it->e || *p != ':')
+			return -1;
+		p++;
+	}
+	p = js_value(p, it->e, val);
+	if (!p)
+		return -1;
+	it->p = p;
+	return 1;
+}
+
+static int js_is(const struct jspan *s, const char *name)
+{
+	return s->type == JS_STR && s->n == strlen(name) && memcmp(s->p, name, s->n) == 0;
+}
+
+/* The top-level object of a record's text. */
+static int js_root(const char *text, size_t n, struct jspan *root)
+{
+	const char *p = js_ws(text, text + n), *e = text + n;
+
+	/* the members are checked as they are read (js_next) */
+	while (e > p && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	if (e - p < 2 || *p != '{' || e[-1] != '}')
+		return err_set(CL_EPARSE, "record is not a JSON object");
+	*root = (struct jspan){ JS_OBJ, p, (size_t)(e - p) };
+	return 0;
+}
+
+/* The members of obj named in names[] into out[] (type 0 when absent). */
+static int js_fields(const struct jspan *obj, const char *const *names, size_t n,
+		     struct jspan *out)
+{
+	struct jiter it;
+	struct jspan k, v;
+	int rc;
+
+	memset(out, 0, n * sizeof(*out));
+	if (obj->type != JS_OBJ)
+		return 0;
+	js_iter(&it, obj);
+	while ((rc = js_next(&it, &k, &v)) == 1) {
+		for (size_t i = 0; i < n; i++)
+			if (js_is(&k, names[i]))
+				out[i] = v;
+	}
+	return rc < 0 ? err_set(CL_EPARSE, "malformed JSON record") : 0;
+}
+
+static double js_number(const struct jspan *v)
+{
+	char tmp[64];
+
+	if (v->type != JS_NUM || v->n >= sizeof(tmp))
+		return NAN;
+	memcpy(tmp, v->p, v->n);
+	tmp[v->n] = '\0';
+	return strtod(tmp, NULL);
+}
+
+/* A short string member as text (escapes undone) into out; "" when absent. */
+static void js_text(const struct jspan *v, char *out, size_t n)
+{
+	json_t *j;
+	char *quoted;
+
+	out[0] = '\0';
+	if (v->type != JS_STR)
+		return;
+	if (!memchr(v->p, '\\', v->n)) {
+		snprintf(out, n, "%.*s", (int)v->n, v->p);
+		return;
+	}
+	quoted = malloc(v->n + 3);
+	if (!quoted)
+		return;
+	quoted[0] = '"';
+	memcpy(quoted + 1, v->p, v->n);
+	quoted[v->n + 1] = '"';
+	quoted[v->n + 2] = '\0';
+	j = json_loads(quoted, JSON_DECODE_ANY, NULL);
+	if (json_is_string(j))
+		snprintf(out, n, "%s", json_string_value(j));
+	json_decref(j);
+	free(quoted);
+}
+
+/* ---- the walk ------------------------------------------------------------------ */
 
 /* Map bytes read between two store_drop_pages(): keeps the resident size flat. */
 #define DROP_EVERY ((uint64_t)16 << 20)
@@ -603,6 +873,11 @@ struct src {
 	uint64_t problems, results;
 };
 
+/* What the export needs of a problem; spans into exporter.ptext. */
+struct prob {
+	struct jspan question, starter, solution;
+};
+
 struct exporter {
 	const struct export_opts *o;
 	struct export_result *r;
@@ -614,7 +889,8 @@ struct exporter {
 	struct export_pick pick[2][2];
 	struct out out[2];
 	struct buf line;
-	const char **answer;
+	struct buf ptext;      /* the current problem's JSON text */
+	struct export_text *answer;
 	size_t answer_cap;
 	json_t *seen;          /* job keys of this problem (several stores) */
 	json_t *templates;     /* "name\tversion\thash" -> {name, version, hash, records} */
@@ -667,56 +943,72 @@ static void drop_pages(struct exporter *x, size_t n)
 	x->touched = 0;
 }
 
-/* One more of gen[key], a new entry made by make() while under the cap. */
-static int gen_note(struct exporter *x, json_t *gen, const char *key, json_t *entry)
+/* One more record for gen[key], its entry made by make() the first time. */
+static int gen_note(struct exporter *x, json_t *gen, const char *key,
+		    json_t *(*make)(const char *const *f), const char *const *f)
 {
-	json_t *e = json_object_get(gen, key);
+	json_t *e = json_object_get(gen, key), *n;
 
 	if (!e && json_object_size(gen) >= GEN_MAX) {
 		x->gen_more++;
-		json_decref(entry);
 		return 0;
 	}
 	if (!e) {
-		if (!entry || json_object_set_new(gen, key, entry))
+		e = make(f);
+		if (!e || json_object_set_new(gen, key, e))
 			return CL_ENOMEM;
-		e = entry;
-	} else {
-		json_decref(entry);
 	}
-	return json_object_set_new(e, "records",
-				   json_integer(json_integer_value(json_object_get(e, "records")) +
-						1))
-		       ? CL_ENOMEM
-		       : 0;
+	n = json_object_get(e, "records");
+	return json_integer_set(n, json_integer_value(n) + 1) ? CL_ENOMEM : 0;
 }
 
-static int note_generation(struct exporter *x, const json_t *res)
+static json_t *make_model(const char *const *f)
 {
-	const char *provider = jsonx_str(res, "provider"), *model = jsonx_str(res, "model");
-	const json_t *t;
-	size_t i;
-	char key[1024];
-	int rc = 0;
+	return json_pack("{s:s, s:s, s:I}", "provider", f[0], "model", f[1], "records",
+			 (json_int_t)0);
+}
 
-	if (provider || model) {
-		snprintf(key, sizeof(key), "%s\t%s", provider ? provider : "", model ? model : "");
-		rc = gen_note(x, x->models, key,
-			      json_pack("{s:s, s:s, s:I}", "provider", provider ? provider : "",
-					"model", model ? model : "", "records", (json_int_t)0));
+static json_t *make_template(const char *const *f)
+{
+	return json_pack("{s:s, s:I, s:s, s:I}", "name", f[0], "version",
+			 (json_int_t)strtoll(f[1], NULL, 10), "hash", f[2], "records",
+			 (json_int_t)0);
+}
+
+static int note_generation(struct exporter *x, const struct jspan *provider,
+			   const struct jspan *model, const struct jspan *templates)
+{
+	static const char *const tnames[] = { "name", "version", "hash" };
+	char p[256], m[256], name[256], hash[256], key[1024];
+	struct jspan t, f[3];
+	struct jiter it;
+	int rc = 0, more;
+
+	js_text(provider, p, sizeof(p));
+	js_text(model, m, sizeof(m));
+	if (*p || *m) {
+		const char *f2[] = { p, m };
+
+		snprintf(key, sizeof(key), "%s\t%s", p, m);
+		rc = gen_note(x, x->models, key, make_model, f2);
 	}
-	json_array_foreach(json_object_get(res, "templates"), i, t) {
-		const char *name = jsonx_str(t, "name"), *hash = jsonx_str(t, "hash");
-		int64_t version = jsonx_int(t, "version", 0);
+	if (templates->type != JS_ARR)
+		return rc;
+	js_iter(&it, templates);
+	while (!rc && (more = js_next(&it, NULL, &t)) == 1) {
+		char version[32];
+		const char *f3[] = { name, version, hash };
 
+		rc = js_fields(&t, tnames, 3, f);
 		if (rc)
 			break;
-		if (!name || !hash)
+		js_text(&f[0], name, sizeof(name));
+		js_text(&f[2], hash, sizeof(hash));
+		if (!*name || !*hash || isnan(js_number(&f[1])))
 			continue;
-		snprintf(key, sizeof(key), "%s\t%lld\t%s", name, (long long)version, hash);
-		rc = gen_note(x, x->templates, key,
-			      json_pack("{s:s, s:I, s:s, s:I}", "name", name, "version",
-					(json_int_t)version, "hash", hash, "records", (json_int_t)0));
+		snprintf(version, sizeof(version), "%.0f", js_number(&f[1]));
+		snprintf(key, sizeof(key), "%s\t%s\t%s", name, version, hash);
+		rc = gen_note(x, x->templates, key, make_template, f3);
 	}
 	return rc;
 }
@@ -748,132 +1040,136 @@ static int take(struct exporter *x, int split, int side, const struct export_row
 	return 0;
 }
 
-static const char *first_solution(const json_t *prob)
+static void skip(struct exporter *x, uint64_t *counter)
 {
-	const json_t *sol = json_array_get(json_object_get(prob, "solutions"), 0);
-	const char *s = json_string_value(sol);
-
-	return s && *s ? s : NULL;
+	if (x->writing)
+		(*counter)++;
 }
 
-/* Why a result is left out; NULL when it is in.  *cat gets its category and
- * x->answer its questions. */
-static const char *judge(struct exporter *x, const json_t *res, const char *key, size_t klen,
-			 int *cat, size_t *nq)
+/* The category of a result: its "category", else the key's "#..." part. */
+static int category_of(const struct jspan *c, const char *key, size_t klen)
 {
-	const struct export_opts *o = x->o;
-	const char *c = jsonx_str(res, "category"), *hash = memchr(key, '#', klen);
-	const json_t *qs = json_object_get(res, "questions"), *q, *m;
-	const char *mod = jsonx_str(res, "modified_problem");
+	const char *hash = memchr(key, '#', klen);
+
+	for (int i = 0; i < CAT_COUNT; i++) {
+		const char *name = category_name(i);
+
+		if (c->type == JS_STR ? js_is(c, name)
+				      : hash && (size_t)(key + klen - hash - 1) == strlen(name) &&
+						memcmp(hash + 1, name, strlen(name)) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Inside the stat bounds (a bounded stat that is missing is outside). */
+static int within_bounds(const struct export_opts *o, const struct jspan *stats)
+{
+	static const char *const st[] = { "modified" };
 	static const char *const fields[] = { "perplexity", "entropy", "tokens" };
 	const double lo[] = { o->min_perplexity, o->min_entropy, o->min_tokens };
 	const double hi[] = { o->max_perplexity, o->max_entropy, o->max_tokens };
-	char name[32];
-	size_t i;
+	struct jspan m, f[3];
+	int bounded = 0;
 
-	*nq = 0;
-	if (!json_is_true(json_object_get(res, "accepted")) && !o->include_rejected)
-		return "rejected";
-	if (!c && hash && (size_t)(key + klen - hash - 1) < sizeof(name)) {
-		snprintf(name, sizeof(name), "%.*s", (int)(key + klen - hash - 1), hash + 1);
-		c = name;
-	}
-	*cat = c ? category_parse(c) : -1;
-	if (*cat < 0 || !mod || !*mod || json_array_size(qs) == 0)
-		return "incomplete";
-	if (!(o->categories & (1u << *cat)))
-		return "category";
-	m = json_object_get(json_object_get(res, "stats"), "modified");
-	for (i = 0; i < CL_ARRAY_SIZE(fields); i++) {
-		const json_t *v = json_object_get(m, fields[i]);
-		double d;
+	for (size_t i = 0; i < 3; i++)
+		bounded |= !isnan(lo[i]) || !isnan(hi[i]);
+	if (!bounded)
+		return 1;
+	if (js_fields(stats, st, 1, &m) || js_fields(&m, fields, 3, f))
+		return 0;
+	for (size_t i = 0; i < 3; i++) {
+		double d = js_number(&f[i]);
 
 		if (isnan(lo[i]) && isnan(hi[i]))
 			continue;
-		if (!json_is_number(v))
-			return "stat_bounds";
-		d = json_number_value(v);
-		if ((!isnan(lo[i]) && d < lo[i]) || (!isnan(hi[i]) && d > hi[i]))
-			return "stat_bounds";
+		if (isnan(d) || (!isnan(lo[i]) && d < lo[i]) || (!isnan(hi[i]) && d > hi[i]))
+			return 0;
 	}
-	json_array_foreach(qs, i, q) {
-		if (!json_is_string(q))
-			return "incomplete";
-		if (*nq == x->answer_cap && ARRAY_GROW(x->answer, x->answer_cap, *nq, 16))
-			return "nomem";
-		x->answer[(*nq)++] = json_string_value(q);
-	}
-	return NULL;
+	return 1;
 }
 
-static void skip(struct exporter *x, const char *why)
-{
-	struct export_skipped *s = &x->r->skipped;
-
-	if (!x->writing)
-		return;
-	if (!strcmp(why, "rejected"))
-		s->rejected++;
-	else if (!strcmp(why, "category"))
-		s->category++;
-	else if (!strcmp(why, "stat_bounds"))
-		s->stat_bounds++;
-	else if (!strcmp(why, "incomplete"))
-		s->incomplete++;
-	else if (!strcmp(why, "unreadable"))
-		s->unreadable++;
-	else if (!strcmp(why, "duplicate"))
-		s->duplicate++;
-	else if (!strcmp(why, "no_solution"))
-		s->no_solution++;
-}
+enum { R_ACCEPTED, R_CATEGORY, R_MODIFIED, R_QUESTIONS, R_STATS, R_PROVIDER, R_MODEL,
+       R_TEMPLATES, R_COUNT };
+static const char *const result_fields[R_COUNT] = {
+	[R_ACCEPTED] = "accepted", [R_CATEGORY] = "category",
+	[R_MODIFIED] = "modified_problem", [R_QUESTIONS] = "questions",
+	[R_STATS] = "stats", [R_PROVIDER] = "provider", [R_MODEL] = "model",
+	[R_TEMPLATES] = "templates",
+};
 
 static int result(struct exporter *x, struct src *src, const MDB_val *k, const MDB_val *v,
-		  int split, const json_t *prob)
+		  int split, const struct prob *prob)
 {
+	struct export_skipped *sk = &x->r->skipped;
 	char id[STORE_KEY_MAX * 4];
-	struct export_row row = { 0 };
-	const char *why;
-	json_t *res = NULL;
+	struct export_row row = { .escaped = 1, .id = id };
+	struct jspan root, f[R_COUNT], q;
+	struct jiter it;
+	const char *text;
 	uint64_t copies;
-	size_t nq;
-	int cat = -1, rc;
+	size_t n, nq = 0;
+	int cat, rc, more;
 
 	if (!prob) {
-		skip(x, "unreadable");
+		skip(x, &sk->unreadable);
 		return 0;
 	}
 	drop_pages(x, v->mv_size);
-	rc = store_decode(src->s, v->mv_data, v->mv_size, &res);
+	snprintf(id, sizeof(id), "%.*s", (int)k->mv_size, (const char *)k->mv_data);
+	err_clear();
+	rc = store_decompress(src->s, v->mv_data, v->mv_size, &text, &n);
+	if (!rc)
+		rc = js_root(text, n, &root);
+	if (!rc)
+		rc = js_fields(&root, result_fields, R_COUNT, f);
 	if (rc == CL_ENOMEM)
 		return rc;
 	if (rc) {
-		log_warn("store '%s': result '%.*s': %s", src->s->path, (int)k->mv_size,
-			 (const char *)k->mv_data, err_msg(rc));
-		skip(x, "unreadable");
+		if (x->writing)
+			log_warn("store '%s': result '%s': %s", src->s->path, id, err_msg(rc));
+		skip(x, &sk->unreadable);
 		return 0;
 	}
-	snprintf(id, sizeof(id), "%.*s", (int)k->mv_size, (const char *)k->mv_data);
-	why = judge(x, res, k->mv_data, k->mv_size, &cat, &nq);
-	if (why && !strcmp(why, "nomem")) {
-		json_decref(res);
-		return CL_ENOMEM;
-	}
-	if (why) {
-		skip(x, why);
-		json_decref(res);
+	if (f[R_ACCEPTED].type != JS_TRUE && !x->o->include_rejected) {
+		skip(x, &sk->rejected);
 		return 0;
 	}
-	row.problem = jsonx_str(res, "modified_problem");
-	row.starter_code = jsonx_str(prob, "starter_code");
+	cat = category_of(&f[R_CATEGORY], k->mv_data, k->mv_size);
+	if (cat < 0 || f[R_MODIFIED].type != JS_STR || f[R_MODIFIED].n == 0 ||
+	    f[R_QUESTIONS].type != JS_ARR) {
+		skip(x, &sk->incomplete);
+		return 0;
+	}
+	if (!(x->o->categories & (1u << cat))) {
+		skip(x, &sk->category);
+		return 0;
+	}
+	if (!within_bounds(x->o, &f[R_STATS])) {
+		skip(x, &sk->stat_bounds);
+		return 0;
+	}
+	js_iter(&it, &f[R_QUESTIONS]);
+	while ((more = js_next(&it, NULL, &q)) == 1) {
+		if (q.type != JS_STR)
+			break;
+		if (nq == x->answer_cap && ARRAY_GROW(x->answer, x->answer_cap, nq, 16))
+			return CL_ENOMEM;
+		x->answer[nq++] = (struct export_text){ q.p, q.n };
+	}
+	if (more != 0 || nq == 0) {
+		skip(x, &sk->incomplete);
+		return 0;
+	}
+	row.problem = (struct export_text){ f[R_MODIFIED].p, f[R_MODIFIED].n };
+	row.starter_code = (struct export_text){ prob->starter.p,
+						 prob->starter.type == JS_STR ? prob->starter.n : 0 };
 	row.answer = x->answer;
 	row.nanswer = nq;
 	row.type = cat;
-	row.id = id;
 	rc = take(x, split, EXPORT_CLARIFY, &row, &copies);
 	if (!rc && copies)
-		rc = note_generation(x, res);
-	json_decref(res);
+		rc = note_generation(x, &f[R_PROVIDER], &f[R_MODEL], &f[R_TEMPLATES]);
 	return rc;
 }
 
@@ -895,7 +1191,7 @@ static int seen_before(struct exporter *x, const MDB_val *k, int *dup)
 										      : 0;
 }
 
-static int results(struct exporter *x, const char *pkey, int split, const json_t *prob)
+static int results(struct exporter *x, const char *pkey, int split, const struct prob *prob)
 {
 	char prefix[STORE_KEY_MAX * 4 + 2];
 	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "%s#", pkey);
@@ -915,7 +1211,7 @@ static int results(struct exporter *x, const char *pkey, int split, const json_t
 			if (x->nsrc > 1)
 				rc = seen_before(x, &k, &dup);
 			if (!rc && dup)
-				skip(x, "duplicate");
+				skip(x, &x->r->skipped.duplicate);
 			else if (!rc)
 				rc = result(x, src, &k, &v, split, prob);
 			if (!rc)
@@ -928,35 +1224,70 @@ static int results(struct exporter *x, const char *pkey, int split, const json_t
 	return rc;
 }
 
-static int problem(struct exporter *x, const char *key, const json_t *prob)
+static int problem(struct exporter *x, const char *key, const struct prob *prob)
 {
+	struct export_skipped *sk = &x->r->skipped;
 	int split = split_of(x, key), rc;
 
 	if (x->mix) {
-		const char *sol = prob ? first_solution(prob) : NULL;
-
 		if (!prob) {
-			skip(x, "unreadable");
-		} else if (!sol) {
-			skip(x, "no_solution");
+			skip(x, &sk->unreadable);
+		} else if (prob->solution.type != JS_STR || prob->solution.n == 0) {
+			skip(x, &sk->no_solution);
+		} else if (prob->question.type != JS_STR || prob->question.n == 0) {
+			skip(x, &sk->incomplete);
 		} else {
-			const char *answer[1] = { sol };
-			struct export_row row = { .problem = jsonx_str(prob, "question"),
-						  .starter_code = jsonx_str(prob, "starter_code"),
-						  .answer = answer, .nanswer = 1,
-						  .type = EXPORT_ORIGINAL, .id = key };
+			struct export_text answer = { prob->solution.p, prob->solution.n };
+			struct export_row row = {
+				.problem = { prob->question.p, prob->question.n },
+				.starter_code = { prob->starter.p,
+						  prob->starter.type == JS_STR ? prob->starter.n : 0 },
+				.answer = &answer, .nanswer = 1, .type = EXPORT_ORIGINAL, .id = key,
+				.escaped = 1,
+			};
 			uint64_t copies;
 
-			if (!row.problem) {
-				skip(x, "incomplete");
-			} else {
-				rc = take(x, split, EXPORT_OG, &row, &copies);
-				if (rc)
-					return rc;
-			}
+			rc = take(x, split, EXPORT_OG, &row, &copies);
+			if (rc)
+				return rc;
 		}
 	}
 	return results(x, key, split, prob);
+}
+
+/* Read a problem's text into x->ptext (results reuse the store's buffer)
+ * and find its fields. */
+static int problem_read(struct exporter *x, struct src *src, const char *key, struct prob *p)
+{
+	static const char *const names[] = { "question", "starter_code", "solutions" };
+	struct jspan root, f[3], sol;
+	struct jiter it;
+	const char *text;
+	size_t n;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	err_clear();
+	rc = store_decompress(src->s, src->v.mv_data, src->v.mv_size, &text, &n);
+	buf_reset(&x->ptext);
+	if (!rc)
+		rc = buf_add(&x->ptext, text, n);
+	if (!rc)
+		rc = js_root(x->ptext.data, x->ptext.len, &root);
+	if (!rc)
+		rc = js_fields(&root, names, 3, f);
+	if (!rc && f[2].type == JS_ARR) {
+		js_iter(&it, &f[2]);
+		if (js_next(&it, NULL, &sol) < 0)
+			rc = err_set(CL_EPARSE, "malformed solutions");
+		else if (sol.type == JS_STR)
+			p->solution = sol;
+	}
+	if (rc && rc != CL_ENOMEM && x->writing)
+		log_warn("store '%s': problem '%s': %s", src->s->path, key, err_msg(rc));
+	p->question = f[0];
+	p->starter = f[1];
+	return rc;
 }
 
 /* One walk over the problems of every store, in key order, each key once. */
@@ -976,8 +1307,8 @@ static int walk(struct exporter *x)
 	progress_init(&x->prog, x->writing ? "exporting" : "counting", total, x->o->progress);
 	for (;;) {
 		struct src *min = NULL;
-		json_t *prob = NULL;
-		int drc;
+		struct prob prob;
+		int prc;
 
 		if (x->o->stop && *x->o->stop) {
 			rc = err_set(CL_EINVAL, "interrupted");
@@ -996,14 +1327,11 @@ static int walk(struct exporter *x)
 		memcpy(key, min->k.mv_data, min->k.mv_size);
 		key[min->k.mv_size] = '\0';
 		drop_pages(x, min->v.mv_size);
-		err_clear();
-		drc = store_decode(min->s, min->v.mv_data, min->v.mv_size, &prob);
-		if (drc == CL_ENOMEM) {
-			rc = drc;
+		prc = problem_read(x, min, key, &prob);
+		if (prc == CL_ENOMEM) {
+			rc = prc;
 			break;
 		}
-		if (drc && x->writing)
-			log_warn("store '%s': problem '%s': %s", min->s->path, key, err_msg(drc));
 		/* the first store holding the key gave it; step past it in all */
 		for (size_t i = 0; !rc && i < x->nsrc; i++) {
 			struct src *s = &x->src[i];
@@ -1013,8 +1341,7 @@ static int walk(struct exporter *x)
 				rc = src_step(s, MDB_NEXT);
 		}
 		if (!rc)
-			rc = problem(x, key, drc ? NULL : prob);
-		json_decref(prob);
+			rc = problem(x, key, prc ? NULL : &prob);
 		if (rc)
 			break;
 		if (x->writing)
@@ -1306,6 +1633,7 @@ int export_run(struct store *const *stores, size_t nstores, const struct export_
 	out_init(&x.out[1], &r->file[1]);
 	out_init(&mout, &mfile);
 	buf_init(&x.line, BUF_MAX_DEFAULT);
+	buf_init(&x.ptext, BUF_MAX_DEFAULT);
 	x.mix = o->ratio > 0 && o->ratio < 1;
 	x.nsplit = o->test_fraction > 0 ? 2 : 1;
 	x.seen = json_array();
@@ -1401,6 +1729,7 @@ cleanup:
 	out_release(&mout);
 	sources_close(&x);
 	buf_release(&x.line);
+	buf_release(&x.ptext);
 	free(x.answer);
 	json_decref(x.seen);
 	json_decref(x.templates);

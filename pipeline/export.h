@@ -100,13 +100,22 @@ uint64_t export_pick_next(struct export_pick *p);
 /* A JSON string literal of s[0..n) (quoted, escaped) appended to out. */
 int export_json_string(struct buf *out, const char *s, size_t n);
 
+/* A piece of text: n bytes at p, not NUL-terminated. */
+struct export_text {
+	const char *p;
+	size_t n;
+};
+
 struct export_row {
-	const char *problem;        /* the problem statement */
-	const char *starter_code;   /* appended after a newline unless NULL or "" */
-	const char *const *answer;  /* the answer's lines, joined with "\n" */
+	struct export_text problem;       /* the problem statement */
+	struct export_text starter_code;  /* appended after a newline unless n is 0 */
+	const struct export_text *answer; /* the answer's lines, joined with "\n" */
 	size_t nanswer;
-	int type;                   /* CAT_* or EXPORT_ORIGINAL */
-	const char *id;             /* chat only: the job or problem key */
+	int type;                         /* CAT_* or EXPORT_ORIGINAL */
+	const char *id;                   /* chat only: the job or problem key */
+	int escaped;                      /* the texts are the insides of JSON string
+					     literals, escapes in place, copied as they
+					     are; else UTF-8 text, escaped here */
 };
 
 /*
@@ -114,7 +123,8 @@ struct export_row {
  *   paper: {"problem":..., "answer":..., "type":"Ambiguous"}
  *   chat:  {"messages":[system, user: problem, assistant: answer],
  *           "category":"ambiguous", "id":...}
- * Keys in that order, so equal rows give equal bytes.
+ * Keys in that order, so equal rows give equal bytes.  On failure out is
+ * left as it was.
  */
 int export_row_append(struct buf *out, int format, const struct export_row *row);
 

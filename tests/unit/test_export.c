@@ -14,6 +14,8 @@
 
 #include "../../pipeline/export.h"
 
+#define TX(s) { (s), sizeof(s) - 1 }
+
 static void targets_of_the_sample_store(void **state)
 {
 	uint64_t tc, to;
@@ -190,8 +192,8 @@ static void rng_below_stays_in_range(void **state)
 
 static void paper_row_bytes(void **state)
 {
-	const char *qs[] = { "What is \"n\"?", "Tab\there?" };
-	struct export_row row = { .problem = "Sum a\\b.\nDone", .starter_code = "def f():\n",
+	const struct export_text qs[] = { TX("What is \"n\"?"), TX("Tab\there?") };
+	struct export_row row = { .problem = TX("Sum a\\b.\nDone"), .starter_code = TX("def f():\n"),
 				  .answer = qs, .nanswer = 2, .type = CAT_AMBIGUOUS };
 	struct buf b;
 	json_t *v;
@@ -209,7 +211,7 @@ static void paper_row_bytes(void **state)
 
 	/* no starter code: the problem alone; an original's type */
 	buf_reset(&b);
-	row.starter_code = "";
+	row.starter_code.n = 0;
 	row.type = EXPORT_ORIGINAL;
 	row.nanswer = 1;
 	assert_int_equal(export_row_append(&b, EXPORT_PAPER, &row), 0);
@@ -220,8 +222,8 @@ static void paper_row_bytes(void **state)
 
 static void chat_row_shape_and_control_characters(void **state)
 {
-	const char *sol[] = { "print(1)\x01" };
-	struct export_row row = { .problem = "P\x1f", .answer = sol, .nanswer = 1,
+	const struct export_text sol[] = { TX("print(1)\x01") };
+	struct export_row row = { .problem = TX("P\x1f"), .answer = sol, .nanswer = 1,
 				  .type = CAT_INCOMPLETE, .id = "apps/train/0001#incomplete" };
 	struct buf b;
 	json_t *v, *msgs;
@@ -246,10 +248,33 @@ static void chat_row_shape_and_control_characters(void **state)
 	buf_release(&b);
 }
 
+static void escaped_texts_are_copied_as_they_are(void **state)
+{
+	const struct export_text qs[] = { TX("Is \\\"n\\\" even?"), TX("caf\\u00e9?") };
+	struct export_row row = { .problem = TX("line\\nnext"), .starter_code = TX("def f():\\n"),
+				  .answer = qs, .nanswer = 2, .type = CAT_INCOMPLETE,
+				  .escaped = 1 };
+	struct buf b;
+	json_t *v;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(export_row_append(&b, EXPORT_PAPER, &row), 0);
+	assert_string_equal(b.data, "{\"problem\":\"line\\nnext\\ndef f():\\n\","
+				    "\"answer\":\"Is \\\"n\\\" even?\\ncaf\\u00e9?\","
+				    "\"type\":\"Incomplete\"}\n");
+	v = jsonx_parse(b.data, b.len, "row");
+	assert_non_null(v);
+	assert_string_equal(jsonx_str(v, "problem"), "line\nnext\ndef f():\n");
+	assert_string_equal(jsonx_str(v, "answer"), "Is \"n\" even?\ncaf\xc3\xa9?");
+	json_decref(v);
+	buf_release(&b);
+}
+
 static void row_over_the_cap_leaves_the_buffer_as_it_was(void **state)
 {
-	const char *qs[] = { "why?" };
-	struct export_row row = { .problem = "a long enough problem statement", .answer = qs,
+	const struct export_text qs[] = { TX("why?") };
+	struct export_row row = { .problem = TX("a long enough problem statement"), .answer = qs,
 				  .nanswer = 1, .type = CAT_INCONSISTENT };
 	struct buf b;
 
@@ -309,6 +334,7 @@ int main(void)
 		cmocka_unit_test(rng_below_stays_in_range),
 		cmocka_unit_test(paper_row_bytes),
 		cmocka_unit_test(chat_row_shape_and_control_characters),
+		cmocka_unit_test(escaped_texts_are_copied_as_they_are),
 		cmocka_unit_test(row_over_the_cap_leaves_the_buffer_as_it_was),
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test(names_parse_both_ways),
