@@ -56,7 +56,7 @@ FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
 DEB_PKGS := make gcc clang pkg-config zstd libcurl4-openssl-dev libyaml-dev liblmdb-dev \
 	lmdb-utils libpcre2-dev libzstd-dev libjansson-dev libsystemd-dev libcmocka-dev \
-	libmicrohttpd-dev libssl-dev jq
+	libmicrohttpd-dev libssl-dev jq time
 
 .PHONY: all deps check check-run check-asan check-tsan test-bins run-tests bench run install \
 	uninstall clean fuzz
@@ -104,7 +104,8 @@ build/fuzz/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
-test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM)
+# bench/export also makes the 100,000-record store of tests/integration/test_export.sh
+test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(B)/bench/export
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -896,6 +896,10 @@ struct exporter {
 	json_t *templates;     /* "name\tversion\thash" -> {name, version, hash, records} */
 	json_t *models;        /* "provider\tmodel" -> {provider, model, records} */
 	uint64_t gen_more;     /* distinct ones past GEN_MAX */
+	struct buf gen_key;    /* the last record's provider, model and templates */
+	json_t *gen_last[16];  /* and the counters it added to */
+	size_t gen_nlast;
+	int gen_uncached;      /* the last record's entries are not all in gen_last */
 	uint64_t visited;      /* results seen by the writing walk */
 	uint64_t touched;
 	uint64_t done;
@@ -951,6 +955,7 @@ static int gen_note(struct exporter *x, json_t *gen, const char *key,
 
 	if (!e && json_object_size(gen) >= GEN_MAX) {
 		x->gen_more++;
+		x->gen_uncached = 1;
 		return 0;
 	}
 	if (!e) {
@@ -959,6 +964,10 @@ static int gen_note(struct exporter *x, json_t *gen, const char *key,
 			return CL_ENOMEM;
 	}
 	n = json_object_get(e, "records");
+	if (x->gen_nlast < CL_ARRAY_SIZE(x->gen_last))
+		x->gen_last[x->gen_nlast++] = n;
+	else
+		x->gen_uncached = 1; /* more than the shortcut holds */
 	return json_integer_set(n, json_integer_value(n) + 1) ? CL_ENOMEM : 0;
 }
 
@@ -975,8 +984,60 @@ static json_t *make_template(const char *const *f)
 			 (json_int_t)0);
 }
 
+static int note_generation_slow(struct exporter *x, const struct jspan *provider,
+				const struct jspan *model, const struct jspan *templates);
+
+/* Consecutive records mostly share their model and templates: when the
+ * raw text of those fields is the one of the last record, count them on
+ * the entries found then. */
 static int note_generation(struct exporter *x, const struct jspan *provider,
 			   const struct jspan *model, const struct jspan *templates)
+{
+	const struct jspan *f[] = { provider, model, templates };
+	size_t len = 0;
+	int rc;
+
+	for (size_t i = 0; i < 3; i++)
+		len += (f[i]->type ? f[i]->n : 0) + 1;
+	if (x->gen_nlast && len == x->gen_key.len) {
+		const char *k = x->gen_key.data;
+		int same = 1;
+
+		for (size_t i = 0; same && i < 3; i++) {
+			size_t n = f[i]->type ? f[i]->n : 0;
+
+			same = memcmp(k, f[i]->p, n) == 0 && k[n] == '\x1f';
+			k += n + 1;
+		}
+		if (same) {
+			for (size_t i = 0; i < x->gen_nlast; i++)
+				json_integer_set(x->gen_last[i],
+						 json_integer_value(x->gen_last[i]) + 1);
+			return 0;
+		}
+	}
+	x->gen_nlast = 0;
+	buf_reset(&x->gen_key);
+	x->gen_uncached = 0;
+	rc = note_generation_slow(x, provider, model, templates);
+	if (rc || x->gen_uncached) {
+		x->gen_nlast = 0;
+		return rc;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		rc = buf_add(&x->gen_key, f[i]->p, f[i]->type ? f[i]->n : 0);
+		if (!rc)
+			rc = buf_addc(&x->gen_key, '\x1f');
+		if (rc) {
+			x->gen_nlast = 0;
+			return 0; /* only the shortcut is lost */
+		}
+	}
+	return 0;
+}
+
+static int note_generation_slow(struct exporter *x, const struct jspan *provider,
+				const struct jspan *model, const struct jspan *templates)
 {
 	static const char *const tnames[] = { "name", "version", "hash" };
 	char p[256], m[256], name[256], hash[256], key[1024];
@@ -1634,6 +1695,7 @@ int export_run(struct store *const *stores, size_t nstores, const struct export_
 	out_init(&mout, &mfile);
 	buf_init(&x.line, BUF_MAX_DEFAULT);
 	buf_init(&x.ptext, BUF_MAX_DEFAULT);
+	buf_init(&x.gen_key, (size_t)1 << 20);
 	x.mix = o->ratio > 0 && o->ratio < 1;
 	x.nsplit = o->test_fraction > 0 ? 2 : 1;
 	x.seen = json_array();
@@ -1730,6 +1792,7 @@ cleanup:
 	sources_close(&x);
 	buf_release(&x.line);
 	buf_release(&x.ptext);
+	buf_release(&x.gen_key);
 	free(x.answer);
 	json_decref(x.seen);
 	json_decref(x.templates);
