@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -890,6 +891,10 @@ struct exporter {
 	struct out out[2];
 	struct buf line;
 	struct buf ptext;      /* the current problem's JSON text */
+	struct prob prob;      /* its fields, in ptext */
+	int have_prob;         /* it could be read */
+	int split;             /* its file */
+	char key[STORE_KEY_MAX * 4];
 	struct export_text *answer;
 	size_t answer_cap;
 	json_t *seen;          /* job keys of this problem (several stores) */
@@ -1159,36 +1164,27 @@ static const char *const result_fields[R_COUNT] = {
 	[R_TEMPLATES] = "templates",
 };
 
-static int result(struct exporter *x, struct src *src, const MDB_val *k, const MDB_val *v,
-		  int split, const struct prob *prob)
+/* A result: judged, then counted or written. */
+static int result(struct exporter *x, const char *key, size_t klen, const char *text,
+		  size_t n)
 {
 	struct export_skipped *sk = &x->r->skipped;
 	char id[STORE_KEY_MAX * 4];
 	struct export_row row = { .escaped = 1, .id = id };
 	struct jspan root, f[R_COUNT], q;
 	struct jiter it;
-	const char *text;
 	uint64_t copies;
-	size_t n, nq = 0;
+	size_t nq = 0;
 	int cat, rc, more;
 
-	if (!prob) {
-		skip(x, &sk->unreadable);
-		return 0;
-	}
-	drop_pages(x, v->mv_size);
-	snprintf(id, sizeof(id), "%.*s", (int)k->mv_size, (const char *)k->mv_data);
+	snprintf(id, sizeof(id), "%.*s", (int)klen, key);
 	err_clear();
-	rc = store_decompress(src->s, v->mv_data, v->mv_size, &text, &n);
-	if (!rc)
-		rc = js_root(text, n, &root);
+	rc = js_root(text, n, &root);
 	if (!rc)
 		rc = js_fields(&root, result_fields, R_COUNT, f);
-	if (rc == CL_ENOMEM)
-		return rc;
 	if (rc) {
 		if (x->writing)
-			log_warn("store '%s': result '%s': %s", src->s->path, id, err_msg(rc));
+			log_warn("result '%s': %s", id, err_msg(rc));
 		skip(x, &sk->unreadable);
 		return 0;
 	}
@@ -1196,7 +1192,7 @@ static int result(struct exporter *x, struct src *src, const MDB_val *k, const M
 		skip(x, &sk->rejected);
 		return 0;
 	}
-	cat = category_of(&f[R_CATEGORY], k->mv_data, k->mv_size);
+	cat = category_of(&f[R_CATEGORY], key, klen);
 	if (cat < 0 || f[R_MODIFIED].type != JS_STR || f[R_MODIFIED].n == 0 ||
 	    f[R_QUESTIONS].type != JS_ARR) {
 		skip(x, &sk->incomplete);
@@ -1223,116 +1219,55 @@ static int result(struct exporter *x, struct src *src, const MDB_val *k, const M
 		return 0;
 	}
 	row.problem = (struct export_text){ f[R_MODIFIED].p, f[R_MODIFIED].n };
-	row.starter_code = (struct export_text){ prob->starter.p,
-						 prob->starter.type == JS_STR ? prob->starter.n : 0 };
+	row.starter_code = (struct export_text){
+		x->prob.starter.p, x->prob.starter.type == JS_STR ? x->prob.starter.n : 0
+	};
 	row.answer = x->answer;
 	row.nanswer = nq;
 	row.type = cat;
-	rc = take(x, split, EXPORT_CLARIFY, &row, &copies);
+	rc = take(x, x->split, EXPORT_CLARIFY, &row, &copies);
 	if (!rc && copies)
 		rc = note_generation(x, &f[R_PROVIDER], &f[R_MODEL], &f[R_TEMPLATES]);
 	return rc;
 }
 
 /* A job key already read from an earlier store, for this problem. */
-static int seen_before(struct exporter *x, const MDB_val *k, int *dup)
+static int seen_before(struct exporter *x, const char *key, size_t klen, int *dup)
 {
 	json_t *it;
 	size_t i;
 
 	*dup = 0;
 	json_array_foreach(x->seen, i, it) {
-		if (json_string_length(it) == k->mv_size &&
-		    memcmp(json_string_value(it), k->mv_data, k->mv_size) == 0) {
+		if (json_string_length(it) == klen && memcmp(json_string_value(it), key, klen) == 0) {
 			*dup = 1;
 			return 0;
 		}
 	}
-	return json_array_append_new(x->seen, json_stringn(k->mv_data, k->mv_size)) ? CL_ENOMEM
-										      : 0;
+	return json_array_append_new(x->seen, json_stringn(key, klen)) ? CL_ENOMEM : 0;
 }
 
-static int results(struct exporter *x, const char *pkey, int split, const struct prob *prob)
-{
-	char prefix[STORE_KEY_MAX * 4 + 2];
-	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "%s#", pkey);
-	int rc = 0;
-
-	json_array_clear(x->seen);
-	for (size_t i = 0; !rc && i < x->nsrc; i++) {
-		struct src *src = &x->src[i];
-		MDB_val k = { plen, prefix }, v;
-		int mrc = mdb_cursor_get(src->rcur, &k, &v, MDB_SET_RANGE);
-
-		while (!rc && !mrc && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0) {
-			int dup = 0;
-
-			if (x->writing)
-				x->visited++;
-			if (x->nsrc > 1)
-				rc = seen_before(x, &k, &dup);
-			if (!rc && dup)
-				skip(x, &x->r->skipped.duplicate);
-			else if (!rc)
-				rc = result(x, src, &k, &v, split, prob);
-			if (!rc)
-				mrc = mdb_cursor_get(src->rcur, &k, &v, MDB_NEXT);
-		}
-		if (!rc && mrc && mrc != MDB_NOTFOUND)
-			rc = err_set(CL_ESTORE, "store '%s': cannot read results: %s",
-				     src->s->path, mdb_strerror(mrc));
-	}
-	return rc;
-}
-
-static int problem(struct exporter *x, const char *key, const struct prob *prob)
-{
-	struct export_skipped *sk = &x->r->skipped;
-	int split = split_of(x, key), rc;
-
-	if (x->mix) {
-		if (!prob) {
-			skip(x, &sk->unreadable);
-		} else if (prob->solution.type != JS_STR || prob->solution.n == 0) {
-			skip(x, &sk->no_solution);
-		} else if (prob->question.type != JS_STR || prob->question.n == 0) {
-			skip(x, &sk->incomplete);
-		} else {
-			struct export_text answer = { prob->solution.p, prob->solution.n };
-			struct export_row row = {
-				.problem = { prob->question.p, prob->question.n },
-				.starter_code = { prob->starter.p,
-						  prob->starter.type == JS_STR ? prob->starter.n : 0 },
-				.answer = &answer, .nanswer = 1, .type = EXPORT_ORIGINAL, .id = key,
-				.escaped = 1,
-			};
-			uint64_t copies;
-
-			rc = take(x, split, EXPORT_OG, &row, &copies);
-			if (rc)
-				return rc;
-		}
-	}
-	return results(x, key, split, prob);
-}
-
-/* Read a problem's text into x->ptext (results reuse the store's buffer)
- * and find its fields. */
-static int problem_read(struct exporter *x, struct src *src, const char *key, struct prob *p)
+/* A problem: its text kept for its results (x->ptext), its original counted
+ * or written. */
+static int problem(struct exporter *x, const char *key, const char *text, size_t n, int drc)
 {
 	static const char *const names[] = { "question", "starter_code", "solutions" };
+	struct export_skipped *sk = &x->r->skipped;
+	struct prob *p = &x->prob;
 	struct jspan root, f[3], sol;
 	struct jiter it;
-	const char *text;
-	size_t n;
-	int rc;
+	int rc = drc;
 
 	memset(p, 0, sizeof(*p));
-	err_clear();
-	rc = store_decompress(src->s, src->v.mv_data, src->v.mv_size, &text, &n);
+	snprintf(x->key, sizeof(x->key), "%s", key);
+	x->split = split_of(x, key);
+	json_array_clear(x->seen);
 	buf_reset(&x->ptext);
+	err_clear();
 	if (!rc)
 		rc = buf_add(&x->ptext, text, n);
+	if (rc == CL_ENOMEM)
+		return rc;
 	if (!rc)
 		rc = js_root(x->ptext.data, x->ptext.len, &root);
 	if (!rc)
@@ -1344,72 +1279,320 @@ static int problem_read(struct exporter *x, struct src *src, const char *key, st
 		else if (sol.type == JS_STR)
 			p->solution = sol;
 	}
-	if (rc && rc != CL_ENOMEM && x->writing)
-		log_warn("store '%s': problem '%s': %s", src->s->path, key, err_msg(rc));
+	x->have_prob = !rc;
+	if (rc) {
+		if (x->writing && !drc)
+			log_warn("problem '%s': %s", key, err_msg(rc));
+		if (x->mix)
+			skip(x, &sk->unreadable);
+		return 0;
+	}
 	p->question = f[0];
 	p->starter = f[1];
+	if (!x->mix)
+		return 0;
+	if (p->solution.type != JS_STR || p->solution.n == 0) {
+		skip(x, &sk->no_solution);
+	} else if (p->question.type != JS_STR || p->question.n == 0) {
+		skip(x, &sk->incomplete);
+	} else {
+		struct export_text answer = { p->solution.p, p->solution.n };
+		struct export_row row = {
+			.problem = { p->question.p, p->question.n },
+			.starter_code = { p->starter.p, p->starter.type == JS_STR ? p->starter.n : 0 },
+			.answer = &answer, .nanswer = 1, .type = EXPORT_ORIGINAL, .id = key,
+			.escaped = 1,
+		};
+		uint64_t copies;
+
+		return take(x, x->split, EXPORT_OG, &row, &copies);
+	}
+	return 0;
+}
+
+/* ---- the walk: a reader thread and the exporter ---------------------------------- */
+
+/*
+ * The reader thread walks the stores (LMDB cursors, its own read
+ * transactions) and decompresses the records into batches; the calling
+ * thread judges, selects, formats and writes them in the same order.  The
+ * walk's order is the output's order, so the bytes do not depend on the
+ * threads' timing.
+ */
+enum { EV_PROBLEM, EV_RESULT };
+
+struct ev {
+	int type;
+	int rc;               /* the record's decode status */
+	size_t key, klen;     /* in the batch's data */
+	size_t text, tlen;
+};
+
+#define NBATCH 3
+#define BATCH_BYTES ((size_t)1 << 20)
+
+struct batch {
+	struct buf data;
+	struct ev *ev;
+	size_t n, cap;
+	int last;             /* the walk ended with this batch, with rc */
+	int rc;
+	char msg[512];        /* rc's message */
+};
+
+struct feed {
+	struct exporter *x;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch b[NBATCH];
+	uint64_t made, used;  /* batches filled, batches consumed */
+	int stop;             /* the exporter gave up: the reader ends */
+};
+
+static int feed_add(struct batch *b, int type, int rc, const char *key, size_t klen,
+		    const char *text, size_t tlen)
+{
+	struct ev *e;
+	int brc;
+
+	if (b->n == b->cap && ARRAY_GROW(b->ev, b->cap, b->n, 256))
+		return CL_ENOMEM;
+	e = &b->ev[b->n];
+	e->type = type;
+	e->rc = rc;
+	e->key = b->data.len;
+	e->klen = klen;
+	brc = buf_add(&b->data, key, klen);
+	e->text = b->data.len;
+	e->tlen = rc ? 0 : tlen;
+	if (!brc && !rc)
+		brc = buf_add(&b->data, text, tlen);
+	if (brc)
+		return err_set(brc, "record '%.*s' does not fit the read buffer", (int)klen, key);
+	b->n++;
+	return 0;
+}
+
+/* Hand the filling batch over and wait for a free one; 1 when told to stop. */
+static int feed_publish(struct feed *f)
+{
+	int stop;
+
+	pthread_mutex_lock(&f->mu);
+	f->made++;
+	pthread_cond_broadcast(&f->cv);
+	while (!f->stop && f->made - f->used >= NBATCH)
+		pthread_cond_wait(&f->cv, &f->mu);
+	stop = f->stop;
+	pthread_mutex_unlock(&f->mu);
+	if (!stop) {
+		struct batch *b = &f->b[f->made % NBATCH];
+
+		buf_reset(&b->data);
+		b->n = 0;
+		b->last = 0;
+		b->rc = 0;
+	}
+	return stop;
+}
+
+static int feed_record(struct feed *f, struct src *src, int type, const MDB_val *k,
+		       const MDB_val *v)
+{
+	struct batch *b = &f->b[f->made % NBATCH];
+	const char *text = NULL;
+	size_t n = 0;
+	int drc, rc;
+
+	drop_pages(f->x, v->mv_size);
+	err_clear();
+	drc = store_decompress(src->s, v->mv_data, v->mv_size, &text, &n);
+	if (drc == CL_ENOMEM)
+		return drc;
+	if (drc && f->x->writing)
+		log_warn("store '%s': %s '%.*s': %s", src->s->path,
+			 type == EV_PROBLEM ? "problem" : "result", (int)k->mv_size,
+			 (const char *)k->mv_data, err_msg(drc));
+	rc = feed_add(b, type, drc, k->mv_data, k->mv_size, text, n);
+	if (!rc && b->data.len >= BATCH_BYTES && feed_publish(f))
+		return CL_EINVAL; /* stopped: the exporter has its own error */
 	return rc;
 }
 
-/* One walk over the problems of every store, in key order, each key once. */
-static int walk(struct exporter *x)
+/* The results of problem key in every store, in store order then key order. */
+static int feed_results(struct feed *f, const char *pkey)
 {
-	char key[STORE_KEY_MAX * 4];
-	uint64_t total = 0;
+	struct exporter *x = f->x;
+	char prefix[STORE_KEY_MAX * 4 + 2];
+	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "%s#", pkey);
 	int rc = 0;
 
-	for (size_t i = 0; i < x->nsrc; i++) {
-		total += x->src[i].problems;
-		rc = src_step(&x->src[i], MDB_FIRST);
-		if (rc)
-			return rc;
-	}
-	x->done = 0;
-	progress_init(&x->prog, x->writing ? "exporting" : "counting", total, x->o->progress);
-	for (;;) {
-		struct src *min = NULL;
-		struct prob prob;
-		int prc;
+	for (size_t i = 0; !rc && i < x->nsrc; i++) {
+		struct src *src = &x->src[i];
+		MDB_val k = { plen, prefix }, v;
+		int mrc = mdb_cursor_get(src->rcur, &k, &v, MDB_SET_RANGE);
 
-		if (x->o->stop && *x->o->stop) {
-			rc = err_set(CL_EINVAL, "interrupted");
-			break;
+		while (!rc && !mrc && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0) {
+			rc = feed_record(f, src, EV_RESULT, &k, &v);
+			if (!rc)
+				mrc = mdb_cursor_get(src->rcur, &k, &v, MDB_NEXT);
 		}
+		if (!rc && mrc && mrc != MDB_NOTFOUND)
+			rc = err_set(CL_ESTORE, "store '%s': cannot read results: %s",
+				     src->s->path, mdb_strerror(mrc));
+	}
+	return rc;
+}
+
+/* The reader: the problems of every store in key order, each key once (from
+ * the first store holding it), each followed by its results. */
+static int feed_walk(struct feed *f)
+{
+	struct exporter *x = f->x;
+	char key[STORE_KEY_MAX * 4];
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < x->nsrc; i++)
+		rc = src_step(&x->src[i], MDB_FIRST);
+	while (!rc) {
+		struct src *min = NULL;
+		MDB_val k;
+
+		if (x->o->stop && *x->o->stop)
+			return err_set(CL_EINVAL, "interrupted");
 		for (size_t i = 0; i < x->nsrc; i++)
 			if (x->src[i].more && (!min || keycmp(&x->src[i].k, &min->k) < 0))
 				min = &x->src[i];
 		if (!min)
 			break;
-		if (min->k.mv_size >= sizeof(key)) {
-			rc = err_set(CL_EINVAL, "store '%s': problem key over %zu bytes",
-				     min->s->path, sizeof(key) - 1);
-			break;
-		}
+		if (min->k.mv_size >= sizeof(key))
+			return err_set(CL_EINVAL, "store '%s': problem key over %zu bytes",
+				       min->s->path, sizeof(key) - 1);
 		memcpy(key, min->k.mv_data, min->k.mv_size);
 		key[min->k.mv_size] = '\0';
-		drop_pages(x, min->v.mv_size);
-		prc = problem_read(x, min, key, &prob);
-		if (prc == CL_ENOMEM) {
-			rc = prc;
-			break;
-		}
-		/* the first store holding the key gave it; step past it in all */
+		k = min->k;
+		rc = feed_record(f, min, EV_PROBLEM, &k, &min->v);
 		for (size_t i = 0; !rc && i < x->nsrc; i++) {
 			struct src *s = &x->src[i];
 
-			if (s->more && s->k.mv_size == strlen(key) &&
-			    memcmp(s->k.mv_data, key, s->k.mv_size) == 0)
+			if (s->more && s->k.mv_size == k.mv_size &&
+			    memcmp(s->k.mv_data, key, k.mv_size) == 0)
 				rc = src_step(s, MDB_NEXT);
 		}
 		if (!rc)
-			rc = problem(x, key, prc ? NULL : &prob);
+			rc = feed_results(f, key);
+	}
+	return rc;
+}
+
+static void *feed_main(void *arg)
+{
+	struct feed *f = arg;
+	int rc;
+
+	err_clear();
+	rc = feed_walk(f);
+	pthread_mutex_lock(&f->mu);
+	if (!f->stop) {
+		struct batch *b = &f->b[f->made % NBATCH];
+
+		b->last = 1;
+		b->rc = rc;
+		snprintf(b->msg, sizeof(b->msg), "%s", rc ? err_msg(rc) : "");
+		f->made++;
+		pthread_cond_broadcast(&f->cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* The exporter's side of one batch. */
+static int consume(struct exporter *x, const struct batch *b)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < b->n; i++) {
+		const struct ev *e = &b->ev[i];
+		const char *key = b->data.data + e->key, *text = b->data.data + e->text;
+		char pkey[STORE_KEY_MAX * 4];
+		int dup = 0;
+
+		if (e->type == EV_PROBLEM) {
+			snprintf(pkey, sizeof(pkey), "%.*s", (int)e->klen, key);
+			rc = problem(x, pkey, text, e->tlen, e->rc);
+			if (x->writing)
+				x->r->problems++;
+			progress_update(&x->prog, ++x->done);
+			continue;
+		}
+		if (x->writing)
+			x->visited++;
+		if (x->nsrc > 1)
+			rc = seen_before(x, key, e->klen, &dup);
 		if (rc)
 			break;
-		if (x->writing)
-			x->r->problems++;
-		progress_update(&x->prog, ++x->done);
+		if (dup)
+			skip(x, &x->r->skipped.duplicate);
+		else if (e->rc || !x->have_prob)
+			skip(x, &x->r->skipped.unreadable);
+		else
+			rc = result(x, key, e->klen, text, e->tlen);
 	}
+	return rc;
+}
+
+/* One walk: the reader thread feeds, this thread exports. */
+static int walk(struct exporter *x)
+{
+	struct feed f = { .x = x };
+	pthread_t thread;
+	uint64_t total = 0;
+	int rc = 0, done = 0, prc;
+
+	for (size_t i = 0; i < x->nsrc; i++)
+		total += x->src[i].problems;
+	for (int i = 0; i < NBATCH; i++)
+		buf_init(&f.b[i].data, BUF_MAX_DEFAULT + ((size_t)1 << 20));
+	pthread_mutex_init(&f.mu, NULL);
+	pthread_cond_init(&f.cv, NULL);
+	x->done = 0;
+	progress_init(&x->prog, x->writing ? "exporting" : "counting", total, x->o->progress);
+	prc = pthread_create(&thread, NULL, feed_main, &f);
+	if (prc) {
+		rc = err_set(CL_EIO, "cannot start the reader thread: %s", strerror(prc));
+		goto cleanup;
+	}
+	while (!rc && !done) {
+		struct batch *b;
+
+		pthread_mutex_lock(&f.mu);
+		while (f.made == f.used)
+			pthread_cond_wait(&f.cv, &f.mu);
+		b = &f.b[f.used % NBATCH];
+		pthread_mutex_unlock(&f.mu);
+		if (x->o->stop && *x->o->stop)
+			rc = err_set(CL_EINVAL, "interrupted");
+		if (!rc)
+			rc = consume(x, b);
+		done = b->last;
+		if (!rc && b->last && b->rc)
+			rc = err_set(b->rc, "%s", b->msg);
+		pthread_mutex_lock(&f.mu);
+		f.used++;
+		if (rc)
+			f.stop = 1;
+		pthread_cond_broadcast(&f.cv);
+		pthread_mutex_unlock(&f.mu);
+	}
+	pthread_join(thread, NULL);
+cleanup:
 	progress_finish(&x->prog);
+	pthread_cond_destroy(&f.cv);
+	pthread_mutex_destroy(&f.mu);
+	for (int i = 0; i < NBATCH; i++) {
+		buf_release(&f.b[i].data);
+		free(f.b[i].ev);
+	}
 	return rc;
 }
 
