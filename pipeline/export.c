@@ -454,6 +454,11 @@ static int out_open(struct out *w, const char *path, int compress)
 			zrc = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
 		if (ZSTD_isError(zrc))
 			return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(zrc));
+		/* compression in zstd's worker thread, beside the walk: its output
+		 * is the same for any number of workers from one, and jobs of
+		 * 2 MB keep its memory small */
+		if (!ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, 1)))
+			ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_jobSize, 4 << 20);
 		rc = buf_reserve(&w->z, ZSTD_CStreamOutSize());
 		if (rc)
 			return rc;
@@ -860,7 +865,7 @@ static void js_text(const struct jspan *v, char *out, size_t n)
 /* ---- the walk ------------------------------------------------------------------ */
 
 /* Map bytes read between two store_drop_pages(): keeps the resident size flat. */
-#define DROP_EVERY ((uint64_t)16 << 20)
+#define DROP_EVERY ((uint64_t)4 << 20)
 /* Distinct templates and models listed in the manifest at most. */
 #define GEN_MAX 1024
 
