@@ -376,6 +376,7 @@ struct out {
 	EVP_MD_CTX *md;
 	struct buf pending;    /* JSONL not yet written */
 	struct buf z;          /* one compressed chunk */
+	uint64_t synced;       /* bytes whose writeback was started */
 };
 
 static void out_init(struct out *w, struct export_file *f)
@@ -471,9 +472,19 @@ static const char *out_name(const struct out *w)
 	return w->to_stdout ? "standard output" : w->f->path;
 }
 
+/* Written bytes after which their writeback is started, so that the
+ * final fsync finds little left to do. */
+#define WRITEBACK_EVERY ((uint64_t)8 << 20)
+
 static int out_write(struct out *w, const void *p, size_t n)
 {
 	const char *c = p;
+
+	if (!w->to_stdout && w->f->bytes - w->synced >= WRITEBACK_EVERY) {
+		sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->f->bytes - w->synced),
+				SYNC_FILE_RANGE_WRITE);
+		w->synced = w->f->bytes;
+	}
 
 	if (EVP_DigestUpdate(w->md, p, n) != 1)
 		return err_set(CL_EIO, "cannot hash the output");
