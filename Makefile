@@ -40,7 +40,7 @@ LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) $(wildcard filters/*.c) 
 	$(wildcard prompts/*.c) \
 	pipeline/config.c pipeline/apps.c \
 	pipeline/llm.c pipeline/llm_openai.c pipeline/llm_gemini.c pipeline/llm_offline.c \
-	pipeline/daemon.c
+	pipeline/daemon.c pipeline/export.c
 CLI_SRC := $(wildcard cli/*.c)
 D_SRC := pipeline/clarifyd.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -57,7 +57,7 @@ FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
 DEB_PKGS := make gcc clang pkg-config zstd libcurl4-openssl-dev libyaml-dev liblmdb-dev \
 	lmdb-utils libpcre2-dev libzstd-dev libjansson-dev libsystemd-dev libcmocka-dev \
-	libmicrohttpd-dev libssl-dev jq chromium groff-base
+	libmicrohttpd-dev libssl-dev jq chromium groff-base time
 
 .PHONY: all deps check check-run check-asan check-tsan test-bins run-tests bench run install \
 	uninstall clean fuzz
@@ -105,7 +105,8 @@ build/fuzz/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
-test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM)
+# bench/export also makes the 100,000-record store of tests/integration/test_export.sh
+test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(B)/bench/export
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -20,6 +20,7 @@ static const struct command {
 	{ "try", cmd_try, "run one problem through both stages, store nothing, show everything" },
 	{ "requeue", cmd_requeue, "put failed or rejected jobs back in the queue" },
 	{ "stats", cmd_stats, "perplexity, entropy and sizes by category, template or model" },
+	{ "export", cmd_export, "write the training set (JSONL, .zst) with its manifest" },
 };
 
 static void usage(FILE *f)

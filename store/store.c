@@ -403,11 +403,27 @@ static int decode_stream(struct store *s, const void *data, size_t len)
 
 int store_decode(struct store *s, const void *data, size_t len, json_t **out)
 {
+	const char *text;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	rc = store_decompress(s, data, len, &text, &n);
+	if (rc)
+		return rc;
+	*out = jsonx_parse(text, n, "record");
+	return *out ? 0 : CL_EPARSE;
+}
+
+int store_decompress(struct store *s, const void *data, size_t len, const char **text,
+		     size_t *n)
+{
 	unsigned long long size = ZSTD_getFrameContentSize(data, len);
 	size_t z;
 	int rc;
 
-	*out = NULL;
+	*text = NULL;
+	*n = 0;
 	buf_reset(&s->jbuf);
 	if (size == ZSTD_CONTENTSIZE_ERROR)
 		return err_set(CL_ECODEC, "not a zstd frame");
@@ -429,8 +445,9 @@ int store_decode(struct store *s, const void *data, size_t len, json_t **out)
 			return err_set(CL_ECODEC, "zstd frame is %zu bytes, header says %llu", z, size);
 		s->jbuf.len = z;
 	}
-	*out = jsonx_parse(s->jbuf.data, s->jbuf.len, "record");
-	return *out ? 0 : CL_EPARSE;
+	*text = s->jbuf.data ? s->jbuf.data : "";
+	*n = s->jbuf.len;
+	return 0;
 }
 
 int store_get(struct store *s, MDB_txn *txn, enum store_db db, const char *key, json_t **out)

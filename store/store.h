@@ -132,6 +132,10 @@ int store_meta_is_raw(const char *key, size_t klen);
 /* Encode / decode one value: canonical JSON, one zstd frame. */
 int store_encode(struct store *s, const json_t *v, const void **out, size_t *len);
 int store_decode(struct store *s, const void *data, size_t len, json_t **out);
+/* Only the zstd half of store_decode: the JSON text, not parsed, into
+ * *text (s's scratch buffer: valid until the next decode on s). */
+int store_decompress(struct store *s, const void *data, size_t len, const char **text,
+		     size_t *n);
 
 /*
  * Call fn for each record of db whose key starts with prefix ("" for all),
