@@ -41,14 +41,24 @@ struct job {
 	struct prompt_reply r1, r2;
 	int64_t tokens_in, tokens_out;
 	double latency;
-	/* what a worker made of a reply, for the main thread */
+	json_t *rec;               /* its record in jobs, as it was taken */
+	struct buf payload;        /* the request body, made with the cache key */
+	/* what a worker made of it, for the main thread */
+	int task;                  /* TASK_* */
 	int outcome;               /* OUT_* */
-	json_t *result;            /* the result to commit */
-	json_t *reply;             /* the reply for the cache, under reply_key */
+	void *result;              /* the result, encoded for the store */
+	size_t result_len;
+	void *reply;               /* the reply for the cache, encoded, under reply_key */
+	size_t reply_len;
 	char reply_key[HASH_SHA256_HEX];
 	char *error;               /* why the job failed */
 	struct job *qnext;         /* in the pool's queues */
 	struct job *prev, *next;   /* every job on its way, for the last word */
+};
+
+enum {
+	TASK_PREPARE,              /* render stage 1 and its cache key */
+	TASK_REPLY,                /* a reply to parse, filter and score */
 };
 
 enum {
@@ -75,10 +85,18 @@ struct pool {
 	size_t n;
 };
 
+/* A value a worker encoded, to put as it is. */
+struct raw_put {
+	enum store_db db;
+	char key[STORE_KEY_MAX + 32];
+	void *data;
+	size_t len;
+};
+
 /* What the next write transaction commits. */
 struct pending_write {
-	json_t *cache;             /* cache key -> reply */
-	json_t *results;           /* job key -> result */
+	struct raw_put *raw;       /* results and cached replies, encoded */
+	size_t nraw, rawcap;
 	json_t *jobs;              /* job key -> job record */
 	json_t *progress;          /* meta "progress": what clarify status shows */
 };
@@ -103,6 +121,8 @@ struct daemon {
 	int running;
 	struct pool pool;
 	size_t at_work;            /* jobs in the pool */
+	char last_pkey[STORE_KEY_MAX];  /* the problem of the last job taken */
+	json_t *last_problem;
 };
 
 static int daemon_reply(struct daemon *d, struct job *j);
@@ -139,13 +159,9 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *arg)
 	json_t *v;
 	int rc;
 
-	json_object_foreach(w->cache, k, v) {
-		rc = store_put(s, txn, STORE_CACHE, k, v);
-		if (rc)
-			return rc;
-	}
-	json_object_foreach(w->results, k, v) {
-		rc = store_put(s, txn, STORE_RESULTS, k, v);
+	for (size_t i = 0; i < w->nraw; i++) {
+		rc = store_put_raw(s, txn, w->raw[i].db, w->raw[i].key, w->raw[i].data,
+				   w->raw[i].len);
 		if (rc)
 			return rc;
 	}
@@ -155,6 +171,31 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *arg)
 			return rc;
 	}
 	return w->progress ? store_put(s, txn, STORE_META, "progress", w->progress) : 0;
+}
+
+/* Queue an encoded value for the next commit; it takes data. */
+static int put_raw(struct daemon *d, enum store_db db, const char *key, void *data, size_t len)
+{
+	struct pending_write *w = &d->w;
+
+	if (w->nraw == w->rawcap && ARRAY_GROW(w->raw, w->rawcap, w->nraw, 256)) {
+		free(data);
+		return CL_ENOMEM;
+	}
+	w->raw[w->nraw].db = db;
+	snprintf(w->raw[w->nraw].key, sizeof(w->raw[w->nraw].key), "%s", key);
+	w->raw[w->nraw].data = data;
+	w->raw[w->nraw].len = len;
+	w->nraw++;
+	d->writes++;
+	return 0;
+}
+
+static void raw_clear(struct pending_write *w)
+{
+	for (size_t i = 0; i < w->nraw; i++)
+		free(w->raw[i].data);
+	w->nraw = 0;
 }
 
 static void progress(struct daemon *d)
@@ -188,25 +229,21 @@ static int commit(struct daemon *d)
 		log_err("cannot write to store '%s': %s", d->s->path, err_msg(rc));
 		return rc;
 	}
-	json_object_clear(d->w.cache);
-	json_object_clear(d->w.results);
+	raw_clear(&d->w);
 	json_object_clear(d->w.jobs);
 	d->writes = 0;
 	d->last_commit = time_mono();
 	return 0;
 }
 
-static int job_finish(struct daemon *d, struct job *j, const char *state, json_t *result,
-		      const char *error)
+/* The job's new state, with its result (encoded, taken) when it has one. */
+static int job_finish(struct daemon *d, struct job *j, const char *state, const char *error)
 {
-	json_t *rec = NULL;
-	MDB_txn *txn;
+	json_t *rec = j->rec;
 	int64_t now = time_now();
+	int rc = 0;
 
-	if (store_read_begin(d->s, &txn) == 0) {
-		store_get(d->s, txn, STORE_JOBS, j->key, &rec);
-		store_read_end(txn);
-	}
+	j->rec = NULL;
 	if (!rec)
 		rec = store_job_new(now);
 	json_object_set_new(rec, "state", json_string(state));
@@ -214,8 +251,10 @@ static int job_finish(struct daemon *d, struct job *j, const char *state, json_t
 	json_object_set_new(rec, "last_error", error ? json_string(error) : json_null());
 	json_object_set_new(rec, "updated", json_integer(now));
 	json_object_set_new(d->w.jobs, j->key, rec);
-	if (result)
-		json_object_set_new(d->w.results, j->key, result);
+	if (j->result) {
+		rc = put_raw(d, STORE_RESULTS, j->key, j->result, j->result_len);
+		j->result = NULL;
+	}
 	d->writes++;
 	if (!strcmp(state, "done"))
 		d->n.accepted++;
@@ -223,7 +262,7 @@ static int job_finish(struct daemon *d, struct job *j, const char *state, json_t
 		d->n.rejected++;
 	else
 		d->n.failed++;
-	return 0;
+	return rc;
 }
 
 /* ---- jobs -------------------------------------------------------------------- */
@@ -244,9 +283,11 @@ static void job_free(struct daemon *d, struct job *j)
 	llm_request_release(&j->req);
 	prompt_reply_release(&j->r1);
 	prompt_reply_release(&j->r2);
-	json_decref(j->result);
-	json_decref(j->reply);
+	free(j->result);
+	free(j->reply);
 	free(j->error);
+	json_decref(j->rec);
+	buf_release(&j->payload);
 	free(j);
 }
 
@@ -290,11 +331,15 @@ static int job_prepare(struct daemon *d, struct job *j)
 	j->req.original = v.original;
 	j->req.modified = v.modified;
 	j->req.udata = j;
-	llm_request_key(&d->lo, &j->req, j->cache_key);
+	rc = llm_request_key_payload(&d->lo, &j->req, &j->payload, j->cache_key);
+	if (rc)
+		return rc;
+	j->req.payload = j->payload.len ? j->payload.data : NULL;
+	j->req.payload_len = j->payload.len;
 	return 0;
 }
 
-static void pool_push(struct daemon *d, struct job *j);
+static void pool_push(struct daemon *d, struct job *j, int task);
 
 /* Send the prepared request, or take its reply from the cache (the job
  * then goes straight to the pool). */
@@ -313,7 +358,7 @@ static void job_submit(struct daemon *d, struct job *j)
 	}
 	if (j->cached) {
 		d->n.cache_hits++;
-		pool_push(d, j);
+		pool_push(d, j, TASK_REPLY);
 		return;
 	}
 	llm_submit(d->llm, &j->req);
@@ -324,6 +369,7 @@ static void job_submit(struct daemon *d, struct job *j)
 struct next_ctx {
 	struct daemon *d;
 	char key[STORE_KEY_MAX + 32];
+	json_t *rec;
 };
 
 static int find_pending(const char *key, size_t klen, json_t *v, int rc, void *arg)
@@ -344,6 +390,7 @@ static int find_pending(const char *key, size_t klen, json_t *v, int rc, void *a
 		return 0;
 	memcpy(n->key, key, klen);
 	n->key[klen] = '\0';
+	n->rec = json_incref(v);
 	return 1;
 }
 
@@ -370,8 +417,11 @@ static int job_start_next(struct daemon *d)
 	}
 	snprintf(d->cursor, sizeof(d->cursor), "%s", n.key);
 	j = calloc(1, sizeof(*j));
-	if (!j)
+	if (!j) {
+		json_decref(n.rec);
 		return CL_ENOMEM;
+	}
+	j->rec = n.rec;
 	j->next = d->jobs;
 	if (d->jobs)
 		d->jobs->prev = j;
@@ -383,24 +433,30 @@ static int job_start_next(struct daemon *d)
 	j->category = category_parse(cat);
 	buf_init(&j->system, 0);
 	buf_init(&j->user, 0);
-	rc = store_read_begin(d->s, &txn);
-	if (!rc) {
-		rc = store_get(d->s, txn, STORE_PROBLEMS, pkey, &j->problem);
-		store_read_end(txn);
+	buf_init(&j->payload, 0);
+	/* a problem's jobs come one after another: read it once for them */
+	if (d->last_problem && strcmp(pkey, d->last_pkey) == 0) {
+		j->problem = json_incref(d->last_problem);
+		rc = 0;
+	} else {
+		rc = store_read_begin(d->s, &txn);
+		if (!rc) {
+			rc = store_get(d->s, txn, STORE_PROBLEMS, pkey, &j->problem);
+			store_read_end(txn);
+		}
+		json_decref(d->last_problem);
+		d->last_problem = rc ? NULL : json_incref(j->problem);
+		snprintf(d->last_pkey, sizeof(d->last_pkey), "%s", pkey);
 	}
 	if (rc || j->category < 0) {
-		job_finish(d, j, "failed", NULL, rc ? "its problem cannot be read" : "unknown category");
+		job_finish(d, j, "failed", rc ? "its problem cannot be read" : "unknown category");
 		job_free(d, j);
 		return 0;
 	}
 	j->stage = PROMPT_MODIFY;
-	rc = job_prepare(d, j);
-	if (rc) {
-		job_free(d, j);
-		return rc;
-	}
 	d->in_flight++;
-	job_submit(d, j);
+	/* the prompt and its key are made by a worker too */
+	pool_push(d, j, TASK_PREPARE);
 	return 0;
 }
 
@@ -439,7 +495,23 @@ static json_t *result_of(struct daemon *d, struct job *j, const struct filter_re
  * build the result (a rejection, or stage 2 passed: scores too) or
  * prepare stage 2.  Touches the job and the shared, read-only sets only.
  */
-static void job_work(struct daemon *d, struct filter_scratch *scratch, struct job *j)
+/* v encoded for the store by the worker's codec, into a copy of its own */
+static void *encode(struct store *codec, json_t *v, size_t *len)
+{
+	const void *out;
+	void *copy = NULL;
+
+	if (v && store_encode(codec, v, &out, len) == 0) {
+		copy = malloc(*len);
+		if (copy)
+			memcpy(copy, out, *len);
+	}
+	json_decref(v);
+	return copy;
+}
+
+static void job_work(struct daemon *d, struct filter_scratch *scratch, struct store *codec,
+		     struct job *j)
 {
 	const struct prompt_template *t = prompt_set_get(&d->ps, j->stage, j->category);
 	struct prompt_reply *r = j->stage == PROMPT_MODIFY ? &j->r1 : &j->r2;
@@ -448,6 +520,13 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct jo
 	int rc;
 
 	err_clear();
+	if (j->task == TASK_PREPARE) {
+		rc = job_prepare(d, j);
+		j->outcome = rc ? OUT_FAILED : OUT_NEXT;
+		if (rc)
+			j->error = strdup(err_msg(rc));
+		return;
+	}
 	rc = prompt_parse_reply(t, j->req.text, r);
 	if (rc) {
 		j->outcome = j->parse_tries + 1 <= d->o->max_parse_retries ? OUT_RETRY : OUT_FAILED;
@@ -456,8 +535,10 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct jo
 		return;
 	}
 	/* a good reply is worth keeping: redone jobs get it from the cache */
-	json_decref(j->reply);
-	j->reply = !j->cached && d->o->cache ? llm_response_json(&j->req) : NULL;
+	free(j->reply);
+	j->reply = !j->cached && d->o->cache ? encode(codec, llm_response_json(&j->req),
+						      &j->reply_len)
+					     : NULL;
 	memcpy(j->reply_key, j->cache_key, sizeof(j->reply_key));
 	filter_result_init(&res);
 	if (j->stage == PROMPT_MODIFY) {
@@ -468,8 +549,8 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct jo
 
 		if (filter_run(&d->fs, scratch, &in, &res) == 0 && res.rejected) {
 			/* rejected at stage 1: kept with its verdicts, stage 2 not paid for */
-			j->result = result_of(d, j, &res, NULL);
-			j->outcome = OUT_REJECTED;
+			j->result = encode(codec, result_of(d, j, &res, NULL), &j->result_len);
+			j->outcome = j->result ? OUT_REJECTED : OUT_FAILED;
 		} else {
 			j->stage = PROMPT_CLARIFY;
 			j->parse_tries = 0;
@@ -491,10 +572,12 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct jo
 		signals = stats_record(d->lm, in.original, in.modified, in.questions, in.nquestions);
 		if (signals)
 			stats_validate(&d->bounds, signals, &res);
-		j->result = result_of(d, j, &res, signals);
-		j->outcome = res.rejected ? OUT_REJECTED : OUT_DONE;
+		j->result = encode(codec, result_of(d, j, &res, signals), &j->result_len);
+		j->outcome = !j->result ? OUT_FAILED : res.rejected ? OUT_REJECTED : OUT_DONE;
 	}
 	filter_result_release(&res);
+	if (j->outcome == OUT_FAILED && !j->error)
+		j->error = strdup(err_msg(CL_ENOMEM));
 }
 
 /* A reply from the LLM client: errors here, the rest to the pool. */
@@ -508,7 +591,7 @@ static int daemon_reply(struct daemon *d, struct job *j)
 			job_free(d, j);
 			return 0;
 		}
-		job_finish(d, j, "failed", NULL, j->req.error);
+		job_finish(d, j, "failed", j->req.error);
 		d->in_flight--;
 		job_free(d, j);
 		return 0;
@@ -517,7 +600,7 @@ static int daemon_reply(struct daemon *d, struct job *j)
 	j->tokens_out += j->req.tokens_out;
 	j->latency += j->req.latency;
 	d->n.tokens += j->req.tokens_in + j->req.tokens_out;
-	pool_push(d, j);
+	pool_push(d, j, TASK_REPLY);
 	return 0;
 }
 
@@ -527,9 +610,10 @@ static int job_back(struct daemon *d, struct job *j)
 	int rc;
 
 	if (j->reply) {
-		json_object_set_new(d->w.cache, j->reply_key, j->reply);
+		rc = put_raw(d, STORE_CACHE, j->reply_key, j->reply, j->reply_len);
 		j->reply = NULL;
-		d->writes++;
+		if (rc)
+			return rc;
 	}
 	switch (j->outcome) {
 	case OUT_RETRY:
@@ -544,17 +628,15 @@ static int job_back(struct daemon *d, struct job *j)
 		job_submit(d, j);
 		return 0;
 	case OUT_FAILED:
-		job_finish(d, j, "failed", NULL, j->error);
+		rc = job_finish(d, j, "failed", j->error);
 		break;
-	case OUT_REJECTED:
-	case OUT_DONE:
-		job_finish(d, j, j->outcome == OUT_DONE ? "done" : "rejected", j->result, NULL);
-		j->result = NULL;
+	default:
+		rc = job_finish(d, j, j->outcome == OUT_DONE ? "done" : "rejected", NULL);
 		break;
 	}
 	d->in_flight--;
 	job_free(d, j);
-	return 0;
+	return rc;
 }
 
 /* ---- the pool ---------------------------------------------------------------- */
@@ -564,7 +646,9 @@ static void *worker_main(void *arg)
 	struct daemon *d = arg;
 	struct pool *p = &d->pool;
 	struct filter_scratch *scratch = NULL;
+	struct store codec;
 	unsigned gen = 0;
+	int have_codec = store_codec_open(&codec, &d->s->opt) == 0;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -588,8 +672,8 @@ static void *worker_main(void *arg)
 		}
 		pthread_mutex_unlock(&p->mu);
 
-		if (scratch) {
-			job_work(d, scratch, j);
+		if (scratch && have_codec) {
+			job_work(d, scratch, &codec, j);
 		} else {
 			j->outcome = OUT_FAILED;
 			j->error = strdup("out of memory");
@@ -611,6 +695,8 @@ static void *worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&p->mu);
 	filter_scratch_free(scratch);
+	if (have_codec)
+		store_close(&codec);
 	return NULL;
 }
 
@@ -649,12 +735,12 @@ static void pool_stop(struct daemon *d)
 	pthread_mutex_destroy(&p->mu);
 }
 
-static void pool_push(struct daemon *d, struct job *j)
+static void pool_push(struct daemon *d, struct job *j, int task)
 {
 	struct pool *p = &d->pool;
 
 	j->qnext = NULL;
-	j->result = NULL;
+	j->task = task;
 	pthread_mutex_lock(&p->mu);
 	if (p->todo_tail)
 		p->todo_tail->qnext = j;
@@ -759,8 +845,6 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
-	d.w.cache = json_object();
-	d.w.results = json_object();
 	d.w.jobs = json_object();
 	d.bounds = o->bounds;
 	d.started = time_now();
@@ -889,8 +973,9 @@ out:
 	json_decref(d.w.progress);
 	if (out)
 		*out = d.n;
-	json_decref(d.w.cache);
-	json_decref(d.w.results);
+	raw_clear(&d.w);
+	free(d.w.raw);
+	json_decref(d.last_problem);
 	json_decref(d.w.jobs);
 	filter_set_release(&d.fs);
 	prompt_set_release(&d.ps);

@@ -163,24 +163,67 @@ static json_t *request_body(const struct llm_options *o, const struct llm_reques
 	return llm_openai_body(o, r);
 }
 
+int llm_request_key_payload(const struct llm_options *o, const struct llm_request *r,
+			    struct buf *payload, char out[HASH_SHA256_HEX])
+{
+	const char *provider = llm_provider_name(o->provider), *base = llm_base_url(o);
+	json_t *body;
+	char *text;
+	int rc;
+
+	buf_reset(payload);
+	if (o->provider == LLM_OFFLINE) {
+		/* no body: the key names what the offline rewrite depends on */
+		json_t *k = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s}", "provider", "offline",
+				      "seed", (json_int_t)o->seed, "stage", r->stage,
+				      "category", r->category,
+				      "original", r->original ? r->original : "",
+				      "modified", r->modified ? r->modified : "");
+
+		text = k ? jsonx_canonical(k) : NULL;
+		json_decref(k);
+		if (!text)
+			return CL_ENOMEM;
+		hash_sha256_hex(text, strlen(text), out);
+		free(text);
+		return 0;
+	}
+	body = request_body(o, r);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text)
+		return CL_ENOMEM;
+	/* provider, base URL and body, each ended by a NUL: no two requests
+	 * that differ in any of them share a key */
+	rc = buf_add(payload, provider, strlen(provider) + 1);
+	if (!rc)
+		rc = buf_add(payload, base, strlen(base) + 1);
+	if (!rc)
+		rc = buf_add(payload, text, strlen(text));
+	free(text);
+	if (rc)
+		return rc;
+	hash_sha256_hex(payload->data, payload->len, out);
+	/* the body alone stays */
+	{
+		size_t head = strlen(provider) + 1 + strlen(base) + 1;
+
+		memmove(payload->data, payload->data + head, payload->len - head);
+		payload->len -= head;
+		payload->data[payload->len] = '\0';
+	}
+	return 0;
+}
+
 void llm_request_key(const struct llm_options *o, const struct llm_request *r,
 		     char out[HASH_SHA256_HEX])
 {
-	json_t *k;
-	char *text;
+	struct buf b;
 
-	if (o->provider == LLM_OFFLINE)
-		k = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s}", "provider", "offline",
-			      "seed", (json_int_t)o->seed, "stage", r->stage,
-			      "category", r->category, "original", r->original ? r->original : "",
-			      "modified", r->modified ? r->modified : "");
-	else
-		k = json_pack("{s:s, s:s, s:o}", "provider", llm_provider_name(o->provider),
-			      "base_url", llm_base_url(o), "body", request_body(o, r));
-	text = jsonx_canonical(k);
-	hash_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
-	free(text);
-	json_decref(k);
+	buf_init(&b, 0);
+	if (llm_request_key_payload(o, r, &b, out))
+		memset(out, 0, HASH_SHA256_HEX);
+	buf_release(&b);
 }
 
 json_t *llm_response_json(const struct llm_request *r)
@@ -848,9 +891,18 @@ static void intake(struct llm_client *c, struct llm_request *list)
 		}
 		r->priv = a;
 		buf_init(&a->body, c->o.max_response);
-		body = request_body(&c->o, r);
-		a->payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
-		json_decref(body);
+		if (r->payload) {
+			/* made with the cache key: not built again */
+			a->payload = malloc(r->payload_len + 1);
+			if (a->payload) {
+				memcpy(a->payload, r->payload, r->payload_len);
+				a->payload[r->payload_len] = '\0';
+			}
+		} else {
+			body = request_body(&c->o, r);
+			a->payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+			json_decref(body);
+		}
 		if (!a->payload) {
 			fail(c, r, LLM_EGAVEUP, "cannot encode the request");
 			continue;

@@ -80,6 +80,10 @@ struct llm_request {
 	const char *original;    /* the problem */
 	const char *modified;    /* stage 2: the rewritten problem */
 	void *udata;             /* the caller's */
+	/* optional: the body llm_request_key_payload() made for these fields
+	 * (the caller's); NULL: the client builds it */
+	const char *payload;
+	size_t payload_len;
 
 	/* out: valid once the request is returned by llm_wait() */
 	int status;              /* LLM_OK or an llm_status */
@@ -100,10 +104,15 @@ struct llm_request {
 /* Free what the client attached (text); the caller's fields stay. */
 void llm_request_release(struct llm_request *r);
 
-/* The cache key: SHA-256 hex of the canonical request (provider, base URL,
- * model, messages, parameters, extra body). */
+/* The cache key: SHA-256 hex of the request as sent (provider, base URL,
+ * and the body: model, messages, parameters, extra body). */
 void llm_request_key(const struct llm_options *o, const struct llm_request *r,
 		     char out[HASH_SHA256_HEX]);
+/* The same key, and the body in payload (reset first; empty for the
+ * offline provider, which sends none), to set as r->payload so that the
+ * client does not build it again.  0, or CL_ENOMEM. */
+int llm_request_key_payload(const struct llm_options *o, const struct llm_request *r,
+			    struct buf *payload, char out[HASH_SHA256_HEX]);
 /* A finished request's reply as JSON (text, finish_reason, usage), and back. */
 json_t *llm_response_json(const struct llm_request *r);
 int llm_response_from_json(struct llm_request *r, const json_t *v);
