@@ -52,6 +52,7 @@ LIB := $(B)/libclarify.a
 BINS := $(B)/clarify $(B)/clarifyd
 UNIT_BINS := $(UNIT_SRC:%.c=$(B)/%)
 FAKELLM := $(B)/tests/fakellm/fakellm
+NOTIFY := $(B)/tests/tools/notify_listen
 BENCH_BINS := $(BENCH_SRC:%.c=$(B)/%)
 FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
@@ -105,8 +106,12 @@ build/fuzz/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
+$(NOTIFY): $(B)/tests/tools/notify_listen.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
 # bench/export also makes the 100,000-record store of tests/integration/test_export.sh
-test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(B)/bench/export
+test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(NOTIFY) $(B)/bench/export
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -69,6 +69,8 @@ extern int log_threshold;
  * with "PROG: level: ".
  */
 void log_init(const char *prog, int level);
+/* Change the level while threads may be logging (a reload). */
+void log_set_level(int level);
 int log_level_parse(const char *name); /* "info" -> LOG_INFO, -1 if unknown */
 const char *log_level_name(int level);
 void log_write(int level, const char *fmt, ...) CL_PRINTF(2, 3);
@@ -76,7 +78,7 @@ void log_write(int level, const char *fmt, ...) CL_PRINTF(2, 3);
 /* The level is checked before any argument is formatted. */
 #define log_msg(lvl, ...)                                                     \
 	do {                                                                  \
-		if ((lvl) <= log_threshold)                                   \
+		if ((lvl) <= __atomic_load_n(&log_threshold, __ATOMIC_RELAXED)) \
 			log_write((lvl), __VA_ARGS__);                        \
 	} while (0)
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)

@@ -43,6 +43,11 @@ void log_init(const char *prog, int level)
 	log_journal = stderr_is_journal();
 }
 
+void log_set_level(int level)
+{
+	__atomic_store_n(&log_threshold, level, __ATOMIC_RELAXED);
+}
+
 int log_level_parse(const char *name)
 {
 	for (size_t i = 0; i < CL_ARRAY_SIZE(log_levels); i++)

@@ -4,8 +4,10 @@
  * The command line and the configuration (checked whole, exit 2 when
  * refused); the store opened as its single writer; then the generation
  * loop of daemon.c until SIGTERM, or with --once until no job is left.
+ * On SIGHUP the daemon asks for the configuration again (on_reload).
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,108 @@ static void usage(FILE *f)
 		   "  -V, --version      print the version\n");
 }
 
+/* What the command line fixed, for every reading of the configuration. */
+struct boot {
+	const char *config_path;   /* NULL: the built-in defaults */
+	const char *store_dir;     /* -s */
+	int once, no_cache, shard, shards, verbose;
+	char store_path[4096];     /* the store this run writes */
+};
+
+/* One reading of the configuration, and the daemon's options from it. */
+struct run {
+	struct config cfg;
+	struct daemon_opts d;
+	char prompts[4096], filters[4096];
+};
+
+static void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	llm_options_release(&r->d.llm);
+	config_release(&r->cfg);
+	free(r);
+}
+
+static int on_reload(void *arg, struct daemon_opts **out);
+static void on_release(void *arg, struct daemon_opts *o);
+
+/* Read the configuration; the reason is in err_msg() when it is refused. */
+static int run_load(struct boot *b, struct run **out)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	const char *env_store = getenv("CLARIFY_STORE");
+	int rc;
+
+	*out = NULL;
+	if (!r)
+		return CL_ENOMEM;
+	rc = b->config_path ? config_load(&r->cfg, b->config_path) : config_init(&r->cfg);
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	if (env_store && *env_store)
+		rc = config_set_store(&r->cfg, env_store);
+	if (!rc && b->store_dir)
+		rc = config_set_store(&r->cfg, b->store_dir);
+	if (!rc) {
+		err_clear();
+		rc = config_llm_options(&r->cfg, &r->d.llm);
+	}
+	if (rc) {
+		config_release(&r->cfg);
+		free(r);
+		return rc;
+	}
+	config_data_dir(r->cfg.prompts.dir, "prompts", r->prompts, sizeof(r->prompts));
+	config_data_dir(r->cfg.filters.dir, "filters", r->filters, sizeof(r->filters));
+	r->d.prompts_dir = r->prompts;
+	r->d.filters_dir = r->filters;
+	config_filter_limits(&r->cfg, &r->d.limits);
+	config_stats_bounds(&r->cfg, &r->d.bounds);
+	r->d.cache = r->cfg.llm.cache && !b->no_cache;
+	r->d.max_parse_retries = (int)r->cfg.prompts.max_parse_retries;
+	r->d.once = b->once;
+	r->d.shard = b->shard;
+	r->d.shards = b->shards;
+	r->d.batch = (int)r->cfg.store.batch_records;
+	r->d.workers = (int)r->cfg.jobs.workers;
+	r->d.drain_seconds = 30;
+	r->d.log_level = b->verbose ? LOG_DEBUG : (int)r->cfg.log.level;
+	r->d.reload = on_reload;
+	r->d.release = on_release;
+	r->d.reload_arg = b;
+	*out = r;
+	return 0;
+}
+
+static int on_reload(void *arg, struct daemon_opts **out)
+{
+	struct boot *b = arg;
+	struct run *r;
+	int rc;
+
+	err_clear();
+	rc = run_load(b, &r);
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		return rc;
+	}
+	if (strcmp(r->cfg.store.path, b->store_path) != 0)
+		log_warn("store.path is now '%s': the store changes at the next start",
+			 r->cfg.store.path);
+	*out = &r->d;
+	return 0;
+}
+
+static void on_release(void *arg, struct daemon_opts *o)
+{
+	(void)arg;
+	run_free((struct run *)(void *)((char *)o - offsetof(struct run, d)));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -46,14 +150,11 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *store_dir = NULL, *env_store;
-	int check = 0, print = 0, verbose = 0, once = 0, no_cache = 0, shard = 0, shards = 1;
-	int opt, rc;
+	static struct boot b = { .shards = 1 };
+	int check = 0, print = 0, opt, rc;
 	struct store_options so;
-	struct daemon_opts d = { 0 };
 	struct daemon_counts n;
-	char prompts[4096], filters[4096];
-	struct config cfg;
+	struct run *r;
 	struct store s;
 
 	log_init("clarifyd", LOG_INFO);
@@ -63,20 +164,20 @@ int main(int argc, char **argv)
 			break;
 		switch (opt) {
 		case 'c':
-			config_path = optarg;
+			b.config_path = optarg;
 			break;
 		case 's':
-			store_dir = optarg;
+			b.store_dir = optarg;
 			break;
 		case 'o':
-			once = 1;
+			b.once = 1;
 			break;
 		case 'n':
-			no_cache = 1;
+			b.no_cache = 1;
 			break;
 		case 'S':
-			if (sscanf(optarg, "%d/%d", &shard, &shards) != 2 || shards < 1 || shard < 0 ||
-			    shard >= shards) {
+			if (sscanf(optarg, "%d/%d", &b.shard, &b.shards) != 2 || b.shards < 1 ||
+			    b.shard < 0 || b.shard >= b.shards) {
 				fprintf(stderr, "clarifyd: --shard takes K/N with 0 <= K < N, not '%s'\n",
 					optarg);
 				return 2;
@@ -89,7 +190,7 @@ int main(int argc, char **argv)
 			print = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			b.verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -106,71 +207,39 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	rc = config_path ? config_load(&cfg, config_path) : config_init(&cfg);
+	err_clear();
+	rc = run_load(&b, &r);
 	if (rc) {
 		log_err("%s", err_msg(rc));
 		return 2;
 	}
-	env_store = getenv("CLARIFY_STORE");
-	rc = 0;
-	if (env_store && *env_store)
-		rc = config_set_store(&cfg, env_store);
-	if (!rc && store_dir)
-		rc = config_set_store(&cfg, store_dir);
-	if (rc) {
-		log_err("%s", err_msg(rc));
-		config_release(&cfg);
-		return 2;
-	}
-	log_init("clarifyd", verbose ? LOG_DEBUG : (int)cfg.log.level);
+	log_init("clarifyd", r->d.log_level);
 	if (print)
-		config_print(&cfg, stdout);
+		config_print(&r->cfg, stdout);
 	if (check)
-		printf("config '%s' is valid\n", cfg.file ? cfg.file : "(built-in defaults)");
+		printf("config '%s' is valid\n", r->cfg.file ? r->cfg.file : "(built-in defaults)");
 	if (check || print) {
-		config_release(&cfg);
+		run_free(r);
 		return EXIT_SUCCESS;
 	}
 
-	so.map_size = (size_t)cfg.store.map_size_mb << 20;
-	so.zstd_level = (int)cfg.store.zstd_level;
-	so.max_record = (size_t)cfg.store.max_record_mb << 20;
-	err_clear();
-	rc = config_llm_options(&cfg, &d.llm);
+	so.map_size = (size_t)r->cfg.store.map_size_mb << 20;
+	so.zstd_level = (int)r->cfg.store.zstd_level;
+	so.max_record = (size_t)r->cfg.store.max_record_mb << 20;
+	snprintf(b.store_path, sizeof(b.store_path), "%s", r->cfg.store.path);
+	rc = store_open(&s, r->cfg.store.path, STORE_WRITER, &so);
 	if (rc) {
 		log_err("%s", err_msg(rc));
-		config_release(&cfg);
-		return 2;
-	}
-	rc = store_open(&s, cfg.store.path, STORE_WRITER, &so);
-	if (rc) {
-		log_err("%s", err_msg(rc));
-		llm_options_release(&d.llm);
-		config_release(&cfg);
+		run_free(r);
 		return EXIT_FAILURE;
 	}
-	config_data_dir(cfg.prompts.dir, "prompts", prompts, sizeof(prompts));
-	config_data_dir(cfg.filters.dir, "filters", filters, sizeof(filters));
-	d.prompts_dir = prompts;
-	d.filters_dir = filters;
-	config_filter_limits(&cfg, &d.limits);
-	config_stats_bounds(&cfg, &d.bounds);
-	d.cache = cfg.llm.cache && !no_cache;
-	d.max_parse_retries = (int)cfg.prompts.max_parse_retries;
-	d.once = once;
-	d.shard = shard;
-	d.shards = shards;
-	d.batch = (int)cfg.store.batch_records;
-	d.workers = (int)cfg.jobs.workers;
-	d.drain_seconds = 30;
 	memset(&n, 0, sizeof(n));
-	rc = daemon_run(&d, &s, &n);
+	rc = daemon_run(&r->d, &s, &n);
 	log_info("%llu accepted, %llu rejected, %llu failed; %llu requests, %llu from the cache, "
 		 "%llu tokens", (unsigned long long)n.accepted, (unsigned long long)n.rejected,
 		 (unsigned long long)n.failed, (unsigned long long)n.requests,
 		 (unsigned long long)n.cache_hits, (unsigned long long)n.tokens);
 	store_close(&s);
-	llm_options_release(&d.llm);
-	config_release(&cfg);
+	run_free(r);
 	return rc ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -123,6 +123,11 @@ struct daemon {
 	size_t at_work;            /* jobs in the pool */
 	char last_pkey[STORE_KEY_MAX];  /* the problem of the last job taken */
 	json_t *last_problem;
+	/* after a reload: the client of the old options, until its requests
+	 * are back, and the old options, released with it */
+	struct llm_client *old_llm;
+	const struct daemon_opts *old_o;
+	const struct daemon_opts *first_o;  /* the caller's: never released */
 };
 
 static int daemon_reply(struct daemon *d, struct job *j);
@@ -829,9 +834,83 @@ static int load_parts(struct daemon *d)
 	return 0;
 }
 
+/* The old client's requests are all back: let it and its options go. */
+static void retire_old(struct daemon *d)
+{
+	llm_client_free(d->old_llm);
+	d->old_llm = NULL;
+	if (d->old_o && d->old_o != d->first_o && d->o->release)
+		d->o->release(d->o->reload_arg, (struct daemon_opts *)d->old_o);
+	d->old_o = NULL;
+}
+
+/*
+ * SIGHUP: the configuration, the templates and the filters, read again
+ * and checked whole before any of it replaces the running set; a bad one
+ * is refused, with the reason, and the running one kept.  A new LLM
+ * client takes the new requests; the old one finishes those it has.
+ */
+static void reload(struct daemon *d)
+{
+	struct daemon_opts *no = NULL;
+	struct daemon nd = *d;
+	struct llm_client *nllm = NULL;
+	int rc;
+
+	sd_notify(0, "RELOADING=1");
+	if (d->o->reload) {
+		rc = d->o->reload(d->o->reload_arg, &no);
+		if (rc) {
+			log_err("reload refused, the running configuration is kept");
+			goto done;
+		}
+		nd.o = no;
+	}
+	err_clear();
+	rc = load_parts(&nd);
+	if (rc) {
+		log_err("reload refused, the running set is kept: %s", err_msg(rc));
+		goto refused;
+	}
+	if (no) {
+		rc = llm_client_new(&nllm, &no->llm);
+		if (rc) {
+			log_err("reload refused: %s", err_msg(rc));
+			prompt_set_release(&nd.ps);
+			filter_set_release(&nd.fs);
+			goto refused;
+		}
+	}
+	/* no worker may hold a job while the sets and options change */
+	pool_quiesce(d);
+	prompt_set_release(&d->ps);
+	filter_set_release(&d->fs);
+	d->ps = nd.ps;
+	d->fs = nd.fs;
+	if (no) {
+		d->old_o = d->o;
+		d->old_llm = d->llm;
+		d->o = no;
+		d->lo = no->llm;
+		d->llm = nllm;
+		d->bounds = no->bounds;
+		if (no->log_level >= 0)
+			log_set_level(no->log_level);
+		log_info("reloaded the configuration, the templates and the filters");
+	} else {
+		log_info("reloaded the templates and the filters");
+	}
+	goto done;
+refused:
+	if (no && d->o->release)
+		d->o->release(d->o->reload_arg, no);
+done:
+	sd_notify(0, "READY=1");
+}
+
 int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_counts *out)
 {
-	struct daemon d = { .o = o, .s = s };
+	struct daemon d = { .o = o, .s = s, .first_o = o };
 	struct sigaction sa = { 0 };
 	MDB_txn *txn;
 	const void *blob;
@@ -879,34 +958,29 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 		struct llm_request *r;
 		double now = time_mono();
 
-		if (got_hup) {
-			/* templates and filters are reloaded whole; a bad set is
-			 * refused and the running one kept */
-			struct daemon nd = d;
-
+		if (got_hup && !d.old_llm) {
+			/* a reload waits for the one before to be done with */
 			got_hup = 0;
-			sd_notify(0, "RELOADING=1");
-			if (load_parts(&nd) == 0) {
-				/* no worker may hold a job of the old set */
-				pool_quiesce(&d);
-				prompt_set_release(&d.ps);
-				filter_set_release(&d.fs);
-				d.ps = nd.ps;
-				d.fs = nd.fs;
-				log_info("reloaded the templates and the filters");
-			} else {
-				log_err("reload refused, the running set is kept: %s", err_msg(CL_ECONFIG));
+			reload(&d);
+		}
+		if (d.old_llm) {
+			/* the old client's requests come back to the old client */
+			while ((r = llm_wait(d.old_llm, 0)) != NULL) {
+				rc = daemon_reply(&d, r->udata);
+				if (rc)
+					goto out;
 			}
-			sd_notify(0, "READY=1");
+			if (llm_outstanding(d.old_llm) == 0)
+				retire_old(&d);
 		}
 		if (got_term && !deadline) {
 			sd_notify(0, "STOPPING=1");
-			deadline = now + o->drain_seconds;
+			deadline = now + d.o->drain_seconds;
 			log_info("stopping: %zu requests in flight get %.0f s", d.in_flight,
-				 o->drain_seconds);
+				 d.o->drain_seconds);
 		}
 		/* start jobs while there is room */
-		while (!got_term && !d.exhausted && d.in_flight < (size_t)o->llm.max_in_flight &&
+		while (!got_term && !d.exhausted && d.in_flight < (size_t)d.o->llm.max_in_flight &&
 		       !llm_fatal(d.llm, NULL, 0)) {
 			rc = job_start_next(&d);
 			if (rc)
@@ -922,7 +996,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 			continue;
 		}
 		if (d.in_flight == 0 && (d.exhausted || got_term)) {
-			if (got_term || o->once)
+			if (got_term || d.o->once)
 				break;
 			/* wait for new jobs (an import may add some) */
 			commit(&d);
@@ -934,7 +1008,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 		}
 		if (deadline && now > deadline)
 			break;
-		r = llm_wait_or_wake(d.llm, 0.2);
+		r = llm_wait_or_wake(d.llm, d.old_llm ? 0.02 : 0.2);
 		if (r) {
 			int rrc = daemon_reply(&d, r->udata);
 
@@ -951,7 +1025,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 				goto out;
 			}
 		}
-		if (d.writes >= (size_t)o->batch || (d.writes && time_mono() - d.last_commit > 1.0))
+		if (d.writes >= (size_t)d.o->batch || (d.writes && time_mono() - d.last_commit > 1.0))
 			if (commit(&d))
 				goto out;
 		if (time_mono() - d.last_status > 10)
@@ -968,6 +1042,11 @@ out:
 		commit(&d);
 	}
 	llm_client_free(d.llm);
+	llm_client_free(d.old_llm);
+	if (d.old_o && d.old_o != d.first_o && d.o->release)
+		d.o->release(d.o->reload_arg, (struct daemon_opts *)d.old_o);
+	if (d.o != d.first_o && d.o->release)
+		d.o->release(d.o->reload_arg, (struct daemon_opts *)d.o);
 	while (d.jobs)
 		job_free(&d, d.jobs);
 	json_decref(d.w.progress);

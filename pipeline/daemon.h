@@ -23,6 +23,16 @@ struct daemon_opts {
 	int batch;                    /* writes per transaction */
 	int workers;                  /* CPU worker threads; 0: one per CPU */
 	double drain_seconds;         /* SIGTERM: in-flight requests get this long */
+	int log_level;                /* LOG_*, or -1 to leave it */
+	/*
+	 * SIGHUP: read the configuration again into a new set of options
+	 * (*out, released with release() once nothing uses it); non-zero,
+	 * with the reason logged, refuses it.  NULL: only the templates and
+	 * the filters are read again.
+	 */
+	int (*reload)(void *arg, struct daemon_opts **out);
+	void (*release)(void *arg, struct daemon_opts *o);
+	void *reload_arg;
 };
 
 struct daemon_counts {

@@ -49,6 +49,7 @@ suite() {
 
 export CLARIFY="$B/clarify" CLARIFYD="$B/clarifyd" CLARIFY_ROOT="$ROOT"
 export FAKELLM="$B/tests/fakellm/fakellm"
+export NOTIFY_LISTEN="$B/tests/tools/notify_listen"
 export SHARED_DATA="$ROOT/../shared/data"
 export CLARIFY_CONFIG=/dev/null   # never pick up a system config
 unset CLARIFY_STORE JOURNAL_STREAM
