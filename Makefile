@@ -4,9 +4,10 @@
 #   make check      install missing Debian packages, build, run every test
 #   make check-asan the tests under ASan+UBSan;  make check-tsan under TSan
 #   make bench      run the benchmarks under bench/
-#   make run        import the sample problems into ./run-store, train its
+#   make run        import the sample problems into ./run/store, train its
 #                   language model, generate their data with the offline
-#                   provider (clarifyd --once), and show the store
+#                   provider (clarifyd --once), show the store and its
+#                   stats, and export ./run/export.jsonl
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VARIANT ?= release
@@ -154,12 +155,18 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(FAKELLM)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
+# the main job on the built-in defaults (the offline provider), whatever
+# /etc/clarifyd/clarifyd.yaml or $$CLARIFY_CONFIG say
+RUN_ENV := CLARIFY_CONFIG=/dev/null
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(B)/clarify -s run-store import tests/data/apps
-	$(B)/clarify -s run-store lm train
-	$(B)/clarifyd -s run-store --once
-	$(B)/clarify -s run-store status
+	$(RUN_ENV) $(B)/clarify -s run/store import tests/data/apps
+	$(RUN_ENV) $(B)/clarify -s run/store lm train
+	$(RUN_ENV) $(B)/clarifyd -s run/store --once
+	$(RUN_ENV) $(B)/clarify -s run/store status
+	$(RUN_ENV) $(B)/clarify -s run/store stats
+	$(RUN_ENV) $(B)/clarify -s run/store export -o run/export.jsonl
+	@echo "the training set: run/export.jsonl (and run/export.jsonl.manifest.json)"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/clarifyd
@@ -186,7 +193,7 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man8/clarifyd.8
 
 clean:
-	rm -rf build run-store
+	rm -rf build run
 
 .SECONDARY:
 

@@ -86,7 +86,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct store s;
 	int json = 0, rc, status;
 	json_t *by_rule = NULL, *prog = NULL;
-	double rate = 0, eta = -1;
+	double rate = 0, rrate = 0, eta = -1;
 
 	status = cli_json_opts("status", argc, argv, usage, &json);
 	if (status >= 0)
@@ -123,12 +123,18 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		for (int st = 0; st < JOB_STATE_COUNT; st++)
 			total[st] += t.by[cat][st];
 	if (prog) {
-		int64_t span = jsonx_int(prog, "updated", 0) - jsonx_int(prog, "started", 0);
+		/* "seconds" since the start, or whole seconds from an older clarifyd */
+		json_t *sec = json_object_get(prog, "seconds");
+		double span = json_is_number(sec) ? json_number_value(sec)
+						  : (double)(jsonx_int(prog, "updated", 0) -
+							     jsonx_int(prog, "started", 0));
 		int64_t ended = jsonx_int(prog, "accepted", 0) + jsonx_int(prog, "rejected", 0) +
 				jsonx_int(prog, "failed", 0);
 
-		if (span > 0)
-			rate = (double)ended / (double)span;
+		if (span > 0) {
+			rate = (double)ended / span;
+			rrate = (double)jsonx_int(prog, "requests", 0) / span;
+		}
 		if (rate > 0)
 			eta = (double)total[JOB_PENDING] / rate;
 	}
@@ -150,6 +156,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		if (prog) {
 			json_object_set(o, "daemon", prog);
 			json_object_set_new(o, "jobs_per_second", json_real(rate));
+			json_object_set_new(o, "requests_per_second", json_real(rrate));
 			if (eta >= 0)
 				json_object_set_new(o, "eta_seconds", json_real(eta));
 		}
@@ -192,14 +199,15 @@ int cmd_status(struct cli *c, int argc, char **argv)
 
 			time_iso(jsonx_int(prog, "updated", 0), when, sizeof(when));
 			printf("\nclarifyd (pid %lld) %s at %s: %lld requests, %lld retries, "
-			       "%lld cached, %lld tokens, %lld in flight; %.2f jobs/s",
+			       "%lld cached, %lld tokens, %lld in flight; %.2f jobs/s, "
+			       "%.2f requests/s",
 			       (long long)jsonx_int(prog, "pid", 0),
 			       jsonx_int(prog, "running", 0) ? "running" : "stopped", when,
 			       (long long)jsonx_int(prog, "requests", 0),
 			       (long long)jsonx_int(prog, "retries", 0),
 			       (long long)jsonx_int(prog, "cache_hits", 0),
 			       (long long)jsonx_int(prog, "tokens", 0),
-			       (long long)jsonx_int(prog, "in_flight", 0), rate);
+			       (long long)jsonx_int(prog, "in_flight", 0), rate, rrate);
 			if (eta >= 0 && total[JOB_PENDING])
 				printf(", about %.0f s to go", eta);
 			printf("\n");

@@ -118,6 +118,7 @@ struct daemon {
 	double last_commit, last_status;
 	struct job *jobs;
 	int64_t started;
+	double started_mono;
 	int running;
 	struct pool pool;
 	size_t at_work;            /* jobs in the pool */
@@ -209,8 +210,10 @@ static void progress(struct daemon *d)
 
 	llm_stats(d->llm, &st);
 	json_decref(d->w.progress);
-	d->w.progress = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+	d->w.progress = json_pack("{s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, "
+				  "s:i}",
 				  "pid", (json_int_t)getpid(), "started", (json_int_t)d->started,
+				  "seconds", time_mono() - d->started_mono,
 				  "updated", (json_int_t)time_now(),
 				  "accepted", (json_int_t)d->n.accepted,
 				  "rejected", (json_int_t)d->n.rejected,
@@ -818,19 +821,20 @@ static void status(struct daemon *d, const char *what)
 	d->last_status = time_mono();
 }
 
-static int load_parts(struct daemon *d)
+/* The templates and the filters the options name, into ps and fs. */
+static int load_parts(const struct daemon_opts *o, struct prompt_set *ps, struct filter_set *fs)
 {
 	int rc;
 
-	rc = prompt_set_load_dir(&d->ps, d->o->prompts_dir);
+	rc = prompt_set_load_dir(ps, o->prompts_dir);
 	if (rc)
 		return rc;
-	rc = filter_set_load_dir(&d->fs, d->o->filters_dir);
+	rc = filter_set_load_dir(fs, o->filters_dir);
 	if (rc) {
-		prompt_set_release(&d->ps);
+		prompt_set_release(ps);
 		return rc;
 	}
-	d->fs.limits = d->o->limits;
+	fs->limits = o->limits;
 	return 0;
 }
 
@@ -853,7 +857,8 @@ static void retire_old(struct daemon *d)
 static void reload(struct daemon *d)
 {
 	struct daemon_opts *no = NULL;
-	struct daemon nd = *d;
+	struct prompt_set ps;
+	struct filter_set fs;
 	struct llm_client *nllm = NULL;
 	int rc;
 
@@ -864,10 +869,9 @@ static void reload(struct daemon *d)
 			log_err("reload refused, the running configuration is kept");
 			goto done;
 		}
-		nd.o = no;
 	}
 	err_clear();
-	rc = load_parts(&nd);
+	rc = load_parts(no ? no : d->o, &ps, &fs);
 	if (rc) {
 		log_err("reload refused, the running set is kept: %s", err_msg(rc));
 		goto refused;
@@ -876,8 +880,8 @@ static void reload(struct daemon *d)
 		rc = llm_client_new(&nllm, &no->llm);
 		if (rc) {
 			log_err("reload refused: %s", err_msg(rc));
-			prompt_set_release(&nd.ps);
-			filter_set_release(&nd.fs);
+			prompt_set_release(&ps);
+			filter_set_release(&fs);
 			goto refused;
 		}
 	}
@@ -885,8 +889,8 @@ static void reload(struct daemon *d)
 	pool_quiesce(d);
 	prompt_set_release(&d->ps);
 	filter_set_release(&d->fs);
-	d->ps = nd.ps;
-	d->fs = nd.fs;
+	d->ps = ps;
+	d->fs = fs;
 	if (no) {
 		d->old_o = d->o;
 		d->old_llm = d->llm;
@@ -927,8 +931,9 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 	d.w.jobs = json_object();
 	d.bounds = o->bounds;
 	d.started = time_now();
+	d.started_mono = time_mono();
 	d.running = 1;
-	rc = load_parts(&d);
+	rc = load_parts(o, &d.ps, &d.fs);
 	if (!rc) {
 		d.lo = o->llm;
 		rc = llm_client_new(&d.llm, &o->llm);
