@@ -37,10 +37,21 @@ db_keys() {
 	mdb_dump -p -s "$2" "$1" 2>/dev/null | awk '
 		/^HEADER=END/ { on = 1; n = 0; next }
 		/^DATA=END/ { on = 0 }
-		on { if (n++ % 2 == 0) print substr($0, 2) }' | sort
+		on { if (n++ % 2 == 0) print substr($0, 2) }' | LC_ALL=C sort
 }
 
 # rss_kb PID FIELD: VmRSS, RssAnon or RssFile of PID in kB (empty when gone)
 rss_kb() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# db_json STORE DB: "KEY<TAB>JSON" for each record of DB, in key order (the
+# values are zstd frames: decoded in one stream, then paired with the keys)
+db_json() {
+	mdb_dump -s "$2" "$1" 2>/dev/null | awk '
+		/^HEADER=END/ { on = 1; n = 0; next }
+		/^DATA=END/ { on = 0 }
+		on && n++ % 2 == 1 { print substr($0, 2) }' | xxd -r -p | zstd -dcq | jq -c . >"$T/db_json.values"
+	db_keys "$1" "$2" >"$T/db_json.keys"
+	paste "$T/db_json.keys" "$T/db_json.values"
 }
