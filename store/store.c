@@ -230,6 +230,11 @@ int store_open(struct store *s, const char *dir, unsigned flags,
 	}
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	fresh = !file_exists(data);
+	if (fresh && access(data, F_OK) != 0 && errno != ENOENT) {
+		/* there may be a store, but it cannot be seen: say why */
+		rc = err_set(CL_EIO, "cannot open store '%s': %s", dir, strerror(errno));
+		goto fail;
+	}
 	if (flags & STORE_WRITER) {
 		rc = dir_make(dir, 0755);
 		if (rc)
