@@ -156,12 +156,12 @@ SOAK_JOBS ?= 5000
 CRASH_ROUNDS ?= 50
 soak: deps
 	@$(MAKE) --no-print-directory test-bins
-	@mkdir -p $(B)/test-logs
+	@mkdir -p $(B)/soak-logs
 	@for t in soak crash; do echo "== test_$$t.sh"; \
 	  SOAK_JOBS=$(SOAK_JOBS) CRASH_ROUNDS=$(CRASH_ROUNDS) CLARIFY=$(B)/clarify \
 	  CLARIFYD=$(B)/clarifyd FAKELLM=$(B)/tests/fakellm/fakellm CLARIFY_ROOT=$(CURDIR) \
-	  CLARIFY_CONFIG=/dev/null sh tests/integration/test_$$t.sh | tee $(B)/test-logs/soak-$$t.log; \
-	  grep -q '^not ok' $(B)/test-logs/soak-$$t.log && exit 1; done; true
+	  CLARIFY_CONFIG=/dev/null sh tests/integration/test_$$t.sh | tee $(B)/soak-logs/$$t.log; \
+	  grep -q '^not ok' $(B)/soak-logs/$$t.log && exit 1; done; true
 
 run: deps
 	@$(MAKE) --no-print-directory all

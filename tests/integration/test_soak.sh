@@ -48,8 +48,8 @@ EOF
 start=$(date +%s.%N)
 "$CLARIFYD" -c "$T/soak.yaml" -s "$S" --once >"$T/daemon.log" 2>&1 &
 dpid=$!
-# sample the resident size with the progress (replies fakellm answered
-# 200 over the two stages' 2*JOBS), twice a second
+# sample the resident size with the progress (good replies, of the two
+# stages' 2*JOBS, in fakellm's log), twice a second
 : >"$T/rss"
 status_mid=""
 timed_out=0
@@ -57,7 +57,7 @@ while kill -0 "$dpid" 2>/dev/null; do
 	now=$(date +%s.%N)
 	vm=$(rss_kb "$dpid" VmRSS)
 	anon=$(rss_kb "$dpid" RssAnon)
-	done200=$(grep -c '"status": 200' "$T/fake.log")
+	done200=$(grep -c '"fault": null, "status": 200' "$T/fake.log")
 	[ -n "$vm" ] && echo "$now $done200 $vm $anon" >>"$T/rss"
 	if [ -z "$status_mid" ] && [ "$done200" -ge "$JOBS" ]; then
 		# half way: clarify reads the store while the daemon writes it
