@@ -4,6 +4,10 @@
 #   make check      install missing Debian packages, build, run every test
 #   make check-asan the tests under ASan+UBSan;  make check-tsan under TSan
 #   make bench      run the benchmarks under bench/
+#   make soak       the long reliability suites: test_soak.sh with SOAK_JOBS
+#                   jobs (default 5000) against fakellm's fault mix, and
+#                   test_crash.sh with CRASH_ROUNDS kill -9 rounds (default
+#                   50); 'make check' runs them short (300 jobs, 10 rounds)
 #   make run        import the sample problems into ./run/store, train its
 #                   language model, generate their data with the offline
 #                   provider (clarifyd --once), show the store and its
@@ -62,7 +66,7 @@ DEB_PKGS := make gcc clang pkg-config zstd libcurl4-openssl-dev libyaml-dev libl
 	libmicrohttpd-dev libssl-dev jq chromium groff-base time
 
 .PHONY: all deps check check-run check-asan check-tsan test-bins run-tests bench run install \
-	uninstall clean fuzz
+	uninstall clean fuzz soak
 
 all: $(BINS)
 
@@ -154,6 +158,17 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(FAKELLM)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+SOAK_JOBS ?= 5000
+CRASH_ROUNDS ?= 50
+soak: deps
+	@$(MAKE) --no-print-directory test-bins
+	@mkdir -p $(B)/soak-logs
+	@for t in soak crash; do echo "== test_$$t.sh"; \
+	  SOAK_JOBS=$(SOAK_JOBS) CRASH_ROUNDS=$(CRASH_ROUNDS) CLARIFY=$(B)/clarify \
+	  CLARIFYD=$(B)/clarifyd FAKELLM=$(B)/tests/fakellm/fakellm CLARIFY_ROOT=$(CURDIR) \
+	  CLARIFY_CONFIG=/dev/null sh tests/integration/test_$$t.sh | tee $(B)/soak-logs/$$t.log; \
+	  grep -q '^not ok' $(B)/soak-logs/$$t.log && exit 1; done; true
 
 # the main job on the built-in defaults (the offline provider), whatever
 # /etc/clarifyd/clarifyd.yaml or $$CLARIFY_CONFIG say

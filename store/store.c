@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -55,10 +56,37 @@ void store_options_default(struct store_options *opt)
 	opt->max_record = (size_t)64 << 20;
 }
 
+/*
+ * Free bytes for an unprivileged writer on the file system of the store,
+ * or -1 when that cannot be told.
+ */
+static long long store_free_bytes(const struct store *s)
+{
+	struct statvfs v;
+
+	if (!s->path || statvfs(s->path, &v) != 0)
+		return -1;
+	return (long long)v.f_bavail * (long long)v.f_frsize;
+}
+
 static int mdb_fail(struct store *s, int mrc, const char *what)
 {
+	long long avail;
+
 	if (mrc == MDB_MAP_FULL)
 		return CL_EFULL;
+	/*
+	 * A full disk: LMDB passes ENOSPC on, but a write that stops part way
+	 * (pwrite returning short, which is how a full file system answers a
+	 * large write) becomes EIO in mdb_page_flush.  Say what happened.
+	 */
+	if (mrc == ENOSPC || mrc == EIO) {
+		avail = store_free_bytes(s);
+		if (mrc == ENOSPC || (avail >= 0 && avail < STORE_FULL_BYTES))
+			return err_set(CL_ESTORE, "store '%s': %s: No space left on device "
+				       "(%lld KiB free on its file system)", s->path, what,
+				       avail < 0 ? 0 : avail >> 10);
+	}
 	return err_set(CL_ESTORE, "store '%s': %s: %s", s->path, what, mdb_strerror(mrc));
 }
 
@@ -202,6 +230,11 @@ int store_open(struct store *s, const char *dir, unsigned flags,
 	}
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	fresh = !file_exists(data);
+	if (fresh && access(data, F_OK) != 0 && errno != ENOENT) {
+		/* there may be a store, but it cannot be seen: say why */
+		rc = err_set(CL_EIO, "cannot open store '%s': %s", dir, strerror(errno));
+		goto fail;
+	}
 	if (flags & STORE_WRITER) {
 		rc = dir_make(dir, 0755);
 		if (rc)

@@ -24,6 +24,13 @@
 
 #define STORE_SCHEMA_VERSION 1
 
+/*
+ * An I/O error while the store's file system has less than this free is
+ * reported as "No space left on device": LMDB turns a short write (a full
+ * disk) into EIO.  The store stays as it was before the failed transaction.
+ */
+#define STORE_FULL_BYTES ((long long)1 << 20)
+
 enum store_db {
 	STORE_META,
 	STORE_PROBLEMS,

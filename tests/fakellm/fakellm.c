@@ -63,7 +63,7 @@ static const char usage_text[] =
 	"  --seed N             seed of the fault and latency draws (default 0)\n"
 	"  --key KEY            require this API key\n"
 	"  --key-env VAR        require the API key in environment variable VAR\n"
-	"  --retry-after S      seconds advertised by 429 faults (default 1)\n"
+	"  --retry-after S      seconds advertised by 429 faults (default 1; 0.25: 250 ms)\n"
 	"  --threads N          0: a thread per connection (default); N: a pool of N\n"
 	"                       threads (latency, hang and slow then block a thread)\n"
 	"  --max-connections N  connection limit (default 4096)\n"
@@ -157,7 +157,7 @@ struct server {
 	struct fault_rate rates[F_COUNT];
 	size_t nrates;
 	uint64_t seed;
-	int retry_after;
+	int retry_after_ms;      /* what 429 faults advertise */
 	int threads;
 	int max_conn;
 	int help;
@@ -176,7 +176,7 @@ struct server {
 static void server_init(struct server *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->retry_after = 1;
+	s->retry_after_ms = 1000;
 	s->max_conn = 4096;
 	pthread_mutex_init(&s->log_lock, NULL);
 	pthread_mutex_init(&s->count_lock, NULL);
@@ -946,6 +946,16 @@ static struct MHD_Response *resp_error(const char *message, const char *type,
 				   jstr_lossy(message), "type", type, "code", code));
 }
 
+
+/* ms as seconds: "1" for 1000, "0.25" for 250, then suffix. */
+static void seconds_text(char *out, size_t n, int ms, const char *suffix)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, n, "%d%s", ms / 1000, suffix);
+	else
+		snprintf(out, n, "%d.%03d%s", ms / 1000, ms % 1000, suffix);
+}
+
 static struct MHD_Response *resp_429(const struct server *s, int date)
 {
 	struct MHD_Response *r = resp_error(faults[F_429].message, faults[F_429].type,
@@ -961,17 +971,17 @@ static struct MHD_Response *resp_429(const struct server *s, int date)
 
 		/* whole seconds: rounded up, so the date is at least S s ahead */
 		clock_gettime(CLOCK_REALTIME, &now);
-		t = now.tv_sec + (now.tv_nsec > 0) + s->retry_after;
+		t = now.tv_sec + (now.tv_nsec > 0) + (s->retry_after_ms + 999) / 1000;
 
 		gmtime_r(&t, &tm);
 		strftime(v, sizeof(v), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	} else {
-		snprintf(v, sizeof(v), "%d", s->retry_after);
+		seconds_text(v, sizeof(v), s->retry_after_ms, "");
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
-	snprintf(v, sizeof(v), "%lld", (long long)s->retry_after * 1000);
+	snprintf(v, sizeof(v), "%d", s->retry_after_ms);
 	MHD_add_response_header(r, "retry-after-ms", v);
-	snprintf(v, sizeof(v), "%ds", s->retry_after);
+	seconds_text(v, sizeof(v), s->retry_after_ms, "s");
 	MHD_add_response_header(r, "x-ratelimit-reset-requests", v);
 	return r;
 }
@@ -1328,6 +1338,18 @@ static int opt_double(const char *name, const char *v, double min, double *out)
 	return 0;
 }
 
+/* Seconds in [0, 86400] with at most millisecond precision ("1", "0.25"). */
+static int opt_seconds_ms(const char *name, const char *v, int *out_ms)
+{
+	double d;
+
+	if (parse_double(v, &d) != 0 || d < 0 || d > 86400)
+		return err_set(CL_ECONFIG, "option '--%s': '%s' is not a number of seconds in "
+			       "[0, 86400]", name, v);
+	*out_ms = (int)(d * 1000 + 0.5);
+	return 0;
+}
+
 /* fixed:MS | uniform:MIN:MAX | lognormal:MU:SIGMA */
 static int opt_latency(struct server *s, const char *v)
 {
@@ -1462,7 +1484,7 @@ static int options_parse(struct server *s, int argc, char **argv)
 					     " '%s' is unset or empty", optarg);
 			break;
 		case 'r':
-			rc = opt_int("retry-after", optarg, 0, 86400, &s->retry_after);
+			rc = opt_seconds_ms("retry-after", optarg, &s->retry_after_ms);
 			break;
 		case 't':
 			rc = opt_int("threads", optarg, 0, 1024, &s->threads);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -589,6 +590,73 @@ static void codec_without_an_environment(void **state)
 	store_close(&s);
 }
 
+/* One record of n pseudo-random hex digits (compresses to about half). */
+static int big_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	static uint64_t x = 88172645463325252ULL;
+	int *i = arg;
+	char key[32], *text = malloc(65537);
+	json_t *v;
+	int rc;
+
+	if (!text)
+		return CL_ENOMEM;
+	for (int k = 0; k < 65536; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		text[k] = "0123456789abcdef"[x & 15];
+	}
+	text[65536] = '\0';
+	v = json_pack("{s:s}", "blob", text);
+	free(text);
+	snprintf(key, sizeof(key), "k%06d", *i);
+	rc = store_put(s, txn, STORE_RESULTS, key, v);
+	json_decref(v);
+	return rc;
+}
+
+/*
+ * A full file system (a 512 KiB tmpfs; root only, else skipped): the
+ * failing write says "No space left on device" and names the store, which
+ * still opens and holds every record committed before.
+ */
+static void full_disk_is_named_and_harmless(void **state)
+{
+	struct fx *f = *state;
+	struct store_options o;
+	MDB_txn *txn;
+	uint64_t n = 0;
+	int rc = 0, i;
+
+	if (geteuid() != 0 || mount("tmpfs", f->dir, "tmpfs", 0, "size=512k") != 0) {
+		skip();
+		return;
+	}
+	store_options_default(&o);
+	o.map_size = (size_t)1 << 20; /* grows past the file system's size */
+	rc = store_open(&f->s, f->dir, STORE_WRITER, &o);
+	for (i = 0; !rc && i < 256; i++)
+		rc = store_write(&f->s, big_fn, &i);
+	if (rc) {
+		assert_int_equal(rc, CL_ESTORE);
+		assert_non_null(strstr(err_msg(rc), "No space left on device"));
+		assert_non_null(strstr(err_msg(rc), f->dir));
+	}
+	store_close(&f->s);
+	if (!rc) {
+		umount2(f->dir, MNT_DETACH);
+		fail_msg("256 writes of 32 KiB fitted in a 512 KiB file system");
+	}
+	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, &o), 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_count(&f->s, txn, STORE_RESULTS, &n), 0);
+	store_read_end(txn);
+	assert_int_equal(n, i - 1); /* all but the write that failed */
+	store_close(&f->s);
+	assert_int_equal(umount2(f->dir, MNT_DETACH), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +675,7 @@ int main(void)
 		T(import_counts_new_unchanged_updated_and_keeps_jobs),
 		T(import_creates_jobs_only_for_configured_categories),
 		T(import_survives_map_growth_with_exact_counts),
+		T(full_disk_is_named_and_harmless),
 		cmocka_unit_test(keys_have_the_documented_form),
 		cmocka_unit_test(codec_without_an_environment),
 #undef T
