@@ -241,5 +241,6 @@ int main(int argc, char **argv)
 		 (unsigned long long)n.cache_hits, (unsigned long long)n.tokens);
 	store_close(&s);
 	run_free(r);
-	return rc ? EXIT_FAILURE : EXIT_SUCCESS;
+	/* a bad template or rule file is a configuration error, as a bad key */
+	return rc == CL_ECONFIG ? 2 : rc ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -648,6 +649,9 @@ int config_llm_options(const struct config *cfg, struct llm_options *o)
 	o->max_total_tokens = cfg->llm.max_total_tokens;
 	o->seed = (uint64_t)cfg->llm.seed;
 	rc = read_api_key(cfg, &o->api_key);
+	if (!rc && o->api_key && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warn("cannot make the process non-dumpable: a core file would hold the "
+			 "API key");
 	if (!rc && !o->api_key && o->provider != LLM_OFFLINE)
 		rc = err_set(CL_ECONFIG, "no API key for the %s provider: set the environment "
 			     "variable %s or llm.api_key_file", llm_provider_name(o->provider),

@@ -98,7 +98,9 @@ int config_set_store(struct config *cfg, const char *dir);
 /*
  * Fill LLM options from cfg: the key is read from the file named by
  * llm.api_key_file, else from the environment variable llm.api_key_env
- * (a missing key is an error only for the HTTP providers).
+ * (a missing key is an error only for the HTTP providers).  A process
+ * that has read a key is made non-dumpable (prctl PR_SET_DUMPABLE 0): no
+ * core file, no ptrace by other users, so the key is in no core file.
  */
 struct llm_options;
 int config_llm_options(const struct config *cfg, struct llm_options *o);

@@ -122,6 +122,8 @@ struct daemon {
 	int running;
 	struct pool pool;
 	size_t at_work;            /* jobs in the pool */
+	double last_drop;          /* when the map's pages were last let go */
+	int store_failed;          /* a write failed: no more tries */
 	char last_pkey[STORE_KEY_MAX];  /* the problem of the last job taken */
 	json_t *last_problem;
 	/* after a reload: the client of the old options, until its requests
@@ -234,13 +236,21 @@ static int commit(struct daemon *d)
 	progress(d);
 	rc = store_write(d->s, commit_fn, &d->w);
 	if (rc) {
+		/* nothing of the batch is in: its jobs stay pending */
 		log_err("cannot write to store '%s': %s", d->s->path, err_msg(rc));
+		d->store_failed = 1;
 		return rc;
 	}
 	raw_clear(&d->w);
 	json_object_clear(d->w.jobs);
 	d->writes = 0;
 	d->last_commit = time_mono();
+	/* a long run touches the whole map: let its pages go now and then,
+	 * so that the resident size does not grow with the store */
+	if (d->last_commit - d->last_drop > 2.0) {
+		store_drop_pages(d->s);
+		d->last_drop = d->last_commit;
+	}
 	return 0;
 }
 
@@ -1004,7 +1014,9 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 			if (got_term || d.o->once)
 				break;
 			/* wait for new jobs (an import may add some) */
-			commit(&d);
+			rc = commit(&d);
+			if (rc)
+				goto out;
 			d.exhausted = 0;
 			d.cursor[0] = '\0';
 			for (int i = 0; i < 20 && !got_term && !got_hup; i++)
@@ -1030,19 +1042,26 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 				goto out;
 			}
 		}
-		if (d.writes >= (size_t)d.o->batch || (d.writes && time_mono() - d.last_commit > 1.0))
-			if (commit(&d))
+		if (d.writes >= (size_t)d.o->batch ||
+		    (d.writes && time_mono() - d.last_commit > 1.0)) {
+			rc = commit(&d);
+			if (rc)
 				goto out;
+		}
 		if (time_mono() - d.last_status > 10)
 			status(&d, "running");
 	}
-	rc = commit(&d) ? CL_ESTORE : rc == CL_EINVAL ? CL_EINVAL : 0;
+	{
+		int crc = commit(&d);
+
+		rc = crc ? crc : rc == CL_EINVAL ? CL_EINVAL : 0;
+	}
 	status(&d, "stopped");
 out:
 	/* requests still out are cancelled; their jobs stay pending */
 	d.running = 0;
 	pool_stop(&d);
-	if (d.llm) {
+	if (d.llm && !d.store_failed) {
 		d.writes++; /* the last word on progress: stopped */
 		commit(&d);
 	}

@@ -26,9 +26,9 @@ sed -i 's/{{original}}/{{orignal}}/' "$T/p-var/modify-ambiguous.yaml"
 sed -i '/^name:/d' "$T/p-field/clarify-incomplete.yaml"
 printf 'prompts:\n  dir: %s\nfilters:\n  dir: %s\n' "$T/p-var" "$ROOT/filters" >"$T/p-var.yaml"
 printf 'prompts:\n  dir: %s\nfilters:\n  dir: %s\n' "$T/p-field" "$ROOT/filters" >"$T/p-field.yaml"
-row "template with an unknown variable" 1 "modify-ambiguous.yaml:20:3: unknown variable '{{orignal}}'" \
+row "template with an unknown variable" 2 "modify-ambiguous.yaml:20:3: unknown variable '{{orignal}}'" \
 	"$CLARIFYD" -c "$T/p-var.yaml" -s "$S" --once
-row "template without a required field" 1 "clarify-incomplete.yaml:4:1: missing 'name'" \
+row "template without a required field" 2 "clarify-incomplete.yaml:4:1: missing 'name'" \
 	"$CLARIFYD" -c "$T/p-field.yaml" -s "$S" --once
 
 # a rule file with a regular expression that does not compile
@@ -36,7 +36,7 @@ mkdir -p "$T/rules"
 printf 'rules:\n  - id: broken\n    description: d\n    applies_to: [modified]\n    pattern: "(unclosed"\n    action: reject\n' \
 	>"$T/rules/bad.yaml"
 printf 'prompts:\n  dir: %s\nfilters:\n  dir: %s\n' "$ROOT/prompts" "$T/rules" >"$T/rules.yaml"
-row "rule file with an invalid regex" 1 "bad.yaml" "$CLARIFYD" -c "$T/rules.yaml" -s "$S" --once
+row "rule file with an invalid regex" 2 "bad.yaml" "$CLARIFYD" -c "$T/rules.yaml" -s "$S" --once
 contains "rule file with an invalid regex: names the rule and PCRE2's reason" "$OUT" "missing closing parenthesis"
 row "clarify filters list with it" 2 "bad.yaml" "$CLARIFY" -c "$T/rules.yaml" filters list
 

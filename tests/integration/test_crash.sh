@@ -93,13 +93,10 @@ else
 	"$CLARIFYD" -c "$T/crash.yaml" -s "$FS" --once >"$T/full-run.out" 2>&1
 	FULL_RC=$?
 	FULL_OUT=$(cat "$T/full-run.out")
-	# KNOWN BUG (reported to the lead): daemon.c's loop leaves by 'goto out'
-	# when commit() fails without setting rc, so clarifyd exits 0
 	if [ "$FULL_RC" -ne 0 ]; then
 		ok "a full disk stops clarifyd with a non-zero exit ($FULL_RC)"
 	else
-		skip "a full disk stops clarifyd with a non-zero exit" \
-			"KNOWN BUG: clarifyd exits 0 after a failed commit (pipeline/daemon.c: 'if (commit(&d)) goto out;' leaves rc 0)"
+		fail "a full disk stops clarifyd with a non-zero exit" "$FULL_OUT"
 	fi
 	contains "and says 'No space left'" "$FULL_OUT" "No space left"
 	contains "naming the store" "$FULL_OUT" "$FS"

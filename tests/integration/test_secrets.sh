@@ -102,13 +102,18 @@ case $pattern in
 	wait "$cpid" 2>/dev/null
 	stop_fakellm
 	core=$(ls "$T/core" | head -n 1)
-	if [ -z "$core" ]; then
-		skip "the key is not in a core file" "no core was written: $(tail -n 2 "$T/core.out") (core_pattern '$pattern', ulimit -c $(ulimit -c))"
-	elif grep -aqF -- "$CANARY" "$T/core/$core"; then
-		skip "the key is not in a core file" \
-			"KNOWN GAP: the key is in the core ($core): no MADV_DONTDUMP on its buffers (pipeline/config.c, pipeline/llm.c, libcurl's header list)"
-	else
+	# a control: does a process that holds no key leave a core here?
+	mkdir -p "$T/control"
+	{ (cd "$T/control" && ulimit -c unlimited && exec sh -c 'kill -ABRT $$') >/dev/null 2>&1; } 2>/dev/null
+	control=$(ls "$T/control" | head -n 1)
+	if [ -n "$core" ] && grep -aqF -- "$CANARY" "$T/core/$core"; then
+		fail "the key is not in a core file" "the key is in the core ($core)"
+	elif [ -n "$core" ]; then
 		ok "the key is not in a core file ($core)"
+	elif [ -n "$control" ]; then
+		ok "no core file: clarifyd holds a key, so it is not dumpable (a shell here left $control)"
+	else
+		skip "the key is not in a core file" "no core is written here at all (core_pattern '$pattern', ulimit -c $(ulimit -c))"
 	fi
 	;;
 esac
