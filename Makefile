@@ -7,7 +7,7 @@
 #   make soak       the long reliability suites: test_soak.sh with SOAK_JOBS
 #                   jobs (default 5000) against fakellm's fault mix, and
 #                   test_crash.sh with CRASH_ROUNDS kill -9 rounds (default
-#                   50); 'make check' runs them short (300 jobs, 10 rounds)
+#                   50); 'make check' runs them short (300 jobs, 20 rounds)
 #   make run        import the sample problems into ./run/store, train its
 #                   language model, generate their data with the offline
 #                   provider (clarifyd --once), show the store and its

@@ -1,5 +1,5 @@
 # test_crash.sh - kill -9 of clarifyd in the middle of heavy writing,
-# CRASH_ROUNDS times (default 10; 'make soak' runs 50), at random moments:
+# CRASH_ROUNDS times (default 20; 'make soak' runs 50), at random moments:
 # after each kill the store opens and verifies and no ended job is lost; at
 # the end every job ended exactly once.  Then a full disk (a small tmpfs,
 # root only): a clear error, a non-zero exit, no damage, and a resumed run
@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/soaklib.sh"
 
-ROUNDS=${CRASH_ROUNDS:-10}
+ROUNDS=${CRASH_ROUNDS:-20}
 PROBLEMS=$((ROUNDS * 300))
 JOBS=$((PROBLEMS * 3))
 S=$T/store
