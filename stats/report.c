@@ -294,22 +294,6 @@ int report_add(struct report *r, const char *key, size_t klen, const json_t *res
 
 /* ---- the document ------------------------------------------------------------ */
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-/* The p-th percentile of sorted v[n] (n > 0), as stats_agg_json computes it. */
-static double percentile(const double *v, size_t n, double p)
-{
-	double r = p / 100.0 * (double)(n - 1);
-	size_t lo = (size_t)floor(r), hi = lo + 1 < n ? lo + 1 : lo;
-
-	return v[lo] + (v[hi] - v[lo]) * (r - (double)lo);
-}
-
 /* x on the histogram's axis: as is, or its logarithm */
 static double axis(double x, int log_scale)
 {
@@ -364,8 +348,8 @@ json_t *report_histogram(struct stats_agg *modified, struct stats_agg *questions
 
 		if (!a->n)
 			continue;
-		qsort(a->v, a->n, sizeof(*a->v), cmp_double);
-		p99 = percentile(a->v, a->n, 99);
+		stats_agg_sort(a);
+		p99 = stats_agg_percentile(a, 99);
 		if (!any || a->v[0] < lo)
 			lo = a->v[0];
 		if (!any || p99 > hi)

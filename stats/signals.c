@@ -399,6 +399,16 @@ static double percentile(const double *v, size_t n, double p)
 	return v[lo] + (v[hi] - v[lo]) * (r - (double)lo);
 }
 
+void stats_agg_sort(struct stats_agg *a)
+{
+	qsort(a->v, a->n, sizeof(*a->v), cmp_double);
+}
+
+double stats_agg_percentile(const struct stats_agg *a, double p)
+{
+	return percentile(a->v, a->n, p);
+}
+
 json_t *stats_agg_json(struct stats_agg *a, int bins)
 {
 	double sum = 0, sq = 0, mean, sd, lo, hi, width;

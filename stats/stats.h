@@ -261,6 +261,10 @@ int stats_agg_add(struct stats_agg *a, double x);  /* NaN and infinities are ski
 /* {"count", "mean", "sd", "min", "p5", "p50", "p95", "max", "histogram":
  * {"lo", "hi", "counts": [bins]}} (a new reference); sorts a's values. */
 json_t *stats_agg_json(struct stats_agg *a, int bins);
+/* Sort a's values, and the p-th percentile (0..100) of them by linear
+ * interpolation between the closest ranks: a->n must be > 0. */
+void stats_agg_sort(struct stats_agg *a);
+double stats_agg_percentile(const struct stats_agg *a, double p);
 
 /*
  * Aggregate records [{"category", "signals": stats_record()}...] by group
