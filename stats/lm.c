@@ -965,7 +965,8 @@ static int lm_pack(struct lm_builder *b, const uint64_t *real, struct stats_lm *
 	for (n = 2; n <= b->order && !rc; n++) {
 		const struct lm_border *o = &b->o[n];
 
-		memcpy(lm->rec[n - 1], o->rec, o->n * sizeof(*o->rec));
+		if (o->n) /* an order of no n-grams has no array to copy */
+			memcpy(lm->rec[n - 1], o->rec, o->n * sizeof(*o->rec));
 		for (size_t i = 0; i < o->n; i++) {
 			uint32_t ids[MAXO];
 			uint64_t key;

@@ -422,6 +422,23 @@ static void kenlm_arpa_is_written_back_line_for_line(void **state)
 	buf_release(&orig);
 }
 
+/* An order that declares no n-grams (found by fuzz_arpa: a copy of an
+ * empty array was undefined behaviour) loads, and scores with the rest. */
+static void arpa_with_an_empty_order_loads_and_scores(void **state)
+{
+	static const char text[] = "\\data\\\nngram 1=3\nngram 2=0\n\\1-grams:\n-1\t<s>\t5\n"
+				   "-1\t</s>\n-1\ta\n\\2-grams:\n\\end\\\n";
+	struct stats_lm *lm = NULL;
+	struct stats_lm_ppl acc;
+
+	(void)state;
+	assert_int_equal(stats_lm_read_arpa_buffer(&lm, text, strlen(text), "empty.arpa"), 0);
+	memset(&acc, 0, sizeof(acc));
+	assert_int_equal(stats_lm_score_text(lm, "a a", 3, &acc), 0);
+	assert_true(isfinite(stats_lm_ppl_incl(&acc)));
+	stats_lm_free(lm);
+}
+
 static void malformed_arpa_is_refused_with_line_and_reason(void **state)
 {
 	static const char head[] = "\\data\\\nngram 1=3\nngram 2=%d\n\n\\1-grams:\n"
@@ -895,6 +912,7 @@ int main(void)
 		cmocka_unit_test(arpa_round_trip_keeps_every_number),
 		cmocka_unit_test(minus_infinity_reads_and_writes_back),
 		cmocka_unit_test(kenlm_arpa_is_written_back_line_for_line),
+		cmocka_unit_test(arpa_with_an_empty_order_loads_and_scores),
 		cmocka_unit_test(malformed_arpa_is_refused_with_line_and_reason),
 		cmocka_unit_test(kenlm_models_score_test_txt_as_kenlm_query),
 		cmocka_unit_test(training_on_train_txt_gives_kenlm_models),
