@@ -13,6 +13,7 @@
  * arrives, so a job redone after a crash asks the model nothing it has
  * already answered.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -249,6 +250,9 @@ static int commit(struct daemon *d)
 	 * so that the resident size does not grow with the store */
 	if (d->last_commit - d->last_drop > 2.0) {
 		store_drop_pages(d->s);
+		/* and the heap's free pages: the workers' arenas keep what the
+		 * biggest reply needed */
+		malloc_trim(0);
 		d->last_drop = d->last_commit;
 	}
 	return 0;
