@@ -933,7 +933,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 	MDB_txn *txn;
 	const void *blob;
 	size_t bloblen;
-	double deadline = 0;
+	double deadline = 0, ping = 10;
 	int rc;
 
 	got_term = got_hup = 0;
@@ -971,11 +971,22 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 	if (!d.lm)
 		log_info("no language model in the store: records get no perplexity "
 			 "(clarify lm train)");
+	/* ping at half the watchdog's timeout (WatchdogSec=), every 10 s at most */
+	{
+		uint64_t usec = 0;
+
+		if (sd_watchdog_enabled(0, &usec) > 0 && usec && (double)usec / 2e6 < ping)
+			ping = (double)usec / 2e6;
+	}
 	sd_notify(0, "READY=1");
 	status(&d, "started");
 	for (;;) {
 		struct llm_request *r;
 		double now = time_mono();
+
+		/* STATUS= and the watchdog's ping, busy or idle */
+		if (now - d.last_status > ping)
+			status(&d, d.in_flight ? "running" : "idle");
 
 		if (got_hup && !d.old_llm) {
 			/* a reload waits for the one before to be done with */
@@ -1023,7 +1034,8 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 				goto out;
 			d.exhausted = 0;
 			d.cursor[0] = '\0';
-			for (int i = 0; i < 20 && !got_term && !got_hup; i++)
+			for (int i = 0; i < 20 && !got_term && !got_hup && time_mono() - now < ping;
+			     i++)
 				sleep_short();
 			continue;
 		}
@@ -1052,8 +1064,6 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 			if (rc)
 				goto out;
 		}
-		if (time_mono() - d.last_status > 10)
-			status(&d, "running");
 	}
 	{
 		int crc = commit(&d);

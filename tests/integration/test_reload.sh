@@ -133,6 +133,23 @@ esac
 kill "$FPID"
 wait "$FPID" 2>/dev/null
 
+# idle, with nothing left to do, it still pings the watchdog: at half of
+# WatchdogSec= (WATCHDOG_USEC, as systemd sets it)
+"$NOTIFY_LISTEN" "$T/idle.sock" "$T/idle.out" &
+NPID=$!
+wait_for "$T/idle.out" "" 1
+NOTIFY_SOCKET=$T/idle.sock WATCHDOG_USEC=1000000 "$CLARIFYD" -s "$S" >"$T/idle.log" 2>&1 &
+dpid=$!
+sleep 2.6
+kill -TERM "$dpid"
+wait "$dpid"
+kill "$NPID" 2>/dev/null
+wait "$NPID" 2>/dev/null
+n=$(grep -c "^WATCHDOG=1" "$T/idle.out")
+[ "$n" -ge 4 ] && ok "idle, it pings the watchdog every half of WATCHDOG_USEC ($n pings in 2.6 s)" \
+	|| fail "idle watchdog pings" "$n pings" "$(cat "$T/idle.out")"
+grep -q "^STATUS=idle: " "$T/idle.out" && ok "and says it is idle" || fail "STATUS=idle" "$(cat "$T/idle.out")"
+
 # a full run with each provider
 for provider in openai gemini; do
 	P=$T/full-$provider
