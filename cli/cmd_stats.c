@@ -249,17 +249,10 @@ static void print_text(const json_t *rep)
 	print_records_row("overall", w, overall);
 	print_rules(rep, w);
 	if (json_is_object(prog)) {
-		char when[32];
+		char line[256];
 
-		time_iso(jsonx_int(prog, "updated", 0), when, sizeof(when));
-		printf("\nclarifyd's last run (pid %lld, %s at %s): %lld requests, %lld retries, "
-		       "%lld cached, %lld tokens\n",
-		       (long long)jsonx_int(prog, "pid", 0),
-		       jsonx_int(prog, "running", 0) ? "running" : "stopped", when,
-		       (long long)jsonx_int(prog, "requests", 0),
-		       (long long)jsonx_int(prog, "retries", 0),
-		       (long long)jsonx_int(prog, "cache_hits", 0),
-		       (long long)jsonx_int(prog, "tokens", 0));
+		store_progress_line(prog, line, sizeof(line));
+		printf("\n%s\n", line);
 	}
 }
 
@@ -330,7 +323,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	if (!rc)
 		rc = store_read_begin(&s, &txn);
 	if (!rc) {
-		rc = store_get(&s, txn, STORE_META, "progress", &prog);
+		rc = store_get(&s, txn, STORE_META, STORE_META_PROGRESS, &prog);
 		if (rc == CL_ENOTFOUND)
 			rc = 0;
 		store_read_end(txn);

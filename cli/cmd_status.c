@@ -109,7 +109,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	by_rule = json_object();
 	if (!rc)
 		rc = store_each(&s, txn, STORE_RESULTS, "", count_rules, by_rule);
-	if (!rc && store_get(&s, txn, STORE_META, "progress", &prog) == CL_ENOTFOUND)
+	if (!rc && store_get(&s, txn, STORE_META, STORE_META_PROGRESS, &prog) == CL_ENOTFOUND)
 		prog = NULL;
 	store_read_end(txn);
 	if (rc) {
@@ -195,18 +195,10 @@ int cmd_status(struct cli *c, int argc, char **argv)
 				printf("%-28s %lld\n", rule, (long long)json_integer_value(n));
 		}
 		if (prog) {
-			char when[32];
+			char line[256];
 
-			time_iso(jsonx_int(prog, "updated", 0), when, sizeof(when));
-			printf("\nclarifyd (pid %lld) %s at %s: %lld requests, %lld retries, "
-			       "%lld cached, %lld tokens, %lld in flight; %.2f jobs/s, "
-			       "%.2f requests/s",
-			       (long long)jsonx_int(prog, "pid", 0),
-			       jsonx_int(prog, "running", 0) ? "running" : "stopped", when,
-			       (long long)jsonx_int(prog, "requests", 0),
-			       (long long)jsonx_int(prog, "retries", 0),
-			       (long long)jsonx_int(prog, "cache_hits", 0),
-			       (long long)jsonx_int(prog, "tokens", 0),
+			store_progress_line(prog, line, sizeof(line));
+			printf("\n%s, %lld in flight; %.2f jobs/s, %.2f requests/s", line,
 			       (long long)jsonx_int(prog, "in_flight", 0), rate, rrate);
 			if (eta >= 0 && total[JOB_PENDING])
 				printf(", about %.0f s to go", eta);

@@ -359,16 +359,15 @@ int toks_fill(struct toks *t, const char *text, int lines)
 
 		if (rest >= 64) {
 			classify(p + b * 64, t->lc + b * 64, &t->masks[b]);
-			continue;
+		} else {
+			/* the last, short block: padded with spaces, which are no tokens */
+			memset(tail, ' ', sizeof(tail));
+			memcpy(tail, p + b * 64, rest);
+			classify(tail, t->lc + b * 64, &t->masks[b]);
 		}
-		/* the last, short block: padded with spaces, which are no tokens */
-		memset(tail, ' ', sizeof(tail));
-		memcpy(tail, p + b * 64, rest);
-		classify(tail, t->lc + b * 64, &t->masks[b]);
+		high |= t->masks[b].high;
 	}
 	memset(t->lc + blocks * 64, 0, TOK_PAD);
-	for (size_t b = 0; b < blocks; b++)
-		high |= t->masks[b].high;
 	t->utf8 = !high || utf8_valid(p, len);
 
 	v = t->v;

@@ -79,7 +79,7 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t todo_cv, idle_cv;
 	struct job *todo, *todo_tail, *done, *done_tail;
-	size_t busy, queued;       /* jobs being worked on, and waiting */
+	size_t busy;               /* jobs being worked on */
 	unsigned gen;              /* the filter set's generation */
 	int stop;
 	pthread_t *threads;
@@ -122,7 +122,6 @@ struct daemon {
 	double started_mono;
 	int running;
 	struct pool pool;
-	size_t at_work;            /* jobs in the pool */
 	double last_drop;          /* when the map's pages were last let go */
 	int store_failed;          /* a write failed: no more tries */
 	char last_pkey[STORE_KEY_MAX];  /* the problem of the last job taken */
@@ -179,7 +178,7 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *arg)
 		if (rc)
 			return rc;
 	}
-	return w->progress ? store_put(s, txn, STORE_META, "progress", w->progress) : 0;
+	return w->progress ? store_put(s, txn, STORE_META, STORE_META_PROGRESS, w->progress) : 0;
 }
 
 /* Queue an encoded value for the next commit; it takes data. */
@@ -684,7 +683,6 @@ static void *worker_main(void *arg)
 		p->todo = j->qnext;
 		if (!p->todo)
 			p->todo_tail = NULL;
-		p->queued--;
 		p->busy++;
 		if (!scratch || gen != p->gen) {
 			/* the set was reloaded (the pool was idle): a scratch for it */
@@ -769,10 +767,8 @@ static void pool_push(struct daemon *d, struct job *j, int task)
 	else
 		p->todo = j;
 	p->todo_tail = j;
-	p->queued++;
 	pthread_cond_signal(&p->todo_cv);
 	pthread_mutex_unlock(&p->mu);
-	d->at_work++;
 }
 
 /* The jobs the pool has finished, in the order they were. */
@@ -809,7 +805,6 @@ static int pool_drain(struct daemon *d)
 		struct job *next = j->qnext;
 		int rc;
 
-		d->at_work--;
 		rc = job_back(d, j);
 		if (rc)
 			return rc;

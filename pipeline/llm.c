@@ -23,8 +23,9 @@
 /* One request's transport state. */
 struct attempt {
 	CURL *easy;
-	char *payload;          /* the request body, built once */
+	const char *payload;    /* the request body: the caller's r->payload, or built */
 	size_t payload_len;
+	char *built;            /* the body when the client built it */
 	struct buf body;        /* the response, capped */
 	int oversize;
 	double start;
@@ -193,25 +194,19 @@ int llm_request_key_payload(const struct llm_options *o, const struct llm_reques
 	json_decref(body);
 	if (!text)
 		return CL_ENOMEM;
-	/* provider, base URL and body, each ended by a NUL: no two requests
-	 * that differ in any of them share a key */
-	rc = buf_add(payload, provider, strlen(provider) + 1);
+	/* the key covers body, provider and base URL, each ended by a NUL (no
+	 * two requests that differ in any of them share it); the body alone
+	 * stays in payload */
+	rc = buf_add(payload, text, strlen(text) + 1);
+	free(text);
+	if (!rc)
+		rc = buf_add(payload, provider, strlen(provider) + 1);
 	if (!rc)
 		rc = buf_add(payload, base, strlen(base) + 1);
-	if (!rc)
-		rc = buf_add(payload, text, strlen(text));
-	free(text);
 	if (rc)
 		return rc;
 	hash_sha256_hex(payload->data, payload->len, out);
-	/* the body alone stays */
-	{
-		size_t head = strlen(provider) + 1 + strlen(base) + 1;
-
-		memmove(payload->data, payload->data + head, payload->len - head);
-		payload->len -= head;
-		payload->data[payload->len] = '\0';
-	}
+	payload->len = strlen(payload->data); /* the body, NUL-ended as added */
 	return 0;
 }
 
@@ -345,7 +340,7 @@ static void finish(struct llm_client *c, struct llm_request *r, int status)
 	if (a) {
 		if (status != LLM_OK && a->counted)
 			c->tokens_used -= a->est_tokens; /* the estimate was not spent */
-		free(a->payload);
+		free(a->built);
 		buf_release(&a->body);
 		free(a);
 		r->priv = NULL;
@@ -892,22 +887,20 @@ static void intake(struct llm_client *c, struct llm_request *list)
 		r->priv = a;
 		buf_init(&a->body, c->o.max_response);
 		if (r->payload) {
-			/* made with the cache key: not built again */
-			a->payload = malloc(r->payload_len + 1);
-			if (a->payload) {
-				memcpy(a->payload, r->payload, r->payload_len);
-				a->payload[r->payload_len] = '\0';
-			}
+			/* made with the cache key, valid as long as r: used as it is */
+			a->payload = r->payload;
+			a->payload_len = r->payload_len;
 		} else {
 			body = request_body(&c->o, r);
-			a->payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+			a->built = body ? json_dumps(body, JSON_COMPACT) : NULL;
 			json_decref(body);
+			if (!a->built) {
+				fail(c, r, LLM_EGAVEUP, "cannot encode the request");
+				continue;
+			}
+			a->payload = a->built;
+			a->payload_len = strlen(a->built);
 		}
-		if (!a->payload) {
-			fail(c, r, LLM_EGAVEUP, "cannot encode the request");
-			continue;
-		}
-		a->payload_len = strlen(a->payload);
 		a->est_tokens = estimate_tokens(r);
 		push(&c->ready, &c->ready_tail, r);
 	}

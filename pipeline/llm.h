@@ -81,7 +81,8 @@ struct llm_request {
 	const char *modified;    /* stage 2: the rewritten problem */
 	void *udata;             /* the caller's */
 	/* optional: the body llm_request_key_payload() made for these fields
-	 * (the caller's); NULL: the client builds it */
+	 * (the caller's, sent as it is: valid until llm_wait() returns r);
+	 * NULL: the client builds it */
 	const char *payload;
 	size_t payload_len;
 

@@ -266,11 +266,5 @@ json_t *stats_agg_json(struct stats_agg *a, int bins);
 void stats_agg_sort(struct stats_agg *a);
 double stats_agg_percentile(const struct stats_agg *a, double p);
 
-/*
- * Aggregate records [{"category", "signals": stats_record()}...] by group
- * ("all" and each category), field (modified, questions) and metric
- * (perplexity, entropy, tokens): the data of clarify stats.
- */
-int stats_aggregate(const json_t *records, int bins, json_t **out);
 
 #endif

@@ -549,6 +549,18 @@ int store_get_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *k
 	return 0;
 }
 
+void store_progress_line(const json_t *prog, char *out, size_t n)
+{
+	char when[32];
+
+	time_iso(jsonx_int(prog, "updated", 0), when, sizeof(when));
+	snprintf(out, n, "clarifyd (pid %lld) %s at %s: %lld requests, %lld retries, %lld cached, "
+		 "%lld tokens", (long long)jsonx_int(prog, "pid", 0),
+		 jsonx_int(prog, "running", 0) ? "running" : "stopped", when,
+		 (long long)jsonx_int(prog, "requests", 0), (long long)jsonx_int(prog, "retries", 0),
+		 (long long)jsonx_int(prog, "cache_hits", 0), (long long)jsonx_int(prog, "tokens", 0));
+}
+
 int store_meta_is_raw(const char *key, size_t klen)
 {
 	return klen == strlen(STORE_META_LM) && memcmp(key, STORE_META_LM, klen) == 0;

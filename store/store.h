@@ -133,6 +133,16 @@ int store_put_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *k
 		  const void *data, size_t len);
 int store_get_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *key,
 		  const void **data, size_t *len);
+/*
+ * meta "progress": clarifyd's counts as it last committed them (pid,
+ * started, updated, seconds, accepted, rejected, failed, requests,
+ * retries, cache_hits, tokens, in_flight, running), and that record as one
+ * line for people: "clarifyd (pid N) stopped at T: N requests, N retries,
+ * N cached, N tokens" (cut to fit n).
+ */
+#define STORE_META_PROGRESS "progress"
+void store_progress_line(const json_t *prog, char *out, size_t n);
+
 /* Keys of meta that hold raw values, not zstd JSON. */
 int store_meta_is_raw(const char *key, size_t klen);
 

@@ -20,6 +20,24 @@ fail() {
 }
 skip() { echo "ok - $1 # SKIP $2"; }
 
+# start_fakellm LOG ARGS...: tests/fakellm on a free port, its arrivals
+# logged to LOG; sets FPORT and FPID.  stop_fakellm ends it.
+start_fakellm() {
+	flog=$1
+	shift
+	rm -f "$T/fport"
+	"$FAKELLM" --port-file "$T/fport" --log "$flog" "$@" >"$T/fakellm.out" 2>&1 &
+	FPID=$!
+	i=0
+	while [ ! -s "$T/fport" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	FPORT=$(cat "$T/fport" 2>/dev/null)
+}
+
+stop_fakellm() {
+	kill "$FPID" 2>/dev/null
+	wait "$FPID" 2>/dev/null
+}
+
 # check NAME CMD...: ok when CMD exits 0
 check() {
 	name=$1

@@ -15,23 +15,6 @@ gen_apps() {
 	}'
 }
 
-# start_fakellm LOG ARGS...: a fakellm on a free port; sets FPORT and FPID
-start_fakellm() {
-	flog=$1
-	shift
-	rm -f "$T/fport"
-	"$FAKELLM" --port-file "$T/fport" --log "$flog" "$@" >"$T/fakellm.out" 2>&1 &
-	FPID=$!
-	i=0
-	while [ ! -s "$T/fport" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	FPORT=$(cat "$T/fport" 2>/dev/null)
-}
-
-stop_fakellm() {
-	kill "$FPID" 2>/dev/null
-	wait "$FPID" 2>/dev/null
-}
-
 # db_keys STORE DB: the keys of one database, one a line, sorted
 db_keys() {
 	mdb_dump -p -s "$2" "$1" 2>/dev/null | awk '

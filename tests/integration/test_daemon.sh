@@ -68,12 +68,8 @@ if [ -z "${FAKELLM:-}" ] || [ ! -x "$FAKELLM" ]; then
 fi
 
 start_fake() {
-	rm -f "$T/port"
-	"$FAKELLM" --port-file "$T/port" --log "$T/fake.log" "$@" >/dev/null 2>&1 &
-	FPID=$!
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	printf 'llm:\n  provider: openai\n  base_url: http://127.0.0.1:%s/v1\n  model: m\n' "$(cat "$T/port")" >"$T/http.yaml"
+	start_fakellm "$T/fake.log" "$@"
+	printf 'llm:\n  provider: openai\n  base_url: http://127.0.0.1:%s/v1\n  model: m\n' "$FPORT" >"$T/http.yaml"
 	printf '  api_key_env: D_KEY\n  max_in_flight: 8\n  request_timeout_s: 5\n' >>"$T/http.yaml"
 }
 
@@ -101,8 +97,7 @@ after=$(($(wc -l <"$T/fake.log") - before))
 [ $((after + cached)) -le 72 ] \
 	&& ok "no reply in the cache was asked for again ($cached cached at the kill, $after asked after)" \
 	|| fail "cached replies are reused" "$cached cached at the kill, $after asked after"
-kill "$FPID"
-wait "$FPID" 2>/dev/null
+stop_fakellm
 
 # credentials rejected: it stops with the message, exit 1
 R=$T/rejected
@@ -113,8 +108,7 @@ expect_status "a wrong key stops clarifyd (exit 1)" 1 env D_KEY=wrong "$CLARIFYD
 contains "with 'credentials rejected by'" "$OUT" "credentials rejected by http://127.0.0.1:"
 expect_status "and no job is failed for it" 0 "$CLARIFY" -s "$R" status --json
 [ "$(jget "$OUT" .jobs.failed)" -eq 0 ] && ok "the jobs stay pending" || fail "jobs stay pending" "$OUT"
-kill "$FPID"
-wait "$FPID" 2>/dev/null
+stop_fakellm
 
 # SIGTERM: drains and exits 0; the rest stays pending
 G=$T/term
@@ -127,6 +121,5 @@ kill -TERM "$dpid"
 wait "$dpid"
 [ $? -eq 0 ] && ok "SIGTERM: exit 0" || fail "SIGTERM: exit 0" "$(cat "$T/term.out")"
 expect_status "the store verifies after SIGTERM" 0 "$CLARIFY" -s "$G" verify
-kill "$FPID"
-wait "$FPID" 2>/dev/null
+stop_fakellm
 exit $failed

@@ -8,25 +8,13 @@
 KEY="sk-canary-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 export FAKE_KEY="$KEY"
 
-# start_fake NAME ARGS...: a fakellm on a free port; sets PORT and LOG
+# start_fake NAME ARGS...: a fakellm that wants the key; sets PORT and LOG
+export FAKELLM_KEY="$KEY"
 start_fake() {
 	LOG=$T/$1.log
 	shift
-	rm -f "$T/port"
-	FAKELLM_KEY="$KEY" "$FAKELLM" --port-file "$T/port" --log "$LOG" --key-env FAKELLM_KEY "$@" \
-		>"$T/fake.out" 2>&1 &
-	FAKE_PID=$!
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	PORT=$(cat "$T/port")
-}
-
-stop_fake() {
-	kill "$FAKE_PID" 2>/dev/null
-	wait "$FAKE_PID" 2>/dev/null
+	start_fakellm "$LOG" --key-env FAKELLM_KEY "$@"
+	PORT=$FPORT
 }
 
 # config PROVIDER [extra yaml lines]: writes $T/PROVIDER.yaml for this PORT
@@ -66,7 +54,7 @@ arrivals() {
 
 for PROVIDER in openai gemini; do
 	start_fake "$PROVIDER"
-	[ -n "$PORT" ] && ok "$PROVIDER: fakellm started on port $PORT" || fail "$PROVIDER: fakellm started" "$(cat "$T/fake.out")"
+	[ -n "$PORT" ] && ok "$PROVIDER: fakellm started on port $PORT" || fail "$PROVIDER: fakellm started" "$(cat "$T/fakellm.out")"
 	config "$PROVIDER"
 
 	ask "a plain request succeeds" 0 --no-cache "Print n. 1 <= n <= 100"
@@ -191,7 +179,7 @@ for PROVIDER in openai gemini; do
 		fi
 	fi
 
-	stop_fake
+	stop_fakellm
 done
 
 # the key: in no output (debug level), no store, no log of fakellm's

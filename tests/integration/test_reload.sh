@@ -12,12 +12,8 @@ if [ -z "${FAKELLM:-}" ] || [ ! -x "$FAKELLM" ] || [ ! -x "${NOTIFY_LISTEN:-}" ]
 fi
 
 start_fake() {
-	rm -f "$T/port"
-	"$FAKELLM" --port-file "$T/port" --log "$T/fake.log" "$@" >/dev/null 2>&1 &
-	FPID=$!
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$T/port")
+	start_fakellm "$T/fake.log" "$@"
+	PORT=$FPORT
 }
 
 # a config of our own, with templates of our own
@@ -130,8 +126,7 @@ case $versions in
 *1*2* | *2*1*) ok "results name template version 1 before the reload and 2 after" ;;
 *) fail "template versions before and after" "$versions" ;;
 esac
-kill "$FPID"
-wait "$FPID" 2>/dev/null
+stop_fakellm
 
 # idle, with nothing left to do, it still pings the watchdog: at half of
 # WatchdogSec= (WATCHDOG_USEC, as systemd sets it)
@@ -166,7 +161,6 @@ for provider in openai gemini; do
 	[ "$n" -ge 72 ] && ok "$provider: fakellm saw $n $provider requests" \
 		|| fail "$provider requests" "$n"
 	expect_status "$provider: the store verifies" 0 "$CLARIFY" -s "$P" verify
-	kill "$FPID"
-	wait "$FPID" 2>/dev/null
+	stop_fakellm
 done
 exit $failed

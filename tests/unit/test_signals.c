@@ -163,29 +163,6 @@ static void aggregate_gives_moments_percentiles_and_a_histogram(void **state)
 	json_decref(j);
 }
 
-static void aggregate_groups_by_category_and_field(void **state)
-{
-	json_t *recs = json_array(), *out = NULL;
-
-	(void)state;
-	for (int i = 0; i < 6; i++)
-		json_array_append_new(recs, json_pack("{s:s, s:{s:{s:f, s:f, s:i}, s:{s:f, s:i}}}",
-			"category", i % 2 ? "ambiguous" : "incomplete", "signals",
-			"modified", "perplexity", 10.0 + i, "entropy", 3.0, "tokens", 100,
-			"questions", "entropy", 2.0, "tokens", 12));
-	assert_int_equal(stats_aggregate(recs, 5, &out), 0);
-	assert_int_equal(jsonx_int(json_object_get(json_object_get(json_object_get(out, "all"),
-			 "modified"), "perplexity"), "count", 0), 6);
-	assert_int_equal(jsonx_int(json_object_get(json_object_get(json_object_get(out, "ambiguous"),
-			 "modified"), "perplexity"), "count", 0), 3);
-	assert_int_equal(jsonx_int(json_object_get(json_object_get(json_object_get(out, "incomplete"),
-			 "questions"), "perplexity"), "count", -1), 0);
-	assert_true(fabs(json_real_value(json_object_get(json_object_get(json_object_get(
-		json_object_get(out, "ambiguous"), "modified"), "perplexity"), "mean")) - 13.0) < 1e-12);
-	json_decref(out);
-	json_decref(recs);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,7 +173,6 @@ int main(void)
 		cmocka_unit_test(record_signals_have_both_fields),
 		cmocka_unit_test(bounds_reject_outliers_as_verdicts),
 		cmocka_unit_test(aggregate_gives_moments_percentiles_and_a_histogram),
-		cmocka_unit_test(aggregate_groups_by_category_and_field),
 	};
 
 	log_init("test_signals", LOG_ERR);
