@@ -6,7 +6,8 @@
  *   build/release/bench/export --create DIR [N [--pool]]
  *
  * The first form creates a store with N (default 100,000) records under a
- * temporary directory, written directly with the store API, then times the
+ * temporary directory, written directly with the store API (with the zstd
+ * dictionary trained after the first 1,000, as clarifyd does), then times the
  * real binary (CLARIFY, default build/release/clarify) exporting it:
  *
  *   1. to JSONL                     MB/s of JSONL written (goal >= 100)
@@ -17,7 +18,9 @@
  *                                   and the two sizes (reported)
  *   3. to JSONL at --ratio 0.5      two walks (count, then write): reported
  *
- * with each child's peak RSS (goal < 64 MB every run).  It prints the
+ * with each child's peak RSS (goal < 64 MB every run).  Each time is the
+ * fastest of three runs, the reference's too: on a shared machine one run
+ * can lose a tenth of a second to someone else's work.  It prints the
  * figures and the ratios it is judged by and exits 0 when the goals are
  * met.  The temporary directory is removed unless BENCH_KEEP=1.
  *
@@ -45,6 +48,7 @@
 #define BENCH_RECORDS 100000
 #define BENCH_SEED UINT64_C(0x6578706f72742121)
 #define BATCH 4000             /* problems per write transaction */
+#define TRIALS 3               /* each figure: the fastest of this many runs */
 #define GOAL_MBS 100.0         /* MB/s of JSONL, plain and .zst */
 #define GOAL_ZRATIO 0.5        /* our .zst MB/s / zstd -3's MB/s */
 #define GOAL_RSS_MB 64.0
@@ -193,6 +197,9 @@ static json_t *gen_result(int64_t id, int cat, struct buf *t)
 {
 	struct rng r = { BENCH_SEED ^ ((uint64_t)(id * 3 + cat) * UINT64_C(0xda942042e4dd58b5)) };
 	json_t *qs = json_array(), *res;
+	/* a template's hash fingerprints its file: one per template */
+	struct rng t1 = { BENCH_SEED ^ (uint64_t)(2 * cat + 1) };
+	struct rng t2 = { BENCH_SEED ^ (uint64_t)(2 * cat + 2) };
 	char h1[65], h2[65], mname[32], cname[32];
 	char *mod, *reason;
 	int64_t tokens;
@@ -216,8 +223,8 @@ static json_t *gen_result(int64_t id, int cat, struct buf *t)
 			"s:{s:I, s:I, s:f, s:b}, s:{s:o, s:o, s:I, s:f}, s:[], s:b, s:I}",
 			"modified_problem", mod, "questions", qs, "reasoning", reason, "category",
 			cats[cat], "provider", "offline", "model", "bench", "templates", "name",
-			mname, "version", 3, "hash", hex64(&r, h1), "name", cname, "version", 2,
-			"hash", hex64(&r, h2), "usage", "tokens_in", (json_int_t)(tokens + 300),
+			mname, "version", 3, "hash", hex64(&t1, h1), "name", cname, "version", 2,
+			"hash", hex64(&t2, h2), "usage", "tokens_in", (json_int_t)(tokens + 300),
 			"tokens_out", (json_int_t)tokens, "latency", 1.5, "cached", 0, "stats",
 			"modified", text_stats(&r, tokens), "questions", text_stats(&r, 30),
 			"question_count", (json_int_t)json_array_size(qs), "similarity", 0.8,
@@ -322,10 +329,16 @@ static int create_store(const char *dir, int64_t n, int pool)
 	if (pool)
 		rc = pool_fill(&s, &g);
 	for (g.from = 0; !rc && g.from < problems; g.from = g.to) {
-		g.to = g.from + BATCH < problems ? g.from + BATCH : problems;
+		/* the first batch as big as store.dict_after's default, 1,000 */
+		int64_t step = g.from == 0 && !pool ? 334 : BATCH;
+
+		g.to = g.from + step < problems ? g.from + step : problems;
 		rc = store_write(&s, gen_batch, &g);
 		total += g.written;
 		store_drop_pages(&s);
+		/* as clarifyd does at store.dict_after's default */
+		if (!rc && !pool && total >= 1000 && !store_dict_id(&s))
+			rc = store_dict_create(&s);
 	}
 	buf_release(&g.t);
 	if (pool)
@@ -447,9 +460,13 @@ static int reference_size(const char *path, size_t *out, double *seconds)
 		buf_release(&in);
 		return CL_ENOMEM;
 	}
-	t0 = time_mono();
-	n = ZSTD_compress(dst, cap, in.data, in.len, 3);
-	*seconds = time_mono() - t0;
+	*seconds = 1e9;
+	for (int t = 0; t < TRIALS; t++) {
+		t0 = time_mono();
+		n = ZSTD_compress(dst, cap, in.data, in.len, 3);
+		t0 = time_mono() - t0;
+		*seconds = t0 < *seconds ? t0 : *seconds;
+	}
 	free(dst);
 	buf_release(&in);
 	if (ZSTD_isError(n))
@@ -539,9 +556,23 @@ int main(int argc, char **argv)
 	printf("created in %.1f s (not measured)\n\n", time_mono() - t0);
 
 	for (int i = 0; i < 3; i++) {
-		rc = run_export(clarify, store, out[i], i == 2 ? "0.5" : NULL, &runs[i]);
-		if (rc)
-			goto fail;
+		/* the fastest of TRIALS runs, and the largest peak RSS */
+		for (int t = 0; t < TRIALS; t++) {
+			struct run r = runs[i];
+
+			r.manifest = NULL;
+			rc = run_export(clarify, store, out[i], i == 2 ? "0.5" : NULL, &r);
+			if (rc)
+				goto fail;
+			if (t == 0 || r.seconds < runs[i].seconds) {
+				json_decref(runs[i].manifest);
+				r.rss_mb = r.rss_mb > runs[i].rss_mb ? r.rss_mb : runs[i].rss_mb;
+				runs[i] = r;
+			} else {
+				runs[i].rss_mb = r.rss_mb > runs[i].rss_mb ? r.rss_mb : runs[i].rss_mb;
+				json_decref(r.manifest);
+			}
+		}
 		report(&runs[i]);
 		worst_rss = runs[i].rss_mb > worst_rss ? runs[i].rss_mb : worst_rss;
 	}

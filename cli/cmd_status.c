@@ -151,6 +151,12 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "by_category", bycat);
 		json_object_set_new(o, "results", json_integer((json_int_t)results));
 		json_object_set_new(o, "cached_responses", json_integer((json_int_t)cached));
+		json_object_set_new(o, "zstd_dictionary",
+				    store_dict_id(&s) ? json_pack("{s:I, s:I}", "id",
+								  (json_int_t)store_dict_id(&s),
+								  "bytes",
+								  (json_int_t)store_dict_size(&s))
+						      : json_null());
 		json_object_set_new(o, "unreadable_jobs", json_integer((json_int_t)t.bad));
 		json_object_set(o, "rejected_by_rule", by_rule);
 		if (prog) {
@@ -163,9 +169,14 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		jsonx_print(stdout, o, 1);
 		json_decref(o);
 	} else {
-		printf("store     %s\nproblems  %llu\njobs      %llu\nresults   %llu\ncache     %llu\n\n",
+		printf("store     %s\nproblems  %llu\njobs      %llu\nresults   %llu\ncache     %llu\n",
 		       s.path, (unsigned long long)problems, (unsigned long long)t.jobs,
 		       (unsigned long long)results, (unsigned long long)cached);
+		if (store_dict_id(&s))
+			printf("zdict     %u (%zu KiB)\n\n", store_dict_id(&s),
+			       store_dict_size(&s) >> 10);
+		else
+			printf("zdict     none yet\n\n");
 		printf("%-14s", "");
 		for (int st = 0; st < JOB_STATE_COUNT; st++)
 			printf("%10s", job_state_name(st));

@@ -100,6 +100,7 @@ static int run_load(struct boot *b, struct run **out)
 	r->d.shard = b->shard;
 	r->d.shards = b->shards;
 	r->d.batch = (int)r->cfg.store.batch_records;
+	r->d.dict_after = r->cfg.store.dict_after;
 	r->d.workers = (int)r->cfg.jobs.workers;
 	r->d.drain_seconds = 30;
 	r->d.log_level = b->verbose ? LOG_DEBUG : (int)r->cfg.log.level;

@@ -21,6 +21,7 @@ struct config {
 		int64_t batch_records;
 		int64_t zstd_level;
 		int64_t max_record_mb;
+		int64_t dict_after;
 	} store;
 	struct {
 		int64_t max_file_mb;

@@ -124,6 +124,7 @@ struct daemon {
 	struct pool pool;
 	double last_drop;          /* when the map's pages were last let go */
 	int store_failed;          /* a write failed: no more tries */
+	int dict_tried;            /* the store's dictionary was trained (or failed) */
 	char last_pkey[STORE_KEY_MAX];  /* the problem of the last job taken */
 	json_t *last_problem;
 	/* after a reload: the client of the old options, until its requests
@@ -227,6 +228,32 @@ static void progress(struct daemon *d)
 				  "in_flight", (int)d->in_flight, "running", d->running);
 }
 
+/*
+ * Once the store holds dict_after results and has no dictionary, train
+ * one from them (about 0.1 s for 1,000 results): the records written from
+ * then on are about half the size and decode twice as fast.  A failure
+ * costs nothing but the dictionary.
+ */
+static void dict_train(struct daemon *d)
+{
+	MDB_txn *txn;
+	uint64_t n = 0;
+	int rc;
+
+	if (d->dict_tried || d->o->dict_after <= 0 || store_dict_id(d->s))
+		return;
+	rc = store_read_begin(d->s, &txn);
+	if (!rc)
+		rc = store_count(d->s, txn, STORE_RESULTS, &n);
+	store_read_end(txn);
+	if (rc || n < (uint64_t)d->o->dict_after || store_dict_id(d->s))
+		return;
+	d->dict_tried = 1;
+	rc = store_dict_create(d->s);
+	if (rc)
+		log_warn("going on without a zstd dictionary: %s", err_msg(rc));
+}
+
 static int commit(struct daemon *d)
 {
 	int rc;
@@ -245,6 +272,7 @@ static int commit(struct daemon *d)
 	json_object_clear(d->w.jobs);
 	d->writes = 0;
 	d->last_commit = time_mono();
+	dict_train(d);
 	/* a long run touches the whole map: let its pages go now and then,
 	 * so that the resident size does not grow with the store */
 	if (d->last_commit - d->last_drop > 2.0) {
@@ -670,6 +698,9 @@ static void *worker_main(void *arg)
 	struct store codec;
 	unsigned gen = 0;
 	int have_codec = store_codec_open(&codec, &d->s->opt) == 0;
+
+	if (have_codec)
+		store_codec_follow(&codec, d->s);
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {

@@ -21,6 +21,8 @@ struct daemon_opts {
 	int once;                     /* return when no job is left */
 	int shard, shards;            /* --shard K/N; shards <= 1: all */
 	int batch;                    /* writes per transaction */
+	int64_t dict_after;           /* train the store's zstd dictionary once
+					 this many results exist; 0: never */
 	int workers;                  /* CPU worker threads; 0: one per CPU */
 	double drain_seconds;         /* SIGTERM: in-flight requests get this long */
 	int log_level;                /* LOG_*, or -1 to leave it */

@@ -13,6 +13,9 @@
 
 #include <openssl/evp.h>
 #include <zstd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "export.h"
 
@@ -638,27 +641,53 @@ static int is_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/*
+ * From p, the first byte that is '"', '\\' or below 0x20, or a point less
+ * than eight bytes before it from which to go on byte by byte: sixteen
+ * bytes at a time with SSE2, eight with plain 64-bit words.
+ */
+static const char *js_plain(const char *p, const char *e)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+
+	while (e - p >= 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* max(w, 0x1f) == 0x1f: the bytes up to 0x1f, unsigned */
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote),
+							_mm_cmpeq_epi8(w, bslash)),
+					   _mm_cmpeq_epi8(_mm_max_epu8(w, ctl), ctl));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	while (e - p >= 8) {
+		uint64_t w, q, b;
+
+		memcpy(&w, p, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		if (((q - ones) & ~q & highs) | ((b - ones) & ~b & highs) |
+		    ((w - ones * 0x20) & ~w & highs))
+			break;
+		p += 8;
+	}
+	return p;
+}
+
 /* From just after an opening quote to its closing quote; NULL when the
  * string is malformed or unterminated. */
 static const char *js_str_end(const char *p, const char *e)
 {
-	const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
-
 	while (p < e) {
 		unsigned char c;
 
-		/* eight plain bytes at a time: none is '"', '\\' or below 0x20 */
-		while (e - p >= 8) {
-			uint64_t w, q, b;
-
-			memcpy(&w, p, 8);
-			q = w ^ (ones * '"');
-			b = w ^ (ones * '\\');
-			if (((q - ones) & ~q & highs) | ((b - ones) & ~b & highs) |
-			    ((w - ones * 0x20) & ~w & highs))
-				break;
-			p += 8;
-		}
+		p = js_plain(p, e);
 		if (p >= e)
 			break;
 		c = (unsigned char)*p;
@@ -1365,28 +1394,30 @@ struct feed {
 	int stop;             /* the exporter gave up: the reader ends */
 };
 
-static int feed_add(struct batch *b, int type, int rc, const char *key, size_t klen,
-		    const char *text, size_t tlen)
+/* One record into b: its key, then its JSON text decompressed in place. */
+static int feed_add(struct batch *b, struct src *src, int type, const MDB_val *k,
+		    const MDB_val *v, int *drc)
 {
 	struct ev *e;
-	int brc;
+	int rc;
 
 	if (b->n == b->cap && ARRAY_GROW(b->ev, b->cap, b->n, 256))
 		return CL_ENOMEM;
 	e = &b->ev[b->n];
 	e->type = type;
-	e->rc = rc;
 	e->key = b->data.len;
-	e->klen = klen;
-	brc = buf_add(&b->data, key, klen);
+	e->klen = k->mv_size;
+	rc = buf_add(&b->data, k->mv_data, k->mv_size);
+	if (rc)
+		return err_set(rc, "record '%.*s' does not fit the read buffer", (int)k->mv_size,
+			       (const char *)k->mv_data);
 	e->text = b->data.len;
-	e->tlen = rc ? 0 : tlen;
-	if (!brc && !rc)
-		brc = buf_add(&b->data, text, tlen);
-	if (brc)
-		return err_set(brc, "record '%.*s' does not fit the read buffer", (int)klen, key);
+	err_clear();
+	e->rc = store_decompress_to(src->s, v->mv_data, v->mv_size, &b->data);
+	e->tlen = b->data.len - e->text;
+	*drc = e->rc;
 	b->n++;
-	return 0;
+	return e->rc == CL_ENOMEM ? CL_ENOMEM : 0;
 }
 
 /* Hand the filling batch over and wait for a free one; 1 when told to stop. */
@@ -1416,23 +1447,19 @@ static int feed_record(struct feed *f, struct src *src, int type, const MDB_val 
 		       const MDB_val *v)
 {
 	struct batch *b = &f->b[f->made % NBATCH];
-	const char *text = NULL;
-	size_t n = 0;
-	int drc, rc;
+	int drc = 0, rc;
 
 	drop_pages(f->x, v->mv_size);
-	err_clear();
-	drc = store_decompress(src->s, v->mv_data, v->mv_size, &text, &n);
-	if (drc == CL_ENOMEM)
-		return drc;
+	rc = feed_add(b, src, type, k, v, &drc);
+	if (rc)
+		return rc;
 	if (drc && f->x->writing)
 		log_warn("store '%s': %s '%.*s': %s", src->s->path,
 			 type == EV_PROBLEM ? "problem" : "result", (int)k->mv_size,
 			 (const char *)k->mv_data, err_msg(drc));
-	rc = feed_add(b, type, drc, k->mv_data, k->mv_size, text, n);
-	if (!rc && b->data.len >= BATCH_BYTES && feed_publish(f))
+	if (b->data.len >= BATCH_BYTES && feed_publish(f))
 		return CL_EINVAL; /* stopped: the exporter has its own error */
-	return rc;
+	return 0;
 }
 
 /* The results of problem key in every store, in store order then key order. */

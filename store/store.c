@@ -14,6 +14,13 @@
 
 #include "store.h"
 
+struct store_dict {
+	ZSTD_CDict *c;
+	ZSTD_DDict *d;
+	unsigned id;
+	size_t size;
+};
+
 static const char *const db_names[STORE_DB_COUNT] = {
 	[STORE_META] = "meta",
 	[STORE_PROBLEMS] = "problems",
@@ -67,6 +74,83 @@ static long long store_free_bytes(const struct store *s)
 	if (!s->path || statvfs(s->path, &v) != 0)
 		return -1;
 	return (long long)v.f_bavail * (long long)v.f_frsize;
+}
+
+/* ---- the zstd dictionary ---------------------------------------------------- */
+
+/* The dictionary s encodes and decodes with, NULL when none.  A codec's
+ * comes from the store it follows, which may load one meanwhile. */
+static const struct store_dict *dict_get(const struct store *s)
+{
+	const struct store *from = s->dict_of ? s->dict_of : s;
+
+	return __atomic_load_n(&from->dict, __ATOMIC_ACQUIRE);
+}
+
+static void dict_free(struct store_dict *d)
+{
+	if (!d)
+		return;
+	ZSTD_freeCDict(d->c);
+	ZSTD_freeDDict(d->d);
+	free(d);
+}
+
+int store_dict_use(struct store *s, const void *dict, size_t len)
+{
+	struct store_dict *d;
+
+	if (s->dict)
+		return 0; /* one per store, for good */
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return CL_ENOMEM;
+	d->id = ZSTD_getDictID_fromDict(dict, len);
+	d->size = len;
+	d->c = ZSTD_createCDict(dict, len, s->opt.zstd_level);
+	d->d = ZSTD_createDDict(dict, len);
+	if (!d->id || !d->c || !d->d) {
+		dict_free(d);
+		return err_set(CL_ECODEC, "zstd will not load the dictionary (%zu bytes)", len);
+	}
+	__atomic_store_n(&s->dict, d, __ATOMIC_RELEASE);
+	return 0;
+}
+
+unsigned store_dict_id(const struct store *s)
+{
+	const struct store_dict *d = dict_get(s);
+
+	return d ? d->id : 0;
+}
+
+size_t store_dict_size(const struct store *s)
+{
+	const struct store_dict *d = dict_get(s);
+
+	return d ? d->size : 0;
+}
+
+void store_codec_follow(struct store *codec, struct store *s)
+{
+	codec->dict_of = s;
+}
+
+/* Load meta's dictionary, if there is one, at the first transaction that
+ * sees it: a reader may have opened the store before the writer made it. */
+static void dict_load(struct store *s, MDB_txn *txn)
+{
+	MDB_val k = { strlen(STORE_META_DICT), STORE_META_DICT }, v;
+	int rc;
+
+	if (s->dict || s->dict_bad || mdb_get(txn, s->dbi[STORE_META], &k, &v) != 0)
+		return;
+	rc = store_dict_use(s, v.mv_data, v.mv_size);
+	if (rc) {
+		s->dict_bad = 1;
+		log_warn("store '%s': its zstd dictionary is unusable, so the records "
+			 "that need it cannot be read: %s", s->path, err_msg(rc));
+	}
 }
 
 static int mdb_fail(struct store *s, int mrc, const char *what)
@@ -184,6 +268,7 @@ static int store_open_dbs(struct store *s)
 	rc = store_schema(s, txn);
 	if (rc)
 		goto abort;
+	dict_load(s, txn);
 	mrc = mdb_txn_commit(txn);
 	if (mrc)
 		return mdb_fail(s, mrc, "cannot commit");
@@ -283,6 +368,7 @@ void store_close(struct store *s)
 		mdb_env_close(s->env);
 	ZSTD_freeCCtx(s->cctx);
 	ZSTD_freeDCtx(s->dctx);
+	dict_free(s->dict);
 	buf_release(&s->zbuf);
 	buf_release(&s->jbuf);
 	if (s->lock_fd >= 0)
@@ -304,6 +390,8 @@ static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 	}
 	if (mrc)
 		return mdb_fail(s, mrc, "cannot begin transaction");
+	if (!s->dict)
+		dict_load(s, *txn);
 	return 0;
 }
 
@@ -367,6 +455,7 @@ int store_write(struct store *s, store_write_fn fn, void *arg)
 int store_encode(struct store *s, const json_t *v, const void **out, size_t *len)
 {
 	char *text = jsonx_canonical(v);
+	const struct store_dict *dict;
 	size_t n, bound, z;
 	int rc;
 
@@ -385,7 +474,11 @@ int store_encode(struct store *s, const json_t *v, const void **out, size_t *len
 		free(text);
 		return rc;
 	}
-	z = ZSTD_compressCCtx(s->cctx, s->zbuf.data, bound, text, n, s->opt.zstd_level);
+	dict = dict_get(s);
+	if (dict)
+		z = ZSTD_compress_usingCDict(s->cctx, s->zbuf.data, bound, text, n, dict->c);
+	else
+		z = ZSTD_compressCCtx(s->cctx, s->zbuf.data, bound, text, n, s->opt.zstd_level);
 	free(text);
 	if (ZSTD_isError(z))
 		return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(z));
@@ -397,12 +490,15 @@ int store_encode(struct store *s, const json_t *v, const void **out, size_t *len
 
 /* A frame that does not record its size (zstd's streaming mode, as the
  * zstd tool writes to a pipe) is decoded in steps, within the cap. */
-static int decode_stream(struct store *s, const void *data, size_t len)
+static int decode_stream(struct store *s, const void *data, size_t len,
+			 const ZSTD_DDict *dd)
 {
 	ZSTD_inBuffer in = { data, len, 0 };
 	size_t zr = 1;
 
-	ZSTD_DCtx_reset(s->dctx, ZSTD_reset_session_only);
+	ZSTD_DCtx_reset(s->dctx, ZSTD_reset_session_and_parameters);
+	if (dd)
+		ZSTD_DCtx_refDDict(s->dctx, dd);
 	while (zr != 0) {
 		ZSTD_outBuffer out;
 		size_t room;
@@ -448,36 +544,63 @@ int store_decode(struct store *s, const void *data, size_t len, json_t **out)
 	return *out ? 0 : CL_EPARSE;
 }
 
+int store_decompress_to(struct store *s, const void *data, size_t len, struct buf *out)
+{
+	unsigned long long size = ZSTD_getFrameContentSize(data, len);
+	const struct store_dict *dict = NULL;
+	unsigned id;
+	size_t z;
+	int rc;
+
+	if (size == ZSTD_CONTENTSIZE_ERROR)
+		return err_set(CL_ECODEC, "not a zstd frame");
+	id = ZSTD_getDictID_fromFrame(data, len);
+	if (id) {
+		dict = dict_get(s);
+		if (!dict || dict->id != id)
+			return err_set(CL_ECODEC, "the record needs zstd dictionary %u, and the "
+				       "store's is %s", id, dict ? "another" : "missing");
+	}
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
+		/* rare (frames from outside): in steps into jbuf, then copied */
+		buf_reset(&s->jbuf);
+		rc = decode_stream(s, data, len, dict ? dict->d : NULL);
+		if (!rc && out != &s->jbuf)
+			rc = buf_add(out, s->jbuf.data ? s->jbuf.data : "", s->jbuf.len);
+		return rc;
+	}
+	if (size > s->opt.max_record)
+		return err_set(CL_ETOOBIG, "record of %llu bytes is over the %zu byte limit",
+			       size, s->opt.max_record);
+	rc = buf_reserve(out, (size_t)size);
+	if (rc)
+		return err_set(rc, "record of %llu bytes does not fit its buffer", size);
+	if (dict)
+		z = ZSTD_decompress_usingDDict(s->dctx, out->data + out->len, (size_t)size + 1,
+					       data, len, dict->d);
+	else
+		z = ZSTD_decompress_usingDict(s->dctx, out->data + out->len, (size_t)size + 1,
+					      data, len, NULL, 0);
+	if (ZSTD_isError(z))
+		return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(z));
+	if (z != size)
+		return err_set(CL_ECODEC, "zstd frame is %zu bytes, header says %llu", z, size);
+	out->len += z;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 int store_decompress(struct store *s, const void *data, size_t len, const char **text,
 		     size_t *n)
 {
-	unsigned long long size = ZSTD_getFrameContentSize(data, len);
-	size_t z;
 	int rc;
 
 	*text = NULL;
 	*n = 0;
 	buf_reset(&s->jbuf);
-	if (size == ZSTD_CONTENTSIZE_ERROR)
-		return err_set(CL_ECODEC, "not a zstd frame");
-	if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
-		rc = decode_stream(s, data, len);
-		if (rc)
-			return rc;
-	} else {
-		if (size > s->opt.max_record)
-			return err_set(CL_ETOOBIG, "record of %llu bytes is over the %zu byte limit",
-				       size, s->opt.max_record);
-		rc = buf_reserve(&s->jbuf, (size_t)size);
-		if (rc)
-			return rc;
-		z = ZSTD_decompressDCtx(s->dctx, s->jbuf.data, (size_t)size + 1, data, len);
-		if (ZSTD_isError(z))
-			return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(z));
-		if (z != size)
-			return err_set(CL_ECODEC, "zstd frame is %zu bytes, header says %llu", z, size);
-		s->jbuf.len = z;
-	}
+	rc = store_decompress_to(s, data, len, &s->jbuf);
+	if (rc)
+		return rc;
 	*text = s->jbuf.data ? s->jbuf.data : "";
 	*n = s->jbuf.len;
 	return 0;
@@ -563,7 +686,8 @@ void store_progress_line(const json_t *prog, char *out, size_t n)
 
 int store_meta_is_raw(const char *key, size_t klen)
 {
-	return klen == strlen(STORE_META_LM) && memcmp(key, STORE_META_LM, klen) == 0;
+	return (klen == strlen(STORE_META_LM) && memcmp(key, STORE_META_LM, klen) == 0) ||
+	       (klen == strlen(STORE_META_DICT) && memcmp(key, STORE_META_DICT, klen) == 0);
 }
 
 int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key)

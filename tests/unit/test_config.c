@@ -74,6 +74,7 @@ static void assert_defaults_but_path(const struct config *cfg)
 	assert_true(cfg->store.batch_records == 512);
 	assert_true(cfg->store.zstd_level == 3);
 	assert_true(cfg->store.max_record_mb == 64);
+	assert_true(cfg->store.dict_after == 1000);
 	assert_true(cfg->import.max_file_mb == 32);
 	assert_int_equal(cfg->jobs.categories, CAT_ALL);
 	assert_true(cfg->log.level == LOG_INFO);
@@ -566,6 +567,7 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"store.map_size_mb: 256    # ",
 		"store.batch_records: 512    # ",
 		"store.zstd_level: 3    # ",
+		"store.dict_after: 1000    # ",
 		"store.max_record_mb: 64    # ",
 		"import.max_file_mb: 32    # ",
 		"jobs.categories: [ambiguous, inconsistent, incomplete]    # ",

@@ -590,6 +590,225 @@ static void codec_without_an_environment(void **state)
 	store_close(&s);
 }
 
+/* ---- the zstd dictionary ---------------------------------------------------- */
+
+/* Result i: a record shaped like clarifyd's, its text from a small vocabulary. */
+static json_t *dict_record(int i)
+{
+	static const char *const words[] = {
+		"the", "array", "integers", "print", "output", "each", "test", "case",
+		"given", "string", "minimum", "number", "of", "operations", "query", "line",
+		"first", "contains", "second", "value", "maximum", "graph", "vertices", "edges",
+	};
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+	char text[1600];
+	size_t n = 0;
+
+	while (n < sizeof(text) - 16) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s",
+				      words[x % CL_ARRAY_SIZE(words)], x % 11 ? " " : ".\n");
+	}
+	return json_pack("{s:s, s:[s], s:s, s:b, s:{s:s, s:i, s:s}, s:{s:f, s:f}}",
+			 "modified_problem", text, "questions", "What is the maximum value?",
+			 "category", i % 3 == 0 ? "ambiguous" : i % 3 == 1 ? "incomplete"
+					       : "inconsistent", "accepted", 1, "template", "name",
+			 "modify-ambiguous", "version", 3, "hash", "4f1c2a9e0b7d", "stats",
+			 "perplexity", 40.0 + i % 50, "entropy", 4.0 + (i % 7) / 10.0);
+}
+
+struct dict_range {
+	int from, to;
+};
+
+static int dict_put_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	const struct dict_range *r = arg;
+	int rc = 0;
+
+	for (int i = r->from; !rc && i < r->to; i++) {
+		char key[32];
+		json_t *v = dict_record(i);
+
+		snprintf(key, sizeof(key), "apps/train/%04d#x", i);
+		rc = store_put(s, txn, STORE_RESULTS, key, v);
+		json_decref(v);
+	}
+	return rc;
+}
+
+static void dict_put(struct store *s, int from, int to)
+{
+	struct dict_range r = { from, to };
+
+	assert_int_equal(store_write(s, dict_put_fn, &r), 0);
+}
+
+/* Every record from..to decodes to what was written; their frames name
+ * dictionary id (0: none); returns their total compressed size. */
+static size_t dict_check(struct store *s, int from, int to, unsigned id)
+{
+	MDB_txn *txn;
+	size_t total = 0;
+
+	assert_int_equal(store_read_begin(s, &txn), 0);
+	for (int i = from; i < to; i++) {
+		char key[32];
+		const void *data;
+		size_t len;
+		json_t *got = NULL, *want = dict_record(i);
+
+		snprintf(key, sizeof(key), "apps/train/%04d#x", i);
+		assert_int_equal(store_get_raw(s, txn, STORE_RESULTS, key, &data, &len), 0);
+		assert_int_equal(ZSTD_getDictID_fromFrame(data, len), id);
+		total += len;
+		assert_int_equal(store_get(s, txn, STORE_RESULTS, key, &got), 0);
+		assert_true(json_equal(got, want));
+		json_decref(got);
+		json_decref(want);
+	}
+	store_read_end(txn);
+	return total;
+}
+
+/*
+ * The dictionary is trained from the results, kept in meta, and used from
+ * then on: the frames written after it name it and are much smaller, the
+ * ones before stay plain, and both decode, also after the store reopens.
+ */
+static void dictionary_shrinks_new_records_and_old_ones_still_decode(void **state)
+{
+	struct fx *f = *state;
+	const void *raw;
+	size_t before, after, rawlen;
+	unsigned id;
+	MDB_txn *txn;
+
+	open_writer(f, 0);
+	dict_put(&f->s, 0, 400);
+	assert_int_equal(store_dict_id(&f->s), 0);
+	assert_int_equal(store_dict_create(&f->s), 0);
+	id = store_dict_id(&f->s);
+	assert_true(id != 0);
+	assert_true(store_dict_size(&f->s) > 1024 && store_dict_size(&f->s) <= STORE_DICT_BYTES);
+	dict_put(&f->s, 400, 800);
+	before = dict_check(&f->s, 0, 400, 0);
+	after = dict_check(&f->s, 400, 800, id);
+	assert_true(after * 10 < before * 7); /* at least 30% smaller */
+	/* trained once: a second call keeps it */
+	assert_int_equal(store_dict_create(&f->s), 0);
+	assert_int_equal(store_dict_id(&f->s), id);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_get_raw(&f->s, txn, STORE_META, STORE_META_DICT, &raw, &rawlen), 0);
+	assert_int_equal(rawlen, store_dict_size(&f->s));
+	store_read_end(txn);
+	assert_true(store_meta_is_raw(STORE_META_DICT, strlen(STORE_META_DICT)));
+	store_close(&f->s);
+
+	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, NULL), 0);
+	dict_check(&f->s, 0, 400, 0);
+	dict_check(&f->s, 400, 800, id);
+	assert_int_equal(store_dict_id(&f->s), id);
+	assert_int_equal(store_dict_create(&f->s), 0); /* has one: nothing to do */
+}
+
+/* A reader that opened the store before the writer trained its dictionary
+ * picks it up with its next transaction. */
+static void reader_opened_before_the_dictionary_reads_its_frames(void **state)
+{
+	struct fx *f = *state;
+	struct store r;
+
+	open_writer(f, 0);
+	dict_put(&f->s, 0, 300);
+	assert_int_equal(store_open(&r, f->dir, STORE_RDONLY, NULL), 0);
+	dict_check(&r, 0, 300, 0);
+	assert_int_equal(store_dict_id(&r), 0);
+	assert_int_equal(store_dict_create(&f->s), 0);
+	dict_put(&f->s, 300, 400);
+	dict_check(&r, 300, 400, store_dict_id(&f->s));
+	assert_int_equal(store_dict_id(&r), store_dict_id(&f->s));
+	store_close(&r);
+	/* one opened later has it from the start */
+	assert_int_equal(store_open(&r, f->dir, STORE_RDONLY, NULL), 0);
+	assert_int_equal(store_dict_id(&r), store_dict_id(&f->s));
+	store_close(&r);
+}
+
+/* A worker's codec follows its store's dictionary; a codec without one
+ * refuses such a frame with a reason instead of guessing. */
+static void codec_follows_its_store_and_a_stranger_refuses(void **state)
+{
+	struct fx *f = *state;
+	struct store codec, plain;
+	json_t *v = dict_record(7), *back = NULL;
+	const void *data;
+	size_t len;
+	int rc;
+
+	open_writer(f, 0);
+	assert_int_equal(store_codec_open(&codec, &f->s.opt), 0);
+	store_codec_follow(&codec, &f->s);
+	assert_int_equal(store_encode(&codec, v, &data, &len), 0);
+	assert_int_equal(ZSTD_getDictID_fromFrame(data, len), 0); /* none yet */
+	dict_put(&f->s, 0, 300);
+	assert_int_equal(store_dict_create(&f->s), 0);
+	assert_int_equal(store_dict_id(&codec), store_dict_id(&f->s));
+	assert_int_equal(store_encode(&codec, v, &data, &len), 0);
+	assert_int_equal(ZSTD_getDictID_fromFrame(data, len), store_dict_id(&f->s));
+	assert_int_equal(store_decode(&f->s, data, len, &back), 0);
+	assert_true(json_equal(v, back));
+	json_decref(back);
+
+	assert_int_equal(store_codec_open(&plain, NULL), 0);
+	rc = store_decode(&plain, data, len, &back);
+	assert_int_equal(rc, CL_ECODEC);
+	assert_null(back);
+	assert_non_null(strstr(err_msg(rc), "needs zstd dictionary"));
+	store_close(&plain);
+	store_close(&codec);
+	json_decref(v);
+}
+
+static int junk_dict_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	return store_put_raw(s, txn, STORE_META, STORE_META_DICT, arg, strlen(arg));
+}
+
+/* Too little to train on, or a dictionary in meta that zstd will not load:
+ * the store goes on without, and says so. */
+static void no_dictionary_from_too_little_or_a_broken_one(void **state)
+{
+	struct fx *f = *state;
+	static const char junk[] = "\x37\xa4\x30\xec not a dictionary at all";
+	struct store r;
+	int rc;
+
+	open_writer(f, 0);
+	dict_put(&f->s, 0, 2);
+	assert_int_equal(store_open(&r, f->dir, STORE_RDONLY, NULL), 0);
+	rc = store_dict_create(&r);
+	assert_int_equal(rc, CL_EINVAL);
+	assert_non_null(strstr(err_msg(rc), "read-only"));
+	store_close(&r);
+	rc = store_dict_create(&f->s);
+	assert_int_equal(rc, CL_EINVAL);
+	assert_non_null(strstr(err_msg(rc), "cannot train"));
+	assert_int_equal(store_dict_id(&f->s), 0);
+	dict_put(&f->s, 2, 4);
+	dict_check(&f->s, 0, 4, 0);
+	store_close(&f->s);
+
+	open_writer(f, 0);
+	assert_int_equal(store_write(&f->s, junk_dict_fn, (void *)junk), 0);
+	store_close(&f->s);
+	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, NULL), 0);
+	dict_check(&f->s, 0, 4, 0); /* the plain frames still read */
+	assert_int_equal(store_dict_id(&f->s), 0);
+}
+
 /* One record of n pseudo-random hex digits (compresses to about half). */
 static int big_fn(struct store *s, MDB_txn *txn, void *arg)
 {
@@ -676,6 +895,10 @@ int main(void)
 		T(import_creates_jobs_only_for_configured_categories),
 		T(import_survives_map_growth_with_exact_counts),
 		T(full_disk_is_named_and_harmless),
+		T(dictionary_shrinks_new_records_and_old_ones_still_decode),
+		T(reader_opened_before_the_dictionary_reads_its_frames),
+		T(codec_follows_its_store_and_a_stranger_refuses),
+		T(no_dictionary_from_too_little_or_a_broken_one),
 		cmocka_unit_test(keys_have_the_documented_form),
 		cmocka_unit_test(codec_without_an_environment),
 #undef T
