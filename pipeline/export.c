@@ -306,7 +306,11 @@ int export_row_append(struct buf *out, int format, const struct export_row *row)
 		if (!rc)
 			rc = row_answer(out, row);
 		if (!rc)
-			rc = buf_addf(out, ",\"type\":\"%s\"}\n", export_type_name(row->type));
+			rc = buf_adds(out, ",\"type\":\"");
+		if (!rc)
+			rc = buf_adds(out, export_type_name(row->type));
+		if (!rc)
+			rc = buf_adds(out, "\"}\n");
 	} else {
 		rc = buf_adds(out, "{\"messages\":[{\"role\":\"system\",\"content\":");
 		if (!rc)
@@ -320,8 +324,11 @@ int export_row_append(struct buf *out, int format, const struct export_row *row)
 		if (!rc)
 			rc = row_answer(out, row);
 		if (!rc)
-			rc = buf_addf(out, "}],\"category\":\"%s\",\"id\":",
-				      export_type_category(row->type));
+			rc = buf_adds(out, "}],\"category\":\"");
+		if (!rc)
+			rc = buf_adds(out, export_type_category(row->type));
+		if (!rc)
+			rc = buf_adds(out, "\",\"id\":");
 		if (!rc)
 			rc = export_json_string(out, row->id ? row->id : "",
 						row->id ? strlen(row->id) : 0);
@@ -908,6 +915,9 @@ static void js_text(const struct jspan *v, char *out, size_t n)
 #define DROP_EVERY ((uint64_t)4 << 20)
 /* Distinct templates and models listed in the manifest at most. */
 #define GEN_MAX 1024
+/* Generations (provider, model, templates) remembered by their raw text:
+ * one per category and model is typical. */
+#define GEN_SLOTS 8
 
 struct src {
 	struct store *s;
@@ -946,10 +956,16 @@ struct exporter {
 	json_t *templates;     /* "name\tversion\thash" -> {name, version, hash, records} */
 	json_t *models;        /* "provider\tmodel" -> {provider, model, records} */
 	uint64_t gen_more;     /* distinct ones past GEN_MAX */
-	struct buf gen_key;    /* the last record's provider, model and templates */
-	json_t *gen_last[16];  /* and the counters it added to */
-	size_t gen_nlast;
-	int gen_uncached;      /* the last record's entries are not all in gen_last */
+	/* the provider, model and templates of recent records (raw text),
+	 * each with the counters it added to: see note_generation */
+	struct gen_slot {
+		struct buf key;
+		json_t *last[16];
+		size_t nlast;      /* 0: empty */
+	} gen[GEN_SLOTS];
+	size_t gen_next;       /* the slot to fill next */
+	struct gen_slot *gen_fill;  /* the slot gen_note fills */
+	int gen_uncached;      /* the record's entries are not all in gen_fill */
 	uint64_t visited;      /* results seen by the writing walk */
 	uint64_t touched;
 	uint64_t done;
@@ -1014,8 +1030,8 @@ static int gen_note(struct exporter *x, json_t *gen, const char *key,
 			return CL_ENOMEM;
 	}
 	n = json_object_get(e, "records");
-	if (x->gen_nlast < CL_ARRAY_SIZE(x->gen_last))
-		x->gen_last[x->gen_nlast++] = n;
+	if (x->gen_fill->nlast < CL_ARRAY_SIZE(x->gen_fill->last))
+		x->gen_fill->last[x->gen_fill->nlast++] = n;
 	else
 		x->gen_uncached = 1; /* more than the shortcut holds */
 	return json_integer_set(n, json_integer_value(n) + 1) ? CL_ENOMEM : 0;
@@ -1037,49 +1053,61 @@ static json_t *make_template(const char *const *f)
 static int note_generation_slow(struct exporter *x, const struct jspan *provider,
 				const struct jspan *model, const struct jspan *templates);
 
-/* Consecutive records mostly share their model and templates: when the
- * raw text of those fields is the one of the last record, count them on
- * the entries found then. */
+/* A record's generation is mostly one of a few seen just before (one per
+ * category and model): when the raw text of its provider, model and
+ * templates is one of GEN_SLOTS remembered, count it on the entries found
+ * then, without parsing it again. */
+static int gen_same(const struct gen_slot *g, const struct jspan *const *f, size_t len)
+{
+	const char *k = g->key.data;
+
+	if (!g->nlast || len != g->key.len)
+		return 0;
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = f[i]->type ? f[i]->n : 0;
+
+		if (memcmp(k, f[i]->p, n) != 0 || k[n] != '\x1f')
+			return 0;
+		k += n + 1;
+	}
+	return 1;
+}
+
 static int note_generation(struct exporter *x, const struct jspan *provider,
 			   const struct jspan *model, const struct jspan *templates)
 {
 	const struct jspan *f[] = { provider, model, templates };
+	struct gen_slot *g;
 	size_t len = 0;
 	int rc;
 
 	for (size_t i = 0; i < 3; i++)
 		len += (f[i]->type ? f[i]->n : 0) + 1;
-	if (x->gen_nlast && len == x->gen_key.len) {
-		const char *k = x->gen_key.data;
-		int same = 1;
-
-		for (size_t i = 0; same && i < 3; i++) {
-			size_t n = f[i]->type ? f[i]->n : 0;
-
-			same = memcmp(k, f[i]->p, n) == 0 && k[n] == '\x1f';
-			k += n + 1;
-		}
-		if (same) {
-			for (size_t i = 0; i < x->gen_nlast; i++)
-				json_integer_set(x->gen_last[i],
-						 json_integer_value(x->gen_last[i]) + 1);
+	for (size_t i = 0; i < GEN_SLOTS; i++) {
+		g = &x->gen[i];
+		if (gen_same(g, f, len)) {
+			for (size_t j = 0; j < g->nlast; j++)
+				json_integer_set(g->last[j], json_integer_value(g->last[j]) + 1);
 			return 0;
 		}
 	}
-	x->gen_nlast = 0;
-	buf_reset(&x->gen_key);
+	g = &x->gen[x->gen_next];
+	x->gen_next = (x->gen_next + 1) % GEN_SLOTS;
+	g->nlast = 0;
+	buf_reset(&g->key);
+	x->gen_fill = g;
 	x->gen_uncached = 0;
 	rc = note_generation_slow(x, provider, model, templates);
 	if (rc || x->gen_uncached) {
-		x->gen_nlast = 0;
+		g->nlast = 0;
 		return rc;
 	}
 	for (size_t i = 0; i < 3; i++) {
-		rc = buf_add(&x->gen_key, f[i]->p, f[i]->type ? f[i]->n : 0);
+		rc = buf_add(&g->key, f[i]->p, f[i]->type ? f[i]->n : 0);
 		if (!rc)
-			rc = buf_addc(&x->gen_key, '\x1f');
+			rc = buf_addc(&g->key, '\x1f');
 		if (rc) {
-			x->gen_nlast = 0;
+			g->nlast = 0;
 			return 0; /* only the shortcut is lost */
 		}
 	}
@@ -1222,7 +1250,8 @@ static int result(struct exporter *x, const char *key, size_t klen, const char *
 	size_t nq = 0;
 	int cat, rc, more;
 
-	snprintf(id, sizeof(id), "%.*s", (int)klen, key);
+	memcpy(id, key, klen < sizeof(id) ? klen : sizeof(id) - 1);
+	id[klen < sizeof(id) ? klen : sizeof(id) - 1] = '\0';
 	err_clear();
 	rc = js_root(text, n, &root);
 	if (!rc)
@@ -1921,7 +1950,8 @@ int export_run(struct store *const *stores, size_t nstores, const struct export_
 	out_init(&mout, &mfile);
 	buf_init(&x.line, BUF_MAX_DEFAULT);
 	buf_init(&x.ptext, BUF_MAX_DEFAULT);
-	buf_init(&x.gen_key, (size_t)1 << 20);
+	for (size_t i = 0; i < GEN_SLOTS; i++)
+		buf_init(&x.gen[i].key, (size_t)1 << 20);
 	x.mix = o->ratio > 0 && o->ratio < 1;
 	x.nsplit = o->test_fraction > 0 ? 2 : 1;
 	x.seen = json_array();
@@ -2018,7 +2048,8 @@ cleanup:
 	sources_close(&x);
 	buf_release(&x.line);
 	buf_release(&x.ptext);
-	buf_release(&x.gen_key);
+	for (size_t i = 0; i < GEN_SLOTS; i++)
+		buf_release(&x.gen[i].key);
 	free(x.answer);
 	json_decref(x.seen);
 	json_decref(x.templates);
