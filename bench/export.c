@@ -6,8 +6,10 @@
  *   build/release/bench/export --create DIR [N [--pool]]
  *
  * The first form creates a store with N (default 100,000) records under a
- * temporary directory, written directly with the store API (with the zstd
- * dictionary trained after the first 1,000, as clarifyd does), then times the
+ * temporary directory, written directly with the store API as they are in
+ * use (the problems first, as imported, then the results, as clarifyd
+ * writes them, each with its zstd dictionary trained after the first
+ * 1,000), then times the
  * real binary (CLARIFY, default build/release/clarify) exporting it:
  *
  *   1. to JSONL                     MB/s of JSONL written (goal >= 100)
@@ -243,8 +245,11 @@ struct gen {
 	uint64_t written;
 	struct buf t;
 	int pool;              /* write pooled values (raw) instead of fresh ones */
+	int what;              /* WRITE_PROBLEMS, WRITE_RESULTS or both */
 	struct buf pv[POOL], rv[POOL][3];
 };
+
+enum { WRITE_PROBLEMS = 1, WRITE_RESULTS = 2 };
 
 /* Encode POOL problems and their results once, for the fast form. */
 static int pool_fill(struct store *s, struct gen *g)
@@ -286,14 +291,16 @@ static int gen_batch(struct store *s, MDB_txn *txn, void *arg)
 	g->written = 0;
 	for (int64_t id = g->from; !rc && id < g->to; id++) {
 		const struct buf *pb = &g->pv[id % POOL];
-		json_t *p = g->pool ? NULL : gen_problem(id, &g->t);
+		json_t *p = g->pool || !(g->what & WRITE_PROBLEMS) ? NULL : gen_problem(id, &g->t);
 
-		rc = p || g->pool ? store_problem_key(key, sizeof(key), "train", id) : CL_ENOMEM;
-		if (!rc)
+		rc = p || g->pool || !(g->what & WRITE_PROBLEMS)
+			     ? store_problem_key(key, sizeof(key), "train", id) : CL_ENOMEM;
+		if (!rc && (g->what & WRITE_PROBLEMS))
 			rc = g->pool ? store_put_raw(s, txn, STORE_PROBLEMS, key, pb->data, pb->len)
 				     : store_put(s, txn, STORE_PROBLEMS, key, p);
 		json_decref(p);
-		for (int c = 0; !rc && c < 3 && id * 3 + c < g->records; c++) {
+		for (int c = 0; !rc && (g->what & WRITE_RESULTS) && c < 3 && id * 3 + c < g->records;
+		     c++) {
 			const struct buf *rb = &g->rv[id % POOL][c];
 			json_t *v = g->pool ? NULL : gen_result(id, c, &g->t);
 
@@ -318,7 +325,7 @@ static int create_store(const char *dir, int64_t n, int pool)
 	struct gen g = { .records = n, .pool = pool };
 	int64_t problems = (n + 2) / 3;
 	uint64_t total = 0;
-	int rc;
+	int rc, tried[2] = { 0, 0 };
 
 	store_options_default(&opt);
 	opt.map_size = (size_t)1 << 30;
@@ -328,17 +335,27 @@ static int create_store(const char *dir, int64_t n, int pool)
 	buf_init(&g.t, TEXT_MAX);
 	if (pool)
 		rc = pool_fill(&s, &g);
-	for (g.from = 0; !rc && g.from < problems; g.from = g.to) {
-		/* the first batch as big as store.dict_after's default, 1,000 */
-		int64_t step = g.from == 0 && !pool ? 334 : BATCH;
+	/* as in use: the problems imported first, then the results as
+	 * clarifyd writes them, each kind's dictionary trained after its
+	 * first 1,000 records as clarify import and clarifyd do; pooled:
+	 * both at once */
+	for (int pass = pool ? 2 : 0; !rc && pass < 3; pass++) {
+		g.what = pass == 0 ? WRITE_PROBLEMS : pass == 1 ? WRITE_RESULTS
+								: WRITE_PROBLEMS | WRITE_RESULTS;
+		for (g.from = 0; !rc && g.from < problems; g.from = g.to) {
+			/* first batches of 1,000 records: store.dict_after's default */
+			int64_t step = g.from ? BATCH : pass == 0 ? 1000 : 334;
 
-		g.to = g.from + step < problems ? g.from + step : problems;
-		rc = store_write(&s, gen_batch, &g);
-		total += g.written;
-		store_drop_pages(&s);
-		/* as clarifyd does at store.dict_after's default */
-		if (!rc && !pool && total >= 1000 && !store_dict_id(&s))
-			rc = store_dict_create(&s);
+			g.to = g.from + step < problems ? g.from + step : problems;
+			rc = store_write(&s, gen_batch, &g);
+			total += g.written;
+			store_drop_pages(&s);
+			if (!rc && pass < 2)
+				rc = store_dict_when(&s, pass == 0 ? STORE_PROBLEMS : STORE_RESULTS,
+						     1000, &tried[pass]);
+		}
+		if (pass == 1)
+			break;
 	}
 	buf_release(&g.t);
 	if (pool)

@@ -188,7 +188,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	struct batch b;
 	struct store s;
 	pthread_t reader;
-	int json = 0, opt, rc = 0, status;
+	int json = 0, opt, rc = 0, status, dict_tried = 0;
 	int64_t limit = 0;
 	uint64_t total, done = 0;
 	double t0;
@@ -243,6 +243,14 @@ int cmd_import(struct cli *c, int argc, char **argv)
 			if (rc) {
 				log_err("%s", err_msg(rc));
 				writer_fail(&im);
+			} else {
+				int drc = store_dict_when(&s, STORE_PROBLEMS,
+							  (uint64_t)c->cfg.store.dict_after,
+							  &dict_tried);
+
+				if (drc) /* only the dictionary is lost */
+					log_warn("going on without a zstd dictionary: %s",
+						 err_msg(drc));
 			}
 			/* mapped pages of the store are the file's, not ours to keep */
 			store_drop_pages(&s);

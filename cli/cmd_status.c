@@ -29,6 +29,23 @@ struct tally {
 	uint64_t bad;
 };
 
+/* The store's zstd dictionary for db: {id, bytes}, or null. */
+static json_t *dict_json(const struct store *s, enum store_db db)
+{
+	if (!store_dict_id(s, db))
+		return json_null();
+	return json_pack("{s:I, s:I}", "id", (json_int_t)store_dict_id(s, db), "bytes",
+			 (json_int_t)store_dict_size(s, db));
+}
+
+static void dict_print(const struct store *s, const char *name, enum store_db db)
+{
+	if (store_dict_id(s, db))
+		printf("%s %u (%zu KiB)", name, store_dict_id(s, db), store_dict_size(s, db) >> 10);
+	else
+		printf("%s none yet", name);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: clarify status [--json]\n\n"
@@ -151,12 +168,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "by_category", bycat);
 		json_object_set_new(o, "results", json_integer((json_int_t)results));
 		json_object_set_new(o, "cached_responses", json_integer((json_int_t)cached));
-		json_object_set_new(o, "zstd_dictionary",
-				    store_dict_id(&s) ? json_pack("{s:I, s:I}", "id",
-								  (json_int_t)store_dict_id(&s),
-								  "bytes",
-								  (json_int_t)store_dict_size(&s))
-						      : json_null());
+		json_object_set_new(o, "zstd_dictionaries",
+				    json_pack("{s:o, s:o}", "results", dict_json(&s, STORE_RESULTS),
+					      "problems", dict_json(&s, STORE_PROBLEMS)));
 		json_object_set_new(o, "unreadable_jobs", json_integer((json_int_t)t.bad));
 		json_object_set(o, "rejected_by_rule", by_rule);
 		if (prog) {
@@ -172,11 +186,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		printf("store     %s\nproblems  %llu\njobs      %llu\nresults   %llu\ncache     %llu\n",
 		       s.path, (unsigned long long)problems, (unsigned long long)t.jobs,
 		       (unsigned long long)results, (unsigned long long)cached);
-		if (store_dict_id(&s))
-			printf("zdict     %u (%zu KiB)\n\n", store_dict_id(&s),
-			       store_dict_size(&s) >> 10);
-		else
-			printf("zdict     none yet\n\n");
+		printf("zdict     ");
+		dict_print(&s, "results", STORE_RESULTS);
+		printf(", ");
+		dict_print(&s, "problems", STORE_PROBLEMS);
+		printf("\n\n");
 		printf("%-14s", "");
 		for (int st = 0; st < JOB_STATE_COUNT; st++)
 			printf("%10s", job_state_name(st));

@@ -229,27 +229,17 @@ static void progress(struct daemon *d)
 }
 
 /*
- * Once the store holds dict_after results and has no dictionary, train
- * one from them (about 0.1 s for 1,000 results): the records written from
- * then on are about half the size and decode twice as fast.  A failure
- * costs nothing but the dictionary.
+ * Once the store holds dict_after results and has no dictionary for them,
+ * train one (about 0.1 s for 1,000 results): the records written from then
+ * on are about half the size and decode twice as fast.  A failure costs
+ * nothing but the dictionary.
  */
 static void dict_train(struct daemon *d)
 {
-	MDB_txn *txn;
-	uint64_t n = 0;
-	int rc;
+	int rc = store_dict_when(d->s, STORE_RESULTS,
+				 d->o->dict_after > 0 ? (uint64_t)d->o->dict_after : 0,
+				 &d->dict_tried);
 
-	if (d->dict_tried || d->o->dict_after <= 0 || store_dict_id(d->s))
-		return;
-	rc = store_read_begin(d->s, &txn);
-	if (!rc)
-		rc = store_count(d->s, txn, STORE_RESULTS, &n);
-	store_read_end(txn);
-	if (rc || n < (uint64_t)d->o->dict_after || store_dict_id(d->s))
-		return;
-	d->dict_tried = 1;
-	rc = store_dict_create(d->s);
 	if (rc)
 		log_warn("going on without a zstd dictionary: %s", err_msg(rc));
 }

@@ -76,15 +76,37 @@ static long long store_free_bytes(const struct store *s)
 	return (long long)v.f_bavail * (long long)v.f_frsize;
 }
 
-/* ---- the zstd dictionary ---------------------------------------------------- */
+/* ---- the zstd dictionaries ---------------------------------------------------- */
 
-/* The dictionary s encodes and decodes with, NULL when none.  A codec's
- * comes from the store it follows, which may load one meanwhile. */
-static const struct store_dict *dict_get(const struct store *s)
+static const char *const dict_keys[STORE_DICTS] = {
+	[STORE_DICT_RECORDS] = STORE_META_DICT,
+	[STORE_DICT_PROBLEMS] = STORE_META_DICT_PROBLEMS,
+};
+
+static int dict_kind(enum store_db db)
+{
+	return db == STORE_PROBLEMS ? STORE_DICT_PROBLEMS : STORE_DICT_RECORDS;
+}
+
+/* The dictionary s encodes db's records with, NULL when none.  A codec's
+ * come from the store it follows, which may load them meanwhile. */
+static const struct store_dict *dict_get(const struct store *s, int kind)
 {
 	const struct store *from = s->dict_of ? s->dict_of : s;
 
-	return __atomic_load_n(&from->dict, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&from->dict[kind], __ATOMIC_ACQUIRE);
+}
+
+/* The dictionary a frame names (id), NULL when s has none of that id. */
+static const struct store_dict *dict_find(const struct store *s, unsigned id)
+{
+	for (int k = 0; k < STORE_DICTS; k++) {
+		const struct store_dict *d = dict_get(s, k);
+
+		if (d && d->id == id)
+			return d;
+	}
+	return NULL;
 }
 
 static void dict_free(struct store_dict *d)
@@ -96,12 +118,13 @@ static void dict_free(struct store_dict *d)
 	free(d);
 }
 
-int store_dict_use(struct store *s, const void *dict, size_t len)
+int store_dict_use(struct store *s, enum store_db db, const void *dict, size_t len)
 {
+	int kind = dict_kind(db);
 	struct store_dict *d;
 
-	if (s->dict)
-		return 0; /* one per store, for good */
+	if (s->dict[kind])
+		return 0; /* one of each per store, for good */
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return CL_ENOMEM;
@@ -113,22 +136,27 @@ int store_dict_use(struct store *s, const void *dict, size_t len)
 		dict_free(d);
 		return err_set(CL_ECODEC, "zstd will not load the dictionary (%zu bytes)", len);
 	}
-	__atomic_store_n(&s->dict, d, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->dict[kind], d, __ATOMIC_RELEASE);
 	return 0;
 }
 
-unsigned store_dict_id(const struct store *s)
+unsigned store_dict_id(const struct store *s, enum store_db db)
 {
-	const struct store_dict *d = dict_get(s);
+	const struct store_dict *d = dict_get(s, dict_kind(db));
 
 	return d ? d->id : 0;
 }
 
-size_t store_dict_size(const struct store *s)
+size_t store_dict_size(const struct store *s, enum store_db db)
 {
-	const struct store_dict *d = dict_get(s);
+	const struct store_dict *d = dict_get(s, dict_kind(db));
 
 	return d ? d->size : 0;
+}
+
+const char *store_dict_key(enum store_db db)
+{
+	return dict_keys[dict_kind(db)];
 }
 
 void store_codec_follow(struct store *codec, struct store *s)
@@ -136,20 +164,25 @@ void store_codec_follow(struct store *codec, struct store *s)
 	codec->dict_of = s;
 }
 
-/* Load meta's dictionary, if there is one, at the first transaction that
- * sees it: a reader may have opened the store before the writer made it. */
+/* Load meta's dictionaries, those there are, at the first transaction that
+ * sees them: a reader may have opened the store before the writer made them. */
 static void dict_load(struct store *s, MDB_txn *txn)
 {
-	MDB_val k = { strlen(STORE_META_DICT), STORE_META_DICT }, v;
-	int rc;
+	for (int k = 0; k < STORE_DICTS; k++) {
+		MDB_val key = { strlen(dict_keys[k]), (void *)dict_keys[k] }, v;
+		int rc;
 
-	if (s->dict || s->dict_bad || mdb_get(txn, s->dbi[STORE_META], &k, &v) != 0)
-		return;
-	rc = store_dict_use(s, v.mv_data, v.mv_size);
-	if (rc) {
-		s->dict_bad = 1;
-		log_warn("store '%s': its zstd dictionary is unusable, so the records "
-			 "that need it cannot be read: %s", s->path, err_msg(rc));
+		if (s->dict[k] || (s->dict_bad & (1u << k)) ||
+		    mdb_get(txn, s->dbi[STORE_META], &key, &v) != 0)
+			continue;
+		rc = store_dict_use(s, k == STORE_DICT_PROBLEMS ? STORE_PROBLEMS : STORE_RESULTS,
+				    v.mv_data, v.mv_size);
+		if (rc) {
+			s->dict_bad |= 1u << k;
+			log_warn("store '%s': its zstd dictionary '%s' is unusable, so the records "
+				 "that need it cannot be read: %s", s->path, dict_keys[k],
+				 err_msg(rc));
+		}
 	}
 }
 
@@ -368,7 +401,8 @@ void store_close(struct store *s)
 		mdb_env_close(s->env);
 	ZSTD_freeCCtx(s->cctx);
 	ZSTD_freeDCtx(s->dctx);
-	dict_free(s->dict);
+	for (int k = 0; k < STORE_DICTS; k++)
+		dict_free(s->dict[k]);
 	buf_release(&s->zbuf);
 	buf_release(&s->jbuf);
 	if (s->lock_fd >= 0)
@@ -390,7 +424,7 @@ static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 	}
 	if (mrc)
 		return mdb_fail(s, mrc, "cannot begin transaction");
-	if (!s->dict)
+	if (!s->dict[STORE_DICT_RECORDS] || !s->dict[STORE_DICT_PROBLEMS])
 		dict_load(s, *txn);
 	return 0;
 }
@@ -452,7 +486,14 @@ int store_write(struct store *s, store_write_fn fn, void *arg)
 	}
 }
 
+static int encode(struct store *s, int kind, const json_t *v, const void **out, size_t *len);
+
 int store_encode(struct store *s, const json_t *v, const void **out, size_t *len)
+{
+	return encode(s, STORE_DICT_RECORDS, v, out, len);
+}
+
+static int encode(struct store *s, int kind, const json_t *v, const void **out, size_t *len)
 {
 	char *text = jsonx_canonical(v);
 	const struct store_dict *dict;
@@ -474,7 +515,7 @@ int store_encode(struct store *s, const json_t *v, const void **out, size_t *len
 		free(text);
 		return rc;
 	}
-	dict = dict_get(s);
+	dict = dict_get(s, kind);
 	if (dict)
 		z = ZSTD_compress_usingCDict(s->cctx, s->zbuf.data, bound, text, n, dict->c);
 	else
@@ -556,10 +597,10 @@ int store_decompress_to(struct store *s, const void *data, size_t len, struct bu
 		return err_set(CL_ECODEC, "not a zstd frame");
 	id = ZSTD_getDictID_fromFrame(data, len);
 	if (id) {
-		dict = dict_get(s);
-		if (!dict || dict->id != id)
-			return err_set(CL_ECODEC, "the record needs zstd dictionary %u, and the "
-				       "store's is %s", id, dict ? "another" : "missing");
+		dict = dict_find(s, id);
+		if (!dict)
+			return err_set(CL_ECODEC, "the record needs zstd dictionary %u, which the "
+				       "store does not have", id);
 	}
 	if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
 		/* rare (frames from outside): in steps into jbuf, then copied */
@@ -632,7 +673,7 @@ int store_put(struct store *s, MDB_txn *txn, enum store_db db, const char *key, 
 
 	if (k.mv_size == 0 || k.mv_size > 511)
 		return err_set(CL_EINVAL, "invalid key '%s'", key);
-	rc = store_encode(s, v, &data, &len);
+	rc = encode(s, dict_kind(db), v, &data, &len);
 	if (rc)
 		return rc;
 	val.mv_data = (void *)data;
@@ -686,8 +727,13 @@ void store_progress_line(const json_t *prog, char *out, size_t n)
 
 int store_meta_is_raw(const char *key, size_t klen)
 {
-	return (klen == strlen(STORE_META_LM) && memcmp(key, STORE_META_LM, klen) == 0) ||
-	       (klen == strlen(STORE_META_DICT) && memcmp(key, STORE_META_DICT, klen) == 0);
+	static const char *const raw[] = { STORE_META_LM, STORE_META_DICT,
+					   STORE_META_DICT_PROBLEMS };
+
+	for (size_t i = 0; i < CL_ARRAY_SIZE(raw); i++)
+		if (klen == strlen(raw[i]) && memcmp(key, raw[i], klen) == 0)
+			return 1;
+	return 0;
 }
 
 int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key)

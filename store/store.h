@@ -63,6 +63,9 @@ struct store_options {
 
 struct store_dict;
 
+/* The store's zstd dictionaries: one for problems, one for the rest. */
+enum { STORE_DICT_RECORDS, STORE_DICT_PROBLEMS, STORE_DICTS };
+
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[STORE_DB_COUNT];
@@ -75,9 +78,9 @@ struct store {
 	struct buf zbuf;    /* compressed output of the last store_put */
 	struct buf jbuf;    /* decompressed input of the last decode */
 	uint64_t grows;     /* times the map was grown */
-	struct store_dict *dict;  /* the zstd dictionary, once loaded; owned */
-	struct store *dict_of;    /* a codec's: use that store's dictionary */
-	int dict_bad;             /* meta's dictionary would not load: said once */
+	struct store_dict *dict[STORE_DICTS];  /* zstd dictionaries, once loaded; owned */
+	struct store *dict_of;    /* a codec's: use that store's dictionaries */
+	unsigned dict_bad;        /* bit k: meta's dictionary k would not load */
 };
 
 const char *store_db_name(enum store_db db);
@@ -149,44 +152,56 @@ int store_get_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *k
 void store_progress_line(const json_t *prog, char *out, size_t n);
 
 /*
- * meta "zdict": the store's zstd dictionary, trained once from its own
- * results (store_dict_create).  Each record is a small zstd frame of its
- * own; with the dictionary it is about half the size and decodes about
- * twice as fast, since its entropy tables and common strings come from the
- * dictionary.  A frame names the dictionary it needs (its id), so records
- * written before there was one still decode.  A store loads its dictionary
- * when a transaction begins and it finds one in meta; from then on
- * store_encode uses it.
+ * meta "zdict" and "zdict.problems": the store's zstd dictionaries,
+ * trained once each from its own records (store_dict_create): one for the
+ * problems, one for the results and everything else.  Each record is a
+ * small zstd frame of its own; with a dictionary it is about half the size
+ * and decodes about twice as fast, since its entropy tables and common
+ * strings come from the dictionary.  A frame names the dictionary it needs
+ * (its id), so records written before there was one still decode.  A store
+ * loads its dictionaries when a transaction begins and it finds them in
+ * meta; from then on store_put (and store_encode, for everything but
+ * problems) uses them.
  */
 #define STORE_META_DICT "zdict"
+#define STORE_META_DICT_PROBLEMS "zdict.problems"
 /*
- * Train the dictionary from up to STORE_DICT_SAMPLES results spread over
- * the results database, write it to meta in a transaction of its own, and
- * use it.  The writer only; does nothing when the store has one.  Errors:
- * CL_EINVAL when the results are too few or too alike to train on (the
- * store goes on without), and store_write's.
+ * Train the dictionary of db's kind (STORE_PROBLEMS, or anything else for
+ * the results' one) from up to STORE_DICT_SAMPLES records of db spread
+ * over it, write it to meta in a transaction of its own, and use it.  The
+ * writer only; does nothing when the store has one.  Errors: CL_EINVAL
+ * when the records are too few or too alike to train on (the store goes
+ * on without), and store_write's.
  */
 #define STORE_DICT_SAMPLES 2000
 #define STORE_DICT_BYTES (110 << 10)
-int store_dict_create(struct store *s);
-/* Use dict (a zstd dictionary, copied) to encode and decode.  Errors:
- * CL_ECODEC when zstd will not load it, CL_ENOMEM. */
-int store_dict_use(struct store *s, const void *dict, size_t len);
-/* The dictionary's id (as frames name it) and size, 0 when none. */
-unsigned store_dict_id(const struct store *s);
-size_t store_dict_size(const struct store *s);
+int store_dict_create(struct store *s, enum store_db db);
 /*
- * A codec (store_codec_open) that uses s's dictionary, whenever s has one:
- * for worker threads encoding what s's thread writes.  s must outlive the
- * codec; s may load its dictionary while the codec is in use.
+ * The same, once db holds `after` records (0: never) and the store has
+ * none of that kind: the writer calls it after each batch.  *tried (0 at
+ * first) is set when it trains, so that a failure is not tried again.
+ */
+int store_dict_when(struct store *s, enum store_db db, uint64_t after, int *tried);
+/* Use dict (a zstd dictionary, copied) for db's kind.  Errors: CL_ECODEC
+ * when zstd will not load it, CL_ENOMEM. */
+int store_dict_use(struct store *s, enum store_db db, const void *dict, size_t len);
+/* The id (as frames name it) and size of db's kind's dictionary, 0 when
+ * none; its key in meta. */
+unsigned store_dict_id(const struct store *s, enum store_db db);
+size_t store_dict_size(const struct store *s, enum store_db db);
+const char *store_dict_key(enum store_db db);
+/*
+ * A codec (store_codec_open) that uses s's dictionaries, whenever s has
+ * them: for worker threads encoding what s's thread writes.  s must
+ * outlive the codec; s may load its dictionaries while the codec is in use.
  */
 void store_codec_follow(struct store *codec, struct store *s);
 
 /* Keys of meta that hold raw values, not zstd JSON. */
 int store_meta_is_raw(const char *key, size_t klen);
 
-/* Encode / decode one value: canonical JSON, one zstd frame (with the
- * store's dictionary when it has one). */
+/* Encode / decode one value: canonical JSON, one zstd frame (encoded with
+ * the results' dictionary when the store has one: not for problems). */
 int store_encode(struct store *s, const json_t *v, const void **out, size_t *len);
 int store_decode(struct store *s, const void *data, size_t len, json_t **out);
 /* Only the zstd half of store_decode: the JSON text, not parsed, into

@@ -50,7 +50,7 @@ static void dict_init(void)
 		n += (size_t)k;
 	}
 	len = ZDICT_trainFromBuffer(dict, sizeof(dict), samples, sizes, 300);
-	if (ZDICT_isError(len) || store_dict_use(&dcodec, dict, len))
+	if (ZDICT_isError(len) || store_dict_use(&dcodec, STORE_RESULTS, dict, len))
 		__builtin_trap();
 	cdict = ZSTD_createCDict(dict, len, 3);
 	if (!cdict)

@@ -62,8 +62,9 @@ expect_status "status at the end" 0 "$CLARIFY" -s "$Q" status --json
 [ "$(jget "$OUT" .jobs.pending)" -eq 0 ] && [ "$(jget "$OUT" .jobs.done)" -ge 1 ] \
 	&& ok "nothing left pending, records accepted" || fail "nothing left pending" "$OUT"
 
-# the store's zstd dictionary: trained once store.dict_after results exist,
-# then used for what is written; the records from before still read
+# the store's zstd dictionaries: clarify import trains the problems' and
+# clarifyd the results' once store.dict_after of them exist; what is
+# written after uses them, and the records from before still read
 dict_frames() { # results whose zstd frame names a dictionary (its header's low bits)
 	mdb_dump -s results "$1" | sed '1,/^HEADER=END/d' |
 		awk 'NR % 2 == 0 { if ((index("0123456789abcdef", substr($1, 10, 1)) - 1) % 4) n++ }
@@ -81,9 +82,11 @@ contains "clarifyd trains the store's dictionary" "$OUT" "zstd dictionary"
 expect_status "24 results more" 0 "$CLARIFYD" -c "$T/z2.yaml" -s "$Z" --once
 [ "$(dict_frames "$Z")" -eq 24 ] && ok "the 24 results after it use the dictionary" \
 	|| fail "results after the dictionary use it" "$(dict_frames "$Z")"
-expect_status "status names the dictionary" 0 "$CLARIFY" -s "$Z" status --json
-[ "$(jget "$OUT" '.zstd_dictionary.id > 0 and .zstd_dictionary.bytes > 0')" = true ] \
-	&& ok "status --json has its id and size" || fail "status --json zstd_dictionary" "$OUT"
+expect_status "status names the dictionaries" 0 "$CLARIFY" -s "$Z" status --json
+[ "$(jget "$OUT" '.zstd_dictionaries.results | .id > 0 and .bytes > 0')" = true ] \
+	&& ok "status --json has the results' dictionary" || fail "status --json zstd_dictionaries" "$OUT"
+[ "$(jget "$OUT" '.zstd_dictionaries.problems | .id > 0 and .bytes > 0')" = true ] \
+	&& ok "clarify import trained the problems' own" || fail "the problems' dictionary" "$OUT"
 expect_status "the store with both kinds of record verifies" 0 "$CLARIFY" -s "$Z" verify
 expect_status "and exports" 0 "$CLARIFY" -s "$Z" export -o "$T/zdict.jsonl" --json
 [ "$(jget "$OUT" .records)" -eq 36 ] && ok "all 36 records exported" \

@@ -620,6 +620,7 @@ static json_t *dict_record(int i)
 }
 
 struct dict_range {
+	enum store_db db;
 	int from, to;
 };
 
@@ -633,22 +634,27 @@ static int dict_put_fn(struct store *s, MDB_txn *txn, void *arg)
 		json_t *v = dict_record(i);
 
 		snprintf(key, sizeof(key), "apps/train/%04d#x", i);
-		rc = store_put(s, txn, STORE_RESULTS, key, v);
+		rc = store_put(s, txn, r->db, key, v);
 		json_decref(v);
 	}
 	return rc;
 }
 
-static void dict_put(struct store *s, int from, int to)
+static void dict_put_db(struct store *s, enum store_db db, int from, int to)
 {
-	struct dict_range r = { from, to };
+	struct dict_range r = { db, from, to };
 
 	assert_int_equal(store_write(s, dict_put_fn, &r), 0);
 }
 
-/* Every record from..to decodes to what was written; their frames name
- * dictionary id (0: none); returns their total compressed size. */
-static size_t dict_check(struct store *s, int from, int to, unsigned id)
+static void dict_put(struct store *s, int from, int to)
+{
+	dict_put_db(s, STORE_RESULTS, from, to);
+}
+
+/* Every record of db from..to decodes to what was written; their frames
+ * name dictionary id (0: none); returns their total compressed size. */
+static size_t dict_check_db(struct store *s, enum store_db db, int from, int to, unsigned id)
 {
 	MDB_txn *txn;
 	size_t total = 0;
@@ -661,16 +667,21 @@ static size_t dict_check(struct store *s, int from, int to, unsigned id)
 		json_t *got = NULL, *want = dict_record(i);
 
 		snprintf(key, sizeof(key), "apps/train/%04d#x", i);
-		assert_int_equal(store_get_raw(s, txn, STORE_RESULTS, key, &data, &len), 0);
+		assert_int_equal(store_get_raw(s, txn, db, key, &data, &len), 0);
 		assert_int_equal(ZSTD_getDictID_fromFrame(data, len), id);
 		total += len;
-		assert_int_equal(store_get(s, txn, STORE_RESULTS, key, &got), 0);
+		assert_int_equal(store_get(s, txn, db, key, &got), 0);
 		assert_true(json_equal(got, want));
 		json_decref(got);
 		json_decref(want);
 	}
 	store_read_end(txn);
 	return total;
+}
+
+static size_t dict_check(struct store *s, int from, int to, unsigned id)
+{
+	return dict_check_db(s, STORE_RESULTS, from, to, id);
 }
 
 /*
@@ -688,21 +699,21 @@ static void dictionary_shrinks_new_records_and_old_ones_still_decode(void **stat
 
 	open_writer(f, 0);
 	dict_put(&f->s, 0, 400);
-	assert_int_equal(store_dict_id(&f->s), 0);
-	assert_int_equal(store_dict_create(&f->s), 0);
-	id = store_dict_id(&f->s);
+	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), 0);
+	assert_int_equal(store_dict_create(&f->s, STORE_RESULTS), 0);
+	id = store_dict_id(&f->s, STORE_RESULTS);
 	assert_true(id != 0);
-	assert_true(store_dict_size(&f->s) > 1024 && store_dict_size(&f->s) <= STORE_DICT_BYTES);
+	assert_true(store_dict_size(&f->s, STORE_RESULTS) > 1024 && store_dict_size(&f->s, STORE_RESULTS) <= STORE_DICT_BYTES);
 	dict_put(&f->s, 400, 800);
 	before = dict_check(&f->s, 0, 400, 0);
 	after = dict_check(&f->s, 400, 800, id);
 	assert_true(after * 10 < before * 7); /* at least 30% smaller */
 	/* trained once: a second call keeps it */
-	assert_int_equal(store_dict_create(&f->s), 0);
-	assert_int_equal(store_dict_id(&f->s), id);
+	assert_int_equal(store_dict_create(&f->s, STORE_RESULTS), 0);
+	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), id);
 	assert_int_equal(store_read_begin(&f->s, &txn), 0);
 	assert_int_equal(store_get_raw(&f->s, txn, STORE_META, STORE_META_DICT, &raw, &rawlen), 0);
-	assert_int_equal(rawlen, store_dict_size(&f->s));
+	assert_int_equal(rawlen, store_dict_size(&f->s, STORE_RESULTS));
 	store_read_end(txn);
 	assert_true(store_meta_is_raw(STORE_META_DICT, strlen(STORE_META_DICT)));
 	store_close(&f->s);
@@ -710,8 +721,51 @@ static void dictionary_shrinks_new_records_and_old_ones_still_decode(void **stat
 	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, NULL), 0);
 	dict_check(&f->s, 0, 400, 0);
 	dict_check(&f->s, 400, 800, id);
-	assert_int_equal(store_dict_id(&f->s), id);
-	assert_int_equal(store_dict_create(&f->s), 0); /* has one: nothing to do */
+	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), id);
+	assert_int_equal(store_dict_create(&f->s, STORE_RESULTS), 0); /* has one: nothing to do */
+}
+
+/*
+ * Problems have a dictionary of their own, trained (by store_dict_when, as
+ * clarify import calls it) once there are enough of them; the results'
+ * stays as it was, and each kind of record uses its own.
+ */
+static void problems_have_their_own_dictionary(void **state)
+{
+	struct fx *f = *state;
+	unsigned pid, rid;
+	int tried = 0, rtried = 0;
+
+	open_writer(f, 0);
+	dict_put_db(&f->s, STORE_PROBLEMS, 0, 200);
+	assert_int_equal(store_dict_when(&f->s, STORE_PROBLEMS, 300, &tried), 0);
+	assert_int_equal(tried, 0); /* 200 < 300: not yet */
+	assert_int_equal(store_dict_id(&f->s, STORE_PROBLEMS), 0);
+	dict_put_db(&f->s, STORE_PROBLEMS, 200, 400);
+	assert_int_equal(store_dict_when(&f->s, STORE_PROBLEMS, 300, &tried), 0);
+	assert_int_equal(tried, 1);
+	pid = store_dict_id(&f->s, STORE_PROBLEMS);
+	assert_true(pid != 0);
+	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), 0); /* only the problems' */
+	dict_put_db(&f->s, STORE_PROBLEMS, 400, 500);
+	dict_put(&f->s, 0, 300);
+	dict_check_db(&f->s, STORE_PROBLEMS, 0, 400, 0);
+	dict_check_db(&f->s, STORE_PROBLEMS, 400, 500, pid);
+	dict_check(&f->s, 0, 300, 0); /* results do not use the problems' */
+	assert_int_equal(store_dict_when(&f->s, STORE_RESULTS, 300, &rtried), 0);
+	rid = store_dict_id(&f->s, STORE_RESULTS);
+	assert_true(rid != 0 && rid != pid);
+	dict_put(&f->s, 300, 400);
+	dict_check(&f->s, 300, 400, rid);
+	dict_put_db(&f->s, STORE_PROBLEMS, 500, 600);
+	dict_check_db(&f->s, STORE_PROBLEMS, 500, 600, pid);
+	assert_true(store_meta_is_raw(STORE_META_DICT_PROBLEMS, strlen(STORE_META_DICT_PROBLEMS)));
+	store_close(&f->s);
+	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, NULL), 0);
+	assert_int_equal(store_dict_id(&f->s, STORE_PROBLEMS), pid);
+	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), rid);
+	dict_check_db(&f->s, STORE_PROBLEMS, 400, 600, pid);
+	dict_check(&f->s, 300, 400, rid);
 }
 
 /* A reader that opened the store before the writer trained its dictionary
@@ -725,15 +779,15 @@ static void reader_opened_before_the_dictionary_reads_its_frames(void **state)
 	dict_put(&f->s, 0, 300);
 	assert_int_equal(store_open(&r, f->dir, STORE_RDONLY, NULL), 0);
 	dict_check(&r, 0, 300, 0);
-	assert_int_equal(store_dict_id(&r), 0);
-	assert_int_equal(store_dict_create(&f->s), 0);
+	assert_int_equal(store_dict_id(&r, STORE_RESULTS), 0);
+	assert_int_equal(store_dict_create(&f->s, STORE_RESULTS), 0);
 	dict_put(&f->s, 300, 400);
-	dict_check(&r, 300, 400, store_dict_id(&f->s));
-	assert_int_equal(store_dict_id(&r), store_dict_id(&f->s));
+	dict_check(&r, 300, 400, store_dict_id(&f->s, STORE_RESULTS));
+	assert_int_equal(store_dict_id(&r, STORE_RESULTS), store_dict_id(&f->s, STORE_RESULTS));
 	store_close(&r);
 	/* one opened later has it from the start */
 	assert_int_equal(store_open(&r, f->dir, STORE_RDONLY, NULL), 0);
-	assert_int_equal(store_dict_id(&r), store_dict_id(&f->s));
+	assert_int_equal(store_dict_id(&r, STORE_RESULTS), store_dict_id(&f->s, STORE_RESULTS));
 	store_close(&r);
 }
 
@@ -754,10 +808,10 @@ static void codec_follows_its_store_and_a_stranger_refuses(void **state)
 	assert_int_equal(store_encode(&codec, v, &data, &len), 0);
 	assert_int_equal(ZSTD_getDictID_fromFrame(data, len), 0); /* none yet */
 	dict_put(&f->s, 0, 300);
-	assert_int_equal(store_dict_create(&f->s), 0);
-	assert_int_equal(store_dict_id(&codec), store_dict_id(&f->s));
+	assert_int_equal(store_dict_create(&f->s, STORE_RESULTS), 0);
+	assert_int_equal(store_dict_id(&codec, STORE_RESULTS), store_dict_id(&f->s, STORE_RESULTS));
 	assert_int_equal(store_encode(&codec, v, &data, &len), 0);
-	assert_int_equal(ZSTD_getDictID_fromFrame(data, len), store_dict_id(&f->s));
+	assert_int_equal(ZSTD_getDictID_fromFrame(data, len), store_dict_id(&f->s, STORE_RESULTS));
 	assert_int_equal(store_decode(&f->s, data, len, &back), 0);
 	assert_true(json_equal(v, back));
 	json_decref(back);
@@ -789,14 +843,14 @@ static void no_dictionary_from_too_little_or_a_broken_one(void **state)
 	open_writer(f, 0);
 	dict_put(&f->s, 0, 2);
 	assert_int_equal(store_open(&r, f->dir, STORE_RDONLY, NULL), 0);
-	rc = store_dict_create(&r);
+	rc = store_dict_create(&r, STORE_RESULTS);
 	assert_int_equal(rc, CL_EINVAL);
 	assert_non_null(strstr(err_msg(rc), "read-only"));
 	store_close(&r);
-	rc = store_dict_create(&f->s);
+	rc = store_dict_create(&f->s, STORE_RESULTS);
 	assert_int_equal(rc, CL_EINVAL);
 	assert_non_null(strstr(err_msg(rc), "cannot train"));
-	assert_int_equal(store_dict_id(&f->s), 0);
+	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), 0);
 	dict_put(&f->s, 2, 4);
 	dict_check(&f->s, 0, 4, 0);
 	store_close(&f->s);
@@ -806,7 +860,7 @@ static void no_dictionary_from_too_little_or_a_broken_one(void **state)
 	store_close(&f->s);
 	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, NULL), 0);
 	dict_check(&f->s, 0, 4, 0); /* the plain frames still read */
-	assert_int_equal(store_dict_id(&f->s), 0);
+	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), 0);
 }
 
 /* One record of n pseudo-random hex digits (compresses to about half). */
@@ -896,6 +950,7 @@ int main(void)
 		T(import_survives_map_growth_with_exact_counts),
 		T(full_disk_is_named_and_harmless),
 		T(dictionary_shrinks_new_records_and_old_ones_still_decode),
+		T(problems_have_their_own_dictionary),
 		T(reader_opened_before_the_dictionary_reads_its_frames),
 		T(codec_follows_its_store_and_a_stranger_refuses),
 		T(no_dictionary_from_too_little_or_a_broken_one),
