@@ -47,7 +47,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "store.zstd_level", CFG_INT, OFF(store.zstd_level), 1, 19, "3",
 	  "zstd compression level of stored records" },
 	{ "store.dict_after", CFG_INT, OFF(store.dict_after), 0, 1000000000, "1000",
-	  "train the store's zstd dictionary once this many results exist (0: never)" },
+	  "train the store's zstd dictionaries once this many problems (clarify import) "
+	  "or results (clarifyd) exist (0: never)" },
 	{ "store.max_record_mb", CFG_INT, OFF(store.max_record_mb), 1, 1024, "64",
 	  "largest decompressed record accepted" },
 	{ "import.max_file_mb", CFG_INT, OFF(import.max_file_mb), 1, 4096, "32",
