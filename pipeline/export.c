@@ -921,6 +921,9 @@ static void js_text(const struct jspan *v, char *out, size_t n)
 
 struct src {
 	struct store *s;
+	struct store codec;    /* the exporter thread's, with s's dictionaries */
+	int have_codec;
+	struct exporter *x;
 	MDB_txn *txn;
 	MDB_cursor *pcur;      /* problems */
 	MDB_cursor *rcur;      /* results */
@@ -1323,7 +1326,8 @@ static int seen_before(struct exporter *x, const char *key, size_t klen, int *du
 
 /* A problem: its text kept for its results (x->ptext), its original counted
  * or written. */
-static int problem(struct exporter *x, const char *key, const char *text, size_t n, int drc)
+static int problem(struct exporter *x, struct src *src, const char *key, const char *frame,
+		   size_t n, int drc)
 {
 	static const char *const names[] = { "question", "starter_code", "solutions" };
 	struct export_skipped *sk = &x->r->skipped;
@@ -1338,8 +1342,12 @@ static int problem(struct exporter *x, const char *key, const char *text, size_t
 	json_array_clear(x->seen);
 	buf_reset(&x->ptext);
 	err_clear();
-	if (!rc)
-		rc = buf_add(&x->ptext, text, n);
+	if (!rc) {
+		rc = store_decompress_to(&src->codec, frame, n, &x->ptext);
+		drc = rc;
+		if (rc && rc != CL_ENOMEM && x->writing)
+			log_warn("store '%s': problem '%s': %s", src->s->path, key, err_msg(rc));
+	}
 	if (rc == CL_ENOMEM)
 		return rc;
 	if (!rc)
@@ -1399,7 +1407,8 @@ struct ev {
 	int type;
 	int rc;               /* the record's decode status */
 	size_t key, klen;     /* in the batch's data */
-	size_t text, tlen;
+	size_t text, tlen;    /* a result's JSON text; a problem's zstd frame */
+	size_t src;           /* the store it came from */
 };
 
 #define NBATCH 3
@@ -1423,7 +1432,12 @@ struct feed {
 	int stop;             /* the exporter gave up: the reader ends */
 };
 
-/* One record into b: its key, then its JSON text decompressed in place. */
+/*
+ * One record into b: its key, then a result's JSON text decompressed in
+ * place, or a problem's frame as it is stored.  The exporter thread
+ * decompresses the problems (a third of the bytes) itself, which evens out
+ * the two threads' work.
+ */
 static int feed_add(struct batch *b, struct src *src, int type, const MDB_val *k,
 		    const MDB_val *v, int *drc)
 {
@@ -1441,8 +1455,12 @@ static int feed_add(struct batch *b, struct src *src, int type, const MDB_val *k
 		return err_set(rc, "record '%.*s' does not fit the read buffer", (int)k->mv_size,
 			       (const char *)k->mv_data);
 	e->text = b->data.len;
+	e->src = (size_t)(src - src->x->src);
 	err_clear();
-	e->rc = store_decompress_to(src->s, v->mv_data, v->mv_size, &b->data);
+	if (type == EV_PROBLEM)
+		e->rc = buf_add(&b->data, v->mv_data, v->mv_size);
+	else
+		e->rc = store_decompress_to(src->s, v->mv_data, v->mv_size, &b->data);
 	e->tlen = b->data.len - e->text;
 	*drc = e->rc;
 	b->n++;
@@ -1483,8 +1501,7 @@ static int feed_record(struct feed *f, struct src *src, int type, const MDB_val 
 	if (rc)
 		return rc;
 	if (drc && f->x->writing)
-		log_warn("store '%s': %s '%.*s': %s", src->s->path,
-			 type == EV_PROBLEM ? "problem" : "result", (int)k->mv_size,
+		log_warn("store '%s': result '%.*s': %s", src->s->path, (int)k->mv_size,
 			 (const char *)k->mv_data, err_msg(drc));
 	if (b->data.len >= BATCH_BYTES && feed_publish(f))
 		return CL_EINVAL; /* stopped: the exporter has its own error */
@@ -1591,7 +1608,7 @@ static int consume(struct exporter *x, const struct batch *b)
 
 		if (e->type == EV_PROBLEM) {
 			snprintf(pkey, sizeof(pkey), "%.*s", (int)e->klen, key);
-			rc = problem(x, pkey, text, e->tlen, e->rc);
+			rc = problem(x, &x->src[e->src], pkey, text, e->tlen, e->rc);
 			if (x->writing)
 				x->r->problems++;
 			progress_update(&x->prog, ++x->done);
@@ -1881,8 +1898,15 @@ static int sources_open(struct exporter *x, struct store *const *stores, size_t 
 		int rc, mrc;
 
 		s->s = stores[i];
+		s->x = x;
 		x->nsrc = i + 1;
+		rc = store_codec_open(&s->codec, &s->s->opt);
+		if (rc)
+			return rc;
+		s->have_codec = 1;
 		rc = store_read_begin(s->s, &s->txn);
+		/* after the transaction began: it loads the dictionaries there are */
+		store_codec_follow(&s->codec, s->s);
 		if (!rc)
 			rc = store_count(s->s, s->txn, STORE_PROBLEMS, &s->problems);
 		if (!rc)
@@ -1908,6 +1932,8 @@ static void sources_close(struct exporter *x)
 			mdb_cursor_close(x->src[i].rcur);
 		if (x->src[i].txn)
 			store_read_end(x->src[i].txn);
+		if (x->src[i].have_codec)
+			store_close(&x->src[i].codec);
 	}
 	x->nsrc = 0;
 }
