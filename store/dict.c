@@ -69,11 +69,22 @@ struct put_dict {
 	const struct buf *dict;
 };
 
+/* The dictionary into meta, and the schema to the version that has them. */
 static int put_dict(struct store *s, MDB_txn *txn, void *arg)
 {
 	const struct put_dict *p = arg;
+	json_t *schema = NULL;
+	int rc;
 
-	return store_put_raw(s, txn, STORE_META, p->key, p->dict->data, p->dict->len);
+	rc = store_put_raw(s, txn, STORE_META, p->key, p->dict->data, p->dict->len);
+	if (!rc)
+		rc = store_get(s, txn, STORE_META, "schema", &schema);
+	if (!rc && jsonx_int(schema, "version", 0) < STORE_SCHEMA_VERSION) {
+		json_object_set_new(schema, "version", json_integer(STORE_SCHEMA_VERSION));
+		rc = store_put(s, txn, STORE_META, "schema", schema);
+	}
+	json_decref(schema);
+	return rc;
 }
 
 int store_dict_create(struct store *s, enum store_db db)

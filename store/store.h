@@ -22,7 +22,13 @@
 
 #include "../common/common.h"
 
-#define STORE_SCHEMA_VERSION 1
+/*
+ * The schema version in meta "schema": 1, every value a plain zstd frame;
+ * 2, values may need the store's zstd dictionaries (meta "zdict" and
+ * "zdict.problems"), which a clarify of version 1 cannot read.  A store of
+ * version 1 becomes 2 when its first dictionary is written.
+ */
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * An I/O error while the store's file system has less than this free is

@@ -684,6 +684,16 @@ static size_t dict_check(struct store *s, int from, int to, unsigned id)
 	return dict_check_db(s, STORE_RESULTS, from, to, id);
 }
 
+static int schema_v1_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	json_t *v = json_pack("{s:i}", "version", 1);
+	int rc = store_put(s, txn, STORE_META, "schema", v);
+
+	(void)arg;
+	json_decref(v);
+	return rc;
+}
+
 /*
  * The dictionary is trained from the results, kept in meta, and used from
  * then on: the frames written after it name it and are much smaller, the
@@ -694,13 +704,21 @@ static void dictionary_shrinks_new_records_and_old_ones_still_decode(void **stat
 	struct fx *f = *state;
 	const void *raw;
 	size_t before, after, rawlen;
+	json_t *schema = NULL;
 	unsigned id;
 	MDB_txn *txn;
 
 	open_writer(f, 0);
+	/* a store of schema version 1, from before there were dictionaries */
+	assert_int_equal(store_write(&f->s, schema_v1_fn, NULL), 0);
 	dict_put(&f->s, 0, 400);
 	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), 0);
 	assert_int_equal(store_dict_create(&f->s, STORE_RESULTS), 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_get(&f->s, txn, STORE_META, "schema", &schema), 0);
+	store_read_end(txn);
+	assert_int_equal(jsonx_int(schema, "version", 0), 2); /* what version 1 cannot read */
+	json_decref(schema);
 	id = store_dict_id(&f->s, STORE_RESULTS);
 	assert_true(id != 0);
 	assert_true(store_dict_size(&f->s, STORE_RESULTS) > 1024 && store_dict_size(&f->s, STORE_RESULTS) <= STORE_DICT_BYTES);
