@@ -21,7 +21,7 @@
  *   3. to JSONL at --ratio 0.5      two walks (count, then write): reported
  *
  * with each child's peak RSS (goal < 64 MB every run).  Each time is the
- * fastest of three runs, the reference's too: on a shared machine one run
+ * fastest of five runs, the reference's too: on a shared machine one run
  * can lose a tenth of a second to someone else's work.  It prints the
  * figures and the ratios it is judged by and exits 0 when the goals are
  * met.  The temporary directory is removed unless BENCH_KEEP=1.
@@ -50,7 +50,7 @@
 #define BENCH_RECORDS 100000
 #define BENCH_SEED UINT64_C(0x6578706f72742121)
 #define BATCH 4000             /* problems per write transaction */
-#define TRIALS 3               /* each figure: the fastest of this many runs */
+#define TRIALS 5               /* each figure: the fastest of this many runs */
 #define GOAL_MBS 100.0         /* MB/s of JSONL, plain and .zst */
 #define GOAL_ZRATIO 0.5        /* our .zst MB/s / zstd -3's MB/s */
 #define GOAL_RSS_MB 64.0
