@@ -69,6 +69,16 @@ db_keys "$S" results >"$T/ended.now"
 twice=$(db_json "$S" jobs | cut -f2 | jq -s 'map(select(.attempts != 1)) | length')
 [ "$twice" -eq 0 ] && ok "each job ended in one attempt" || fail "each job ended once" "$twice jobs with attempts != 1"
 expect_status "the store verifies at the end" 0 "$CLARIFY" -s "$S" verify
+# the dictionaries were trained on the way, kills or not (the results' one
+# in some run, after 1,000 results), and are in use
+expect_status "status" 0 "$CLARIFY" -s "$S" status --json
+if [ "$PROBLEMS" -lt 1000 ]; then
+	skip "both zstd dictionaries were trained" "$PROBLEMS problems, under store.dict_after"
+elif [ "$(jget "$OUT" '.zstd_dictionaries | (.problems.id > 0) and (.results.id > 0)')" = true ]; then
+	ok "both zstd dictionaries were trained along the way"
+else
+	fail "both zstd dictionaries were trained" "$OUT"
+fi
 echo "# crash: $ROUNDS kills ($killed mid-run), $mid of $JOBS jobs ended before the last run"
 
 # ---- a full disk ------------------------------------------------------------
