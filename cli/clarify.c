@@ -21,6 +21,7 @@ static const struct command {
 	{ "requeue", cmd_requeue, "put failed or rejected jobs back in the queue" },
 	{ "stats", cmd_stats, "perplexity, entropy and sizes by category, template or model" },
 	{ "export", cmd_export, "write the training set (JSONL, .zst) with its manifest" },
+	{ "compact", cmd_compact, "rewrite the records from before the store's zstd dictionaries" },
 };
 
 static void usage(FILE *f)

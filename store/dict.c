@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zdict.h>
+#include <zstd.h>
 
 #include "store.h"
 
@@ -96,6 +97,8 @@ int store_dict_create(struct store *s, enum store_db db)
 	size_t len;
 	int rc;
 
+	if (!store_dict_key(db))
+		return err_set(CL_EINVAL, "meta has no zstd dictionary");
 	if (store_dict_id(s, db))
 		return 0;
 	if (!(s->flags & STORE_WRITER))
@@ -149,4 +152,132 @@ int store_dict_when(struct store *s, enum store_db db, uint64_t after, int *trie
 		return rc;
 	*tried = 1;
 	return store_dict_create(s, db);
+}
+
+/* ---- rewriting the records from before the dictionary ------------------------ */
+
+struct recompress {
+	enum store_db db;
+	unsigned want;              /* the dictionary the frames should name */
+	size_t batch;
+	char after[STORE_KEY_MAX * 4]; /* the last key looked at ("" at first) */
+	size_t alen;
+	/* this transaction's: */
+	char next[STORE_KEY_MAX * 4];
+	size_t nlen;
+	int end;                    /* the walk reached the last record */
+	struct store_recompress c;
+};
+
+static int recompress_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	struct recompress *r = arg;
+	MDB_cursor *cur;
+	MDB_val k = { r->alen, r->after }, v;
+	json_t *todo = json_object();
+	const char *key;
+	json_t *val;
+	size_t n = 0;
+	int mrc, rc = 0;
+
+	memset(&r->c, 0, sizeof(r->c));
+	memcpy(r->next, r->after, r->alen);
+	r->nlen = r->alen;
+	r->end = 0;
+	if (!todo)
+		return CL_ENOMEM;
+	mrc = mdb_cursor_open(txn, s->dbi[r->db], &cur);
+	if (mrc) {
+		json_decref(todo);
+		return err_set(CL_ESTORE, "store '%s': cannot read %s: %s", s->path,
+			       store_db_name(r->db), mdb_strerror(mrc));
+	}
+	mrc = r->alen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+		      : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	if (mrc == 0 && r->alen && k.mv_size == r->alen && memcmp(k.mv_data, r->after, r->alen) == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	for (; mrc == 0 && n < r->batch; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		json_t *rec = NULL;
+
+		if (k.mv_size >= sizeof(r->next))
+			continue; /* not a key this store writes */
+		memcpy(r->next, k.mv_data, k.mv_size);
+		r->nlen = k.mv_size;
+		if (ZSTD_getDictID_fromFrame(v.mv_data, v.mv_size) == r->want) {
+			r->c.kept++;
+			continue;
+		}
+		err_clear();
+		if (store_decode(s, v.mv_data, v.mv_size, &rec) != 0) {
+			r->c.unreadable++; /* left as it is: one bad record costs no other */
+			continue;
+		}
+		r->c.bytes_before += v.mv_size;
+		r->next[r->nlen] = '\0';
+		if (json_object_set_new(todo, r->next, rec)) {
+			rc = CL_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = err_set(CL_ESTORE, "store '%s': cannot read %s: %s", s->path,
+			     store_db_name(r->db), mdb_strerror(mrc));
+	r->end = mrc == MDB_NOTFOUND;
+	mdb_cursor_close(cur);
+	json_object_foreach(todo, key, val) {
+		const void *data;
+		size_t len;
+
+		if (rc)
+			break;
+		rc = store_put(s, txn, r->db, key, val);
+		if (!rc)
+			rc = store_get_raw(s, txn, r->db, key, &data, &len);
+		if (!rc) {
+			r->c.bytes_after += len;
+			r->c.rewritten++;
+		}
+	}
+	json_decref(todo);
+	return rc;
+}
+
+int store_recompress(struct store *s, enum store_db db, size_t batch,
+		     struct store_recompress *c, void (*progress)(uint64_t done, void *arg),
+		     void *arg)
+{
+	struct recompress *r;
+	uint64_t done = 0;
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!(s->flags & STORE_WRITER))
+		return err_set(CL_EINVAL, "store '%s' is open read-only", s->path);
+	if (!store_dict_id(s, db))
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return CL_ENOMEM;
+	r->db = db;
+	r->want = store_dict_id(s, db);
+	r->batch = batch ? batch : 512;
+	while (!rc && !r->end) {
+		rc = store_write(s, recompress_fn, r);
+		if (rc)
+			break;
+		c->rewritten += r->c.rewritten;
+		c->kept += r->c.kept;
+		c->unreadable += r->c.unreadable;
+		c->bytes_before += r->c.bytes_before;
+		c->bytes_after += r->c.bytes_after;
+		memcpy(r->after, r->next, r->nlen);
+		r->alen = r->nlen;
+		done += r->c.rewritten + r->c.kept + r->c.unreadable;
+		store_drop_pages(s);
+		if (progress)
+			progress(done, arg);
+	}
+	free(r);
+	return rc;
 }

@@ -83,8 +83,12 @@ static const char *const dict_keys[STORE_DICTS] = {
 	[STORE_DICT_PROBLEMS] = STORE_META_DICT_PROBLEMS,
 };
 
+/* db's dictionary: the problems' or the records'; meta has none, since its
+ * schema record is read before any dictionary is loaded. */
 static int dict_kind(enum store_db db)
 {
+	if (db == STORE_META)
+		return -1;
 	return db == STORE_PROBLEMS ? STORE_DICT_PROBLEMS : STORE_DICT_RECORDS;
 }
 
@@ -94,6 +98,8 @@ static const struct store_dict *dict_get(const struct store *s, int kind)
 {
 	const struct store *from = s->dict_of ? s->dict_of : s;
 
+	if (kind < 0)
+		return NULL;
 	return __atomic_load_n(&from->dict[kind], __ATOMIC_ACQUIRE);
 }
 
@@ -123,6 +129,8 @@ int store_dict_use(struct store *s, enum store_db db, const void *dict, size_t l
 	int kind = dict_kind(db);
 	struct store_dict *d;
 
+	if (kind < 0)
+		return err_set(CL_EINVAL, "meta has no zstd dictionary");
 	if (s->dict[kind])
 		return 0; /* one of each per store, for good */
 	d = calloc(1, sizeof(*d));
@@ -156,7 +164,9 @@ size_t store_dict_size(const struct store *s, enum store_db db)
 
 const char *store_dict_key(enum store_db db)
 {
-	return dict_keys[dict_kind(db)];
+	int kind = dict_kind(db);
+
+	return kind < 0 ? NULL : dict_keys[kind];
 }
 
 void store_codec_follow(struct store *codec, struct store *s)
@@ -298,10 +308,10 @@ static int store_open_dbs(struct store *s)
 			goto abort;
 		}
 	}
+	dict_load(s, txn);
 	rc = store_schema(s, txn);
 	if (rc)
 		goto abort;
-	dict_load(s, txn);
 	mrc = mdb_txn_commit(txn);
 	if (mrc)
 		return mdb_fail(s, mrc, "cannot commit");

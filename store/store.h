@@ -188,11 +188,27 @@ int store_dict_create(struct store *s, enum store_db db);
  * first) is set when it trains, so that a failure is not tried again.
  */
 int store_dict_when(struct store *s, enum store_db db, uint64_t after, int *tried);
+/*
+ * Rewrite the records of db that do not use the store's dictionary for
+ * db's kind (those written before it), batch per write transaction:
+ * decoded and stored again.  A record that will not decode is left as it
+ * is and counted.  Nothing to do when the store has no such dictionary.
+ * progress (may be NULL) gets the records looked at so far after each
+ * transaction.  The writer only.
+ */
+struct store_recompress {
+	uint64_t rewritten, kept, unreadable;
+	uint64_t bytes_before, bytes_after;  /* of the rewritten ones */
+};
+int store_recompress(struct store *s, enum store_db db, size_t batch,
+		     struct store_recompress *c, void (*progress)(uint64_t done, void *arg),
+		     void *arg);
 /* Use dict (a zstd dictionary, copied) for db's kind.  Errors: CL_ECODEC
  * when zstd will not load it, CL_ENOMEM. */
 int store_dict_use(struct store *s, enum store_db db, const void *dict, size_t len);
 /* The id (as frames name it) and size of db's kind's dictionary, 0 when
- * none; its key in meta. */
+ * none; its key in meta (NULL for meta itself, whose records are always
+ * plain frames: its schema record is read before any dictionary). */
 unsigned store_dict_id(const struct store *s, enum store_db db);
 size_t store_dict_size(const struct store *s, enum store_db db);
 const char *store_dict_key(enum store_db db);

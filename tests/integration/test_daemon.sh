@@ -91,6 +91,33 @@ expect_status "the store with both kinds of record verifies" 0 "$CLARIFY" -s "$Z
 expect_status "and exports" 0 "$CLARIFY" -s "$Z" export -o "$T/zdict.jsonl" --json
 [ "$(jget "$OUT" .records)" -eq 36 ] && ok "all 36 records exported" \
 	|| fail "all 36 records exported" "$OUT"
+# clarify compact: the 12 from before onto the dictionary, the same export
+expect_status "compact --help" 0 "$CLARIFY" compact --help
+expect_status "compact refuses an operand" 2 "$CLARIFY" -s "$Z" compact extra
+expect_status "clarify compact" 0 "$CLARIFY" -s "$Z" compact --json
+[ "$(jget "$OUT" '.results | .rewritten == 12 and .kept == 24 and .unreadable == 0 and .bytes_after < .bytes_before')" = true ] \
+	&& ok "it rewrites the 12 plain results, smaller, and keeps the 24" || fail "compact's counts" "$OUT"
+[ "$(dict_frames "$Z")" -eq 36 ] && ok "now all 36 results use the dictionary" \
+	|| fail "all results use the dictionary after compact" "$(dict_frames "$Z")"
+expect_status "the compacted store verifies" 0 "$CLARIFY" -s "$Z" verify
+expect_status "and exports" 0 "$CLARIFY" -s "$Z" export -o "$T/zdict2.jsonl"
+cmp -s "$T/zdict.jsonl" "$T/zdict2.jsonl" && ok "the same bytes as before compact" \
+	|| fail "the export after compact is the same" "$(cmp "$T/zdict.jsonl" "$T/zdict2.jsonl" 2>&1)"
+expect_status "a second compact has nothing to do" 0 "$CLARIFY" -s "$Z" compact --json
+[ "$(jget "$OUT" '[.[] | .rewritten] | add')" -eq 0 ] && ok "nothing rewritten twice" \
+	|| fail "a second compact rewrites nothing" "$OUT"
+# a store with no dictionary at all: compact trains them from what there is
+Y=$T/nodict
+printf 'store:\n  dict_after: 0\n' >"$T/nodict.yaml"
+"$CLARIFY" -c "$T/nodict.yaml" -s "$Y" import "$TESTDATA/apps" >/dev/null 2>&1
+"$CLARIFYD" -c "$T/nodict.yaml" -s "$Y" --once >/dev/null 2>&1
+[ "$(dict_frames "$Y")" -eq 0 ] && ok "store.dict_after 0: no dictionary, plain frames" \
+	|| fail "store.dict_after 0 trains nothing" "$(dict_frames "$Y")"
+expect_status "compact trains both and rewrites everything" 0 "$CLARIFY" -s "$Y" compact
+contains "it says it trained them" "$OUT" "(trained now)"
+[ "$(dict_frames "$Y")" -eq 36 ] && ok "all 36 results on the new dictionary" \
+	|| fail "all results on the new dictionary" "$(dict_frames "$Y")"
+expect_status "and it verifies" 0 "$CLARIFY" -s "$Y" verify
 
 if [ -z "${FAKELLM:-}" ] || [ ! -x "$FAKELLM" ]; then
 	skip "clarifyd over HTTP" "no fakellm"

@@ -751,10 +751,14 @@ static void dictionary_shrinks_new_records_and_old_ones_still_decode(void **stat
 static void problems_have_their_own_dictionary(void **state)
 {
 	struct fx *f = *state;
+	const void *raw;
+	size_t rawlen;
+	MDB_txn *txn;
 	unsigned pid, rid;
 	int tried = 0, rtried = 0;
 
 	open_writer(f, 0);
+	assert_int_equal(store_write(&f->s, schema_v1_fn, NULL), 0);
 	dict_put_db(&f->s, STORE_PROBLEMS, 0, 200);
 	assert_int_equal(store_dict_when(&f->s, STORE_PROBLEMS, 300, &tried), 0);
 	assert_int_equal(tried, 0); /* 200 < 300: not yet */
@@ -778,7 +782,23 @@ static void problems_have_their_own_dictionary(void **state)
 	dict_put_db(&f->s, STORE_PROBLEMS, 500, 600);
 	dict_check_db(&f->s, STORE_PROBLEMS, 500, 600, pid);
 	assert_true(store_meta_is_raw(STORE_META_DICT_PROBLEMS, strlen(STORE_META_DICT_PROBLEMS)));
-	store_close(&f->s);
+	/* meta's records stay plain frames, whatever dictionaries there are:
+	 * the schema is read before they are loaded */
+	assert_int_equal(store_write(&f->s, schema_v1_fn, NULL), 0);
+	{
+		struct store_options o;
+		struct store g;
+
+		store_options_default(&o);
+		store_close(&f->s);
+		assert_int_equal(store_open(&g, f->dir, STORE_WRITER, &o), 0);
+		assert_int_equal(store_dict_create(&g, STORE_META), CL_EINVAL);
+		assert_int_equal(store_read_begin(&g, &txn), 0);
+		assert_int_equal(store_get_raw(&g, txn, STORE_META, "schema", &raw, &rawlen), 0);
+		assert_int_equal(ZSTD_getDictID_fromFrame(raw, rawlen), 0);
+		store_read_end(txn);
+		store_close(&g);
+	}
 	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, NULL), 0);
 	assert_int_equal(store_dict_id(&f->s, STORE_PROBLEMS), pid);
 	assert_int_equal(store_dict_id(&f->s, STORE_RESULTS), rid);
