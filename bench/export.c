@@ -21,8 +21,9 @@
  *   3. to JSONL at --ratio 0.5      two walks (count, then write): reported
  *
  * with each child's peak RSS (goal < 64 MB every run).  Each time is the
- * fastest of five runs, the reference's too: on a shared machine one run
- * can lose a tenth of a second to someone else's work.  It prints the
+ * fastest of five runs, the reference's too, and the reference's runs take
+ * turns with the .zst export's: on a shared machine the speed of both
+ * changes by a quarter from one few seconds to the next.  It prints the
  * figures and the ratios it is judged by and exits 0 when the goals are
  * met.  The temporary directory is removed unless BENCH_KEEP=1.
  *
@@ -46,6 +47,7 @@
 
 #include "../common/common.h"
 #include "../store/store.h"
+#include "bench.h"
 
 #define BENCH_RECORDS 100000
 #define BENCH_SEED UINT64_C(0x6578706f72742121)
@@ -55,28 +57,6 @@
 #define GOAL_ZRATIO 0.5        /* our .zst MB/s / zstd -3's MB/s */
 #define GOAL_RSS_MB 64.0
 #define TEXT_MAX ((size_t)1 << 20)
-
-/* ---- a deterministic PRNG (splitmix64) ------------------------------------- */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z;
-
-	r->s += UINT64_C(0x9e3779b97f4a7c15);
-	z = r->s;
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static int64_t rng_range(struct rng *r, int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
-}
 
 #define PICK(r, v) ((v)[rng_next(r) % CL_ARRAY_SIZE(v)])
 
@@ -380,60 +360,10 @@ static int run_export(const char *clarify, const char *store, const char *out,
 {
 	char *argv[] = { (char *)clarify, "-s", (char *)store, "export", "-o", (char *)out,
 			 "--json", ratio ? "--ratio" : NULL, (char *)ratio, NULL };
-	char *envp[] = { "CLARIFY_CONFIG=/dev/null", "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-	struct rusage ru;
-	struct buf text;
-	int fds[2], status, rc = 0;
-	double t0;
-	pid_t pid;
+	char what[512];
 
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return err_set(CL_EIO, "cannot make a pipe: %s", strerror(errno));
-	fflush(stdout);
-	t0 = time_mono();
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return err_set(CL_EIO, "cannot fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		if (dup2(fds[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execve(clarify, argv, envp);
-		_exit(127);
-	}
-	close(fds[1]);
-	buf_init(&text, 1 << 20);
-	for (;;) {
-		char chunk[4096];
-		ssize_t n = read(fds[0], chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (!rc)
-			rc = buf_add(&text, chunk, (size_t)n);
-	}
-	close(fds[0]);
-	while (wait4(pid, &status, 0, &ru) < 0) {
-		if (errno != EINTR) {
-			buf_release(&text);
-			return err_set(CL_EIO, "cannot wait for '%s': %s", clarify, strerror(errno));
-		}
-	}
-	run->seconds = time_mono() - t0;
-	run->rss_mb = (double)ru.ru_maxrss / 1024.0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		rc = err_set(CL_EIO, "'%s export -o %s' failed: %s %d", clarify, out,
-			     WIFEXITED(status) ? "exit status" : "signal",
-			     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	else if (!rc && !(run->manifest = jsonx_parse(text.data ? text.data : "", text.len,
-						      "export --json output")))
-		rc = CL_EPARSE;
-	buf_release(&text);
-	return rc;
+	snprintf(what, sizeof(what), "%.200s export -o %.200s", clarify, out);
+	return bench_run_json(argv, what, &run->seconds, &run->rss_mb, &run->manifest);
 }
 
 static double mb(double bytes)
@@ -457,47 +387,78 @@ static void report(const struct run *run)
 
 /* One-shot ZSTD_compress level 3 of the whole file: the reference size,
  * and the seconds it took. */
-static int reference_size(const char *path, size_t *out, double *seconds)
+/*
+ * The reference: zstd -3 compressing the plain export's JSONL, one-shot in
+ * memory on one thread.  Its runs take turns with the .zst export's, so
+ * that both see the machine as it is at the time; each runs in a child of
+ * its own, so that the 250 MB it holds are never in this process when it
+ * forks an export (whose peak RSS would count them).
+ */
+struct reference {
+	size_t size;        /* its output */
+	double seconds;     /* the fastest run */
+};
+
+static int reference_child(const char *path, int fd)
 {
-	double t0;
 	struct buf in;
+	char line[64];
 	void *dst;
 	size_t cap, n;
-	int rc;
+	double t0;
+	int len;
 
 	buf_init(&in, (size_t)4 << 30);
-	rc = file_read(path, &in);
-	if (rc) {
-		buf_release(&in);
-		return rc;
-	}
+	if (file_read(path, &in))
+		return 1;
 	cap = ZSTD_compressBound(in.len);
 	dst = malloc(cap);
-	if (!dst) {
-		buf_release(&in);
-		return CL_ENOMEM;
-	}
-	*seconds = 1e9;
-	for (int t = 0; t < TRIALS; t++) {
-		t0 = time_mono();
-		n = ZSTD_compress(dst, cap, in.data, in.len, 3);
-		t0 = time_mono() - t0;
-		*seconds = t0 < *seconds ? t0 : *seconds;
-	}
-	free(dst);
-	buf_release(&in);
+	if (!dst)
+		return 1;
+	t0 = time_mono();
+	n = ZSTD_compress(dst, cap, in.data, in.len, 3);
+	t0 = time_mono() - t0;
 	if (ZSTD_isError(n))
-		return err_set(CL_ECODEC, "zstd: %s", ZSTD_getErrorName(n));
-	*out = n;
-	return 0;
+		return 1;
+	len = snprintf(line, sizeof(line), "%.6f %zu\n", t0, n);
+	return write(fd, line, (size_t)len) == len ? 0 : 1;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+static int reference_run(struct reference *ref, const char *path)
 {
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path) != 0 ? -1 : 0;
+	char line[64] = "";
+	double seconds;
+	size_t size;
+	int fds[2], status;
+	ssize_t got;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return err_set(CL_EIO, "cannot make a pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return err_set(CL_EIO, "cannot fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(reference_child(path, fds[1]));
+	}
+	close(fds[1]);
+	do
+		got = read(fds[0], line, sizeof(line) - 1);
+	while (got < 0 && errno == EINTR);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    sscanf(line, "%lf %zu", &seconds, &size) != 2)
+		return err_set(CL_EIO, "zstd -3 on '%s' failed", path);
+	ref->size = size;
+	ref->seconds = seconds < ref->seconds ? seconds : ref->seconds;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -511,8 +472,8 @@ int main(int argc, char **argv)
 	};
 	char root[4096], store[4200], out[3][4200];
 	int64_t n = BENCH_RECORDS;
-	size_t ref = 0;
-	double t0, worst_rss = 0, rate, zrate, zratio, ref_seconds = 0, ref_rate;
+	struct reference ref = { .seconds = 1e9 };
+	double t0, worst_rss = 0, rate, zrate, zratio, ref_rate;
 	int rc, ok = 0;
 
 	log_init("bench/export", LOG_INFO);
@@ -579,6 +540,8 @@ int main(int argc, char **argv)
 
 			r.manifest = NULL;
 			rc = run_export(clarify, store, out[i], i == 2 ? "0.5" : NULL, &r);
+			if (!rc && i == 1)
+				rc = reference_run(&ref, out[0]);
 			if (rc)
 				goto fail;
 			if (t == 0 || r.seconds < runs[i].seconds) {
@@ -593,9 +556,6 @@ int main(int argc, char **argv)
 		report(&runs[i]);
 		worst_rss = runs[i].rss_mb > worst_rss ? runs[i].rss_mb : worst_rss;
 	}
-	rc = reference_size(out[0], &ref, &ref_seconds);
-	if (rc)
-		goto fail;
 	if (jsonx_int(runs[0].manifest, "jsonl_bytes", -1) !=
 	    jsonx_int(runs[1].manifest, "jsonl_bytes", -2)) {
 		rc = err_set(CL_EINVAL, "the .zst export's JSONL differs in size from the plain one");
@@ -603,11 +563,11 @@ int main(int argc, char **argv)
 	}
 	rate = jsonl_mb(&runs[0]) / runs[0].seconds;
 	zrate = jsonl_mb(&runs[1]) / runs[1].seconds;
-	ref_rate = jsonl_mb(&runs[1]) / ref_seconds;
+	ref_rate = jsonl_mb(&runs[1]) / ref.seconds;
 	zratio = zrate / ref_rate;
 	printf("\nzstd -3 (one-shot ZSTD_compress, one thread) on the same JSONL: %.1f MB/s, "
 	       "%.1f MB; ours, streamed: %.1f MB (compression %.2f:1)\n", ref_rate,
-	       mb((double)ref),
+	       mb((double)ref.size),
 	       mb((double)jsonx_int(runs[1].manifest, "bytes", 0)),
 	       (double)jsonx_int(runs[1].manifest, "jsonl_bytes", 0) /
 		       (double)jsonx_int(runs[1].manifest, "bytes", 1));
@@ -630,7 +590,7 @@ cleanup:
 		json_decref(runs[i].manifest);
 	if (keep && strcmp(keep, "1") == 0) {
 		printf("kept '%s' (BENCH_KEEP=1)\n", root);
-	} else if (nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+	} else if (bench_rm_tree(root) != 0) {
 		fprintf(stderr, "bench/export: cannot remove '%s': %s\n", root, strerror(errno));
 		ok = 0;
 	}

@@ -30,35 +30,13 @@
 #include <unistd.h>
 
 #include "../common/common.h"
+#include "bench.h"
 
 #define BENCH_PROBLEMS 20000
 #define BENCH_SEED UINT64_C(0x5eed0a995c1a21f7)
 #define GOAL_RATE 5000.0   /* problems per second, every run */
 #define GOAL_RSS_MB 100.0  /* peak RSS of the child, every run */
 #define TEXT_MAX ((size_t)1 << 20)
-
-/* ---- a deterministic PRNG (splitmix64) --------------------------------- */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z;
-
-	r->s += UINT64_C(0x9e3779b97f4a7c15);
-	z = r->s;
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi]. */
-static int64_t rng_range(struct rng *r, int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
-}
 
 static const char *rng_pick(struct rng *r, const char *const *v, size_t n)
 {
@@ -628,76 +606,10 @@ static int run_import(const char *clarify, const char *store, const char *path,
 {
 	char *argv[] = { (char *)clarify, "-s", (char *)store, "import", (char *)path,
 			 "--json", NULL };
-	char *envp[] = { "CLARIFY_CONFIG=/dev/null", "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-	struct rusage ru;
-	struct buf out;
-	int fds[2], devnull, status, rc = 0;
-	double t0;
-	pid_t pid;
+	char what[512];
 
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0)
-		return err_set(CL_EIO, "cannot open '/dev/null': %s", strerror(errno));
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		close(devnull);
-		return err_set(CL_EIO, "cannot make a pipe: %s", strerror(errno));
-	}
-	fflush(stdout);
-	t0 = time_mono();
-	pid = fork();
-	if (pid < 0) {
-		rc = err_set(CL_EIO, "cannot fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		close(devnull);
-		return rc;
-	}
-	if (pid == 0) {
-		if (dup2(devnull, STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execve(clarify, argv, envp);
-		_exit(127);
-	}
-	close(fds[1]);
-	close(devnull);
-
-	buf_init(&out, 1 << 20);
-	for (;;) {
-		char chunk[4096];
-		ssize_t n = read(fds[0], chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (!rc)
-			rc = buf_add(&out, chunk, (size_t)n); /* keep draining past the cap */
-	}
-	close(fds[0]);
-	while (wait4(pid, &status, 0, &ru) < 0) {
-		if (errno != EINTR) {
-			buf_release(&out);
-			return err_set(CL_EIO, "cannot wait for '%s': %s", clarify, strerror(errno));
-		}
-	}
-	run->seconds = time_mono() - t0;
-	run->rss_mb = (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		rc = err_set(CL_EIO, "cannot run '%s' (exit status 127)", clarify);
-	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		rc = err_set(CL_EIO, "'%s import %s' failed: %s %d", clarify, path,
-			     WIFEXITED(status) ? "exit status" : "signal",
-			     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	} else if (rc) {
-		rc = err_set(rc, "output of '%s import %s' is over %zu bytes", clarify, path,
-			     out.max);
-	} else {
-		run->out = jsonx_parse(out.data ? out.data : "", out.len, "import --json output");
-		if (!run->out)
-			rc = CL_EPARSE;
-	}
-	buf_release(&out);
-	return rc;
+	snprintf(what, sizeof(what), "%.200s import %.200s", clarify, path);
+	return bench_run_json(argv, what, &run->seconds, &run->rss_mb, &run->out);
 }
 
 /*
@@ -764,14 +676,6 @@ static void report_size(const char *what, uint64_t raw, const struct store_size 
 	printf("  %-26s raw %8.1f MB -> data.mdb %7.1f MB (%7.1f MB on disk), "
 	       "ratio %.2f\n", what, mb(raw), mb(sz->bytes), mb(sz->allocated),
 	       (double)sz->bytes / (double)raw);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path) != 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -888,7 +792,7 @@ cleanup:
 		json_decref(runs[i].out);
 	if (keep && strcmp(keep, "1") == 0) {
 		printf("kept '%s' (BENCH_KEEP=1)\n", l.root);
-	} else if (nftw(l.root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+	} else if (bench_rm_tree(l.root) != 0) {
 		fprintf(stderr, "bench/import: cannot remove '%s': %s\n", l.root, strerror(errno));
 		ok = 0;
 	}
