@@ -319,9 +319,11 @@ static int create_store(const char *dir, int64_t n, int pool)
 	 * clarifyd writes them, each kind's dictionary trained after its
 	 * first 1,000 records as clarify import and clarifyd do; pooled:
 	 * both at once */
-	for (int pass = pool ? 2 : 0; !rc && pass < 3; pass++) {
-		g.what = pass == 0 ? WRITE_PROBLEMS : pass == 1 ? WRITE_RESULTS
-								: WRITE_PROBLEMS | WRITE_RESULTS;
+	for (int pass = 0; !rc && pass < (pool ? 1 : 2); pass++) {
+		enum store_db kind = pass == 0 ? STORE_PROBLEMS : STORE_RESULTS;
+
+		g.what = pool ? WRITE_PROBLEMS | WRITE_RESULTS
+			      : pass == 0 ? WRITE_PROBLEMS : WRITE_RESULTS;
 		for (g.from = 0; !rc && g.from < problems; g.from = g.to) {
 			/* first batches of 1,000 records: store.dict_after's default */
 			int64_t step = g.from ? BATCH : pass == 0 ? 1000 : 334;
@@ -330,12 +332,9 @@ static int create_store(const char *dir, int64_t n, int pool)
 			rc = store_write(&s, gen_batch, &g);
 			total += g.written;
 			store_drop_pages(&s);
-			if (!rc && pass < 2)
-				rc = store_dict_when(&s, pass == 0 ? STORE_PROBLEMS : STORE_RESULTS,
-						     1000, &tried[pass]);
+			if (!rc && !pool)
+				rc = store_dict_when(&s, kind, 1000, &tried[pass]);
 		}
-		if (pass == 1)
-			break;
 	}
 	buf_release(&g.t);
 	if (pool)

@@ -236,9 +236,7 @@ static void progress(struct daemon *d)
  */
 static void dict_train(struct daemon *d)
 {
-	int rc = store_dict_when(d->s, STORE_RESULTS,
-				 d->o->dict_after > 0 ? (uint64_t)d->o->dict_after : 0,
-				 &d->dict_tried);
+	int rc = store_dict_when(d->s, STORE_RESULTS, (uint64_t)d->o->dict_after, &d->dict_tried);
 
 	if (rc)
 		log_warn("going on without a zstd dictionary: %s", err_msg(rc));

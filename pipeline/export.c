@@ -925,7 +925,6 @@ struct src {
 	struct store *s;
 	struct store codec;    /* the exporter thread's, with s's dictionaries */
 	int have_codec;
-	struct exporter *x;
 	MDB_txn *txn;
 	MDB_cursor *pcur;      /* problems */
 	MDB_cursor *rcur;      /* results */
@@ -1442,7 +1441,7 @@ struct feed {
  * decompresses the problems (a third of the bytes) itself, which evens out
  * the two threads' work.
  */
-static int feed_add(struct batch *b, struct src *src, int type, const MDB_val *k,
+static int feed_add(struct batch *b, struct src *src, size_t isrc, int type, const MDB_val *k,
 		    const MDB_val *v, int *drc)
 {
 	struct ev *e;
@@ -1459,7 +1458,7 @@ static int feed_add(struct batch *b, struct src *src, int type, const MDB_val *k
 		return err_set(rc, "record '%.*s' does not fit the read buffer", (int)k->mv_size,
 			       (const char *)k->mv_data);
 	e->text = b->data.len;
-	e->src = (size_t)(src - src->x->src);
+	e->src = isrc;
 	err_clear();
 	if (type == EV_PROBLEM)
 		e->rc = buf_add(&b->data, v->mv_data, v->mv_size);
@@ -1501,7 +1500,7 @@ static int feed_record(struct feed *f, struct src *src, int type, const MDB_val 
 	int drc = 0, rc;
 
 	drop_pages(f->x, v->mv_size);
-	rc = feed_add(b, src, type, k, v, &drc);
+	rc = feed_add(b, src, (size_t)(src - f->x->src), type, k, v, &drc);
 	if (rc)
 		return rc;
 	if (drc && f->x->writing)
@@ -1902,15 +1901,13 @@ static int sources_open(struct exporter *x, struct store *const *stores, size_t 
 		int rc, mrc;
 
 		s->s = stores[i];
-		s->x = x;
 		x->nsrc = i + 1;
 		rc = store_codec_open(&s->codec, &s->s->opt);
 		if (rc)
 			return rc;
 		s->have_codec = 1;
+		store_codec_follow(&s->codec, s->s); /* and its dictionaries */
 		rc = store_read_begin(s->s, &s->txn);
-		/* after the transaction began: it loads the dictionaries there are */
-		store_codec_follow(&s->codec, s->s);
 		if (!rc)
 			rc = store_count(s->s, s->txn, STORE_PROBLEMS, &s->problems);
 		if (!rc)

@@ -226,16 +226,11 @@ static int recompress_fn(struct store *s, MDB_txn *txn, void *arg)
 	r->end = mrc == MDB_NOTFOUND;
 	mdb_cursor_close(cur);
 	json_object_foreach(todo, key, val) {
-		const void *data;
-		size_t len;
-
 		if (rc)
 			break;
 		rc = store_put(s, txn, r->db, key, val);
-		if (!rc)
-			rc = store_get_raw(s, txn, r->db, key, &data, &len);
 		if (!rc) {
-			r->c.bytes_after += len;
+			r->c.bytes_after += s->zbuf.len; /* what store_put wrote */
 			r->c.rewritten++;
 		}
 	}

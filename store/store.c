@@ -434,7 +434,10 @@ static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn)
 	}
 	if (mrc)
 		return mdb_fail(s, mrc, "cannot begin transaction");
-	if (!s->dict[STORE_DICT_RECORDS] || !s->dict[STORE_DICT_PROBLEMS])
+	/* a reader may meet dictionaries the writer made since: the writer
+	 * itself has all there are (loaded at open, or made by it) */
+	if (!(s->flags & STORE_WRITER) &&
+	    (!s->dict[STORE_DICT_RECORDS] || !s->dict[STORE_DICT_PROBLEMS]))
 		dict_load(s, *txn);
 	return 0;
 }
@@ -496,13 +499,6 @@ int store_write(struct store *s, store_write_fn fn, void *arg)
 	}
 }
 
-static int encode(struct store *s, int kind, const json_t *v, const void **out, size_t *len);
-
-int store_encode(struct store *s, const json_t *v, const void **out, size_t *len)
-{
-	return encode(s, STORE_DICT_RECORDS, v, out, len);
-}
-
 static int encode(struct store *s, int kind, const json_t *v, const void **out, size_t *len)
 {
 	char *text = jsonx_canonical(v);
@@ -537,6 +533,11 @@ static int encode(struct store *s, int kind, const json_t *v, const void **out, 
 	*out = s->zbuf.data;
 	*len = z;
 	return 0;
+}
+
+int store_encode(struct store *s, const json_t *v, const void **out, size_t *len)
+{
+	return encode(s, STORE_DICT_RECORDS, v, out, len);
 }
 
 /* A frame that does not record its size (zstd's streaming mode, as the

@@ -165,9 +165,10 @@ void store_progress_line(const json_t *prog, char *out, size_t n);
  * and decodes about twice as fast, since its entropy tables and common
  * strings come from the dictionary.  A frame names the dictionary it needs
  * (its id), so records written before there was one still decode.  A store
- * loads its dictionaries when a transaction begins and it finds them in
- * meta; from then on store_put (and store_encode, for everything but
- * problems) uses them.
+ * loads the dictionaries meta has when it opens; a reader looks again as
+ * each transaction begins until it has both, since the writer may make
+ * them meanwhile.  From then on store_put (and store_encode, for everything
+ * but problems) uses them.
  */
 #define STORE_META_DICT "zdict"
 #define STORE_META_DICT_PROBLEMS "zdict.problems"
