@@ -58,6 +58,7 @@ BINS := $(B)/clarify $(B)/clarifyd
 UNIT_BINS := $(UNIT_SRC:%.c=$(B)/%)
 FAKELLM := $(B)/tests/fakellm/fakellm
 NOTIFY := $(B)/tests/tools/notify_listen
+CORPUS_TOOL := $(B)/tests/tools/filter_corpus
 BENCH_BINS := $(BENCH_SRC:%.c=$(B)/%)
 FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
@@ -115,8 +116,12 @@ $(NOTIFY): $(B)/tests/tools/notify_listen.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
+$(CORPUS_TOOL): $(B)/tests/tools/filter_corpus.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # bench/export also makes the 100,000-record store of tests/integration/test_export.sh
-test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(NOTIFY) $(B)/bench/export
+test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(NOTIFY) $(CORPUS_TOOL) $(B)/bench/export
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
