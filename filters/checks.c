@@ -6,10 +6,25 @@
  * Everything here is one pass over bytes (the tokenizer) and then work on
  * 64-bit token hashes, so that the checks keep up with the regexes.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "filter_int.h"
+
+static double pow_i(double b, int e)
+{
+	double x = 1;
+
+	while (e-- > 0)
+		x *= b;
+	return x;
+}
+
+static double pow10i(int e)
+{
+	return pow_i(10, e);
+}
 
 /* ---- tokens ------------------------------------------------------------ */
 
@@ -441,16 +456,14 @@ size_t filter_tokens(const char *text, void (*fn)(const char *, size_t, void *),
 /* ---- the n-gram map -------------------------------------------------------- */
 
 /*
- * n-grams as 32-bit keys with two flag bits in the low bits of each slot:
- * in the original, in the modified problem.  A slot's index comes from
- * the low bits of the n-gram's mixed hash and its key from the high bits,
- * so two n-grams collide only when 30 more bits agree.  Open addressing
- * at a load of at most a quarter (probes end at the first slot, mostly),
- * sized before use, so an insert never rehashes.
+ * n-grams as 32-bit keys with two counts in each 64-bit slot: how often
+ * the n-gram is in the original, and in the modified problem.  A slot's
+ * index comes from the low bits of the n-gram's mixed hash and its key
+ * from the high bits, so two n-grams collide only when 32 more bits
+ * agree.  Open addressing at a load of at most an eighth (probes end at
+ * the first slot, mostly), sized before use, so an insert never rehashes.
  */
-#define GM_ORIG 1U
-#define GM_MOD 2U
-#define GM_FLAGS 3U
+#define GM_CMAX 0xffffU
 
 static uint64_t mix(uint64_t h)
 {
@@ -460,9 +473,19 @@ static uint64_t mix(uint64_t h)
 	return h;
 }
 
-static uint32_t gm_key(uint64_t mixed)
+static uint64_t gm_key(uint64_t mixed)
 {
-	return ((uint32_t)(mixed >> 32) & ~GM_FLAGS) | 4U;
+	return (mixed | (1ULL << 32)) & 0xffffffff00000000ULL;
+}
+
+static unsigned gm_orig(uint64_t slot)
+{
+	return (unsigned)(slot >> 16) & GM_CMAX;
+}
+
+static unsigned gm_mod(uint64_t slot)
+{
+	return (unsigned)slot & GM_CMAX;
 }
 
 int gmap_reset(struct gmap *m, size_t entries)
@@ -491,13 +514,27 @@ void gmap_release(struct gmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static uint32_t *gmap_slot(const struct gmap *m, uint64_t mixed)
+/* An n-gram's slot, 0 when it is in neither text. */
+static uint64_t gmap_find(const struct gmap *m, uint64_t mixed)
 {
 	size_t mask = m->used - 1, i = (size_t)mixed & mask;
-	uint32_t key = gm_key(mixed);
+	uint64_t key = gm_key(mixed);
 
-	while (m->v[i] && (m->v[i] & ~GM_FLAGS) != key)
+	while (m->v[i] && (m->v[i] & 0xffffffff00000000ULL) != key)
 		i = (i + 1) & mask;
+	return m->v[i];
+}
+
+/* The slot of an n-gram, with its key set (counts 0 when new). */
+static uint64_t *gmap_slot(const struct gmap *m, uint64_t mixed)
+{
+	size_t mask = m->used - 1, i = (size_t)mixed & mask;
+	uint64_t key = gm_key(mixed);
+
+	while (m->v[i] && (m->v[i] & 0xffffffff00000000ULL) != key)
+		i = (i + 1) & mask;
+	if (!m->v[i])
+		m->v[i] = key;
 	return &m->v[i];
 }
 
@@ -575,22 +612,62 @@ static int is_blank(const char *s)
 	return 1;
 }
 
-/* Equal once case, spaces and punctuation are set aside. */
+/* The length of a math sign that formatting swaps for ASCII or LaTeX
+ * (<= and \\le and U+2264 are the same text): the signs of U+2010..U+22FF
+ * that are no letters, and the middle dot. */
+static size_t math_sign(const unsigned char *p)
+{
+	if (p[0] == 0xc2 && (p[1] == 0xb7 || p[1] == 0xa0))
+		return 2;                               /* middle dot, no-break space */
+	if (p[0] == 0xc3 && p[1] == 0x97)
+		return 2;                               /* multiplication sign */
+	if (p[0] == 0xe2 && p[1] >= 0x80 && p[1] <= 0x8b && p[2] >= 0x80 && p[2] <= 0xbf)
+		return 3;                               /* dashes, ellipsis, arrows, operators */
+	return 0;
+}
+
+/* Past what formatting changes: white space, punctuation, LaTeX commands
+ * (\\le, \\cdot, \\dots) and math signs. */
+static const unsigned char *skip_format(const unsigned char *p)
+{
+	for (;;) {
+		size_t k;
+
+		if (*p == '\\' && ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z'))) {
+			p++;
+			while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+				p++;
+		} else if ((k = math_sign(p)) != 0) {
+			p += k;
+		} else if (*p && !is_word(*p)) {
+			p++;
+		} else {
+			return p;
+		}
+	}
+}
+
+/* Equal once case, spaces, punctuation and formatting are set aside: the
+ * statement with Markdown headers, LaTeX as signs or signs as LaTeX is
+ * still the statement. */
 static int same_words(const char *a, const char *b)
 {
 	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
 
 	for (;;) {
-		while (*p && !is_word(*p))
-			p++;
-		while (*q && !is_word(*q))
-			q++;
+		p = skip_format(p);
+		q = skip_format(q);
 		if (!*p || !*q)
 			return !*p && !*q;
-		if (lower(*p) != lower(*q))
+		/* a word ends at a non-word byte on both sides at once */
+		while (*p && *q && is_word(*p) && is_word(*q) && !math_sign(p) && !math_sign(q)) {
+			if (lower(*p) != lower(*q))
+				return 0;
+			p++;
+			q++;
+		}
+		if ((is_word(*p) && !math_sign(p)) != (is_word(*q) && !math_sign(q)))
 			return 0;
-		p++;
-		q++;
 	}
 }
 
@@ -617,22 +694,190 @@ int check_unchanged(struct check_ctx *c)
 	return 0;
 }
 
+/* ---- drift: the words the modified problem keeps ----------------------- */
+
+/*
+ * Words every problem statement has, English's and competitive
+ * programming's: a rewrite about something else still has them, so drift
+ * counts only the others (the names, objects and rules of this problem).
+ * Written by hand from general knowledge of the genre, not from a corpus.
+ */
+static const char *const stop_words[] = {
+	"a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as",
+	"at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by",
+	"can", "cannot", "could", "did", "do", "does", "doing", "down", "during", "each", "either",
+	"else", "even", "every", "few", "for", "from", "further", "had", "has", "have", "having",
+	"he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it",
+	"its", "itself", "just", "let", "like", "may", "me", "might", "more", "most", "much", "must",
+	"my", "neither", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or",
+	"other", "our", "out", "over", "own", "per", "same", "she", "should", "so", "some", "such",
+	"than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those",
+	"through", "to", "too", "under", "until", "up", "upon", "us", "very", "was", "we", "were",
+	"what", "when", "where", "whether", "which", "while", "who", "whom", "why", "will", "with",
+	"within", "without", "would", "you", "your", "yours", "s", "t", "ll", "re", "ve", "d",
+	"given", "find", "print", "output", "input", "return", "returns", "line", "lines", "first",
+	"second", "third", "next", "last", "following", "contains", "contain", "containing",
+	"consists", "integer", "integers", "number", "numbers", "value", "values", "test", "tests",
+	"case", "cases", "example", "examples", "note", "notes", "explanation", "answer", "answers",
+	"single", "two", "three", "four", "five", "exactly", "least", "most", "maximum", "minimum",
+	"possible", "impossible", "total", "sum", "equal", "different", "distinct", "separated",
+	"space", "spaces", "guaranteed", "constraints", "constraint", "problem", "task", "statement",
+	"each", "such", "denote", "denotes", "respectively", "required", "need", "needs", "want",
+	"wants", "make", "makes", "made", "get", "gets", "use", "used", "using", "way", "ways",
+	"time", "times", "order", "string", "strings", "array", "arrays", "length", "size",
+	"element", "elements", "index", "indices", "query", "queries", "operation", "operations",
+	"le", "leq", "ge", "geq", "ne", "neq", "lt", "gt", "cdot", "dots", "ldots", "cdots", "times",
+	"frac", "mathrm", "text", "texttt", "textbf", "bf", "it", "left", "right", "max", "min",
+	"mod", "modulo", "yes", "no", "true", "false", "new", "old", "many", "any", "all", "none",
+	"known", "called", "called", "help", "calculate", "determine", "compute", "count",
+	"description", "format", "standard", "stdin", "stdout",
+};
+
+static struct hset stop_set;
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static size_t hset_slot(const struct hset *s, uint64_t h)
+{
+	size_t mask = s->cap - 1, i = (size_t)(h ^ (h >> 31)) & mask;
+
+	while (s->v[i] && s->v[i] != h)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Empty s, with room for n hashes at a quarter load. */
+static int hset_reset(struct hset *s, size_t n)
+{
+	size_t cap = 64;
+
+	while (cap < 4 * n)
+		cap *= 2;
+	if (cap > s->cap) {
+		uint64_t *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return CL_ENOMEM;
+		free(s->v);
+		s->v = v;
+		s->cap = cap;
+	} else {
+		memset(s->v, 0, s->cap * sizeof(*s->v));
+	}
+	s->n = 0;
+	return 0;
+}
+
+/* Add h; 1 when it was not there yet. */
+static int hset_add(struct hset *s, uint64_t h)
+{
+	size_t i = hset_slot(s, h);
+
+	if (s->v[i])
+		return 0;
+	s->v[i] = h;
+	s->n++;
+	return 1;
+}
+
+static int hset_has(const struct hset *s, uint64_t h)
+{
+	return s->cap && s->v[hset_slot(s, h)] == h;
+}
+
+void hset_release(struct hset *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static void stop_init(void)
+{
+	size_t n = CL_ARRAY_SIZE(stop_words);
+
+	if (hset_reset(&stop_set, n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		hset_add(&stop_set, filter_word_hash(stop_words[i], strlen(stop_words[i])));
+}
+
+/* A word that says what the problem is about: two or more bytes, not only
+ * digits, not a stop word. */
+static int content_word(const struct toks *t, const char *text, size_t i)
+{
+	const struct tok *k = &t->v[i];
+	const unsigned char *p = (const unsigned char *)text + k->off;
+	int digits = 1;
+
+	if (k->len < 2 || !is_word(p[0]))
+		return 0;
+	for (uint32_t j = 0; j < k->len && digits; j++)
+		digits = p[j] >= '0' && p[j] <= '9';
+	return !digits && !hset_has(&stop_set, k->h);
+}
+
+/*
+ * The share of the modified problem's content words (each counted once)
+ * that the original has.  It survives reordering and rewording, which a
+ * rewrite may do freely: the names, objects and rules of a problem stay.
+ * -1 when the modified problem has too few content words to tell (or no
+ * memory for the sets).
+ */
+static double content_kept(struct check_ctx *c)
+{
+	const struct toks *o = c->orig, *m = c->mod;
+	size_t kept = 0;
+
+	pthread_once(&stop_once, stop_init);
+	if (!stop_set.cap || hset_reset(c->types_o, o->n) || hset_reset(c->types_m, m->n))
+		return -1;
+	for (size_t i = 0; i < o->n; i++)
+		hset_add(c->types_o, o->v[i].h);
+	for (size_t i = 0; i < m->n; i++)
+		if (content_word(m, c->in->modified, i) && hset_add(c->types_m, m->v[i].h))
+			kept += hset_has(c->types_o, m->v[i].h);
+	if (c->types_m->n < 6)
+		return -1;
+	return (double)kept / (double)c->types_m->n;
+}
+
+/* Whether most of the n tokens at t are words of letters: a phrase that
+ * loops, not a run of dashes, digits or an example's brackets. */
+static int wordy(const char *text, const struct tok *t, size_t n)
+{
+	size_t words = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)text[t[i].off];
+
+		words += t[i].len >= 2 && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'));
+	}
+	return 2 * words > n;
+}
+
 /*
  * The n-gram checks, on one map of the original's and the modified
- * problem's n-grams: drift (too few of the modified problem's n-grams are
- * the original's), repeated n-grams (too many are repeats), and, per
- * question, hidden-leak (a question quotes an n-gram that only the
- * original has).
+ * problem's n-grams and their counts:
+ *
+ *  - drift: few of the modified problem's n-grams are the original's, and
+ *    few of its content words either: a rewrite about something else, not
+ *    one that reorders or rewords;
+ *  - repeated-ngrams: too many n-grams are repeats, or one n-gram comes
+ *    four times or more (a reply that loops), where what the original
+ *    itself repeats is the problem's own: an n-gram counts as repeated
+ *    only past twice its count in the original;
+ *  - per question (check_hidden_question), hidden-leak.
  */
 int check_ngrams(struct check_ctx *c)
 {
 	const struct toks *o = c->orig, *m = c->mod;
-	size_t n = (size_t)c->limits->leak_ngram, total = 0, dup = 0, shared = 0;
+	size_t n = (size_t)c->limits->leak_ngram, total = 0, dup = 0, shared = 0, loop_at = 0;
+	unsigned loop_count = 0;
 	ssize_t k;
-	char why[96];
+	char why[192];
 	int rc;
 
 	c->hidden_ready = 0;
+	c->values_ready = 0;
 	rc = gmap_reset(c->map, (o->n + m->n));
 	if (rc)
 		return rc;
@@ -640,58 +885,256 @@ int check_ngrams(struct check_ctx *c)
 	if (k < 0)
 		return CL_ENOMEM;
 	for (ssize_t i = 0; i < k; i++) {
-		uint64_t x = c->map->g[i];
-		uint32_t *slot = gmap_slot(c->map, x);
+		uint64_t *slot = gmap_slot(c->map, c->map->g[i]);
 
-		*slot = (*slot ? *slot : gm_key(x)) | GM_ORIG;
+		if (gm_orig(*slot) < GM_CMAX)
+			*slot += 1U << 16;
 	}
 	k = ngram_hashes(c->map, m, n);
 	if (k < 0)
 		return CL_ENOMEM;
 	for (ssize_t i = 0; i < k; i++) {
-		uint64_t x = c->map->g[i];
-		uint32_t *slot = gmap_slot(c->map, x);
+		uint64_t *slot = gmap_slot(c->map, c->map->g[i]);
+		unsigned oc = gm_orig(*slot), mc = gm_mod(*slot) + (gm_mod(*slot) < GM_CMAX);
 
+		*slot = (*slot & ~(uint64_t)GM_CMAX) | mc;
 		total++;
-		if (*slot) {
-			dup += (*slot & GM_MOD) != 0;
-			shared += (*slot & GM_ORIG) != 0;
+		shared += oc > 0;
+		dup += mc > 1 && mc > 2 * oc;
+		if (mc >= 4 && mc > 2 * oc + 1 && mc > loop_count &&
+		    wordy(c->in->modified, &m->v[i], n)) {
+			loop_count = mc;
+			loop_at = (size_t)i;
 		}
-		*slot = (*slot ? *slot : gm_key(x)) | GM_MOD;
 	}
 	c->hidden_ready = c->in->original != NULL && o->n >= n;
 	if (c->hidden_ready && total >= 8 &&
 	    (double)shared / (double)total < c->limits->drift_min_overlap) {
-		snprintf(why, sizeof(why), "only %.0f%% of its %zu-word runs are in the original",
-			 100.0 * (double)shared / (double)total, n);
-		rc = c->verdict(c, "drift", 0, why);
-		if (rc)
-			return rc;
+		double kept = content_kept(c);
+
+		/* too few content words to tell: the runs decide alone */
+		if (kept < c->limits->drift_min_content) {
+			if (kept >= 0)
+				snprintf(why, sizeof(why), "only %.0f%% of its %zu-word runs and %.0f%% "
+					 "of its content words are in the original", 100.0 *
+					 (double)shared / (double)total, n, 100.0 * kept);
+			else
+				snprintf(why, sizeof(why), "only %.0f%% of its %zu-word runs are in the "
+					 "original", 100.0 * (double)shared / (double)total, n);
+			rc = c->verdict(c, "drift", 0, why);
+			if (rc)
+				return rc;
+		}
 	}
 	if (m->n >= 40 && total && (double)dup / (double)total > c->limits->max_ngram_repeat) {
 		snprintf(why, sizeof(why), "%.0f%% of its %zu-word runs are repeats",
 			 100.0 * (double)dup / (double)total, n);
 		return c->verdict(c, "repeated-ngrams", FIELD_MODIFIED, why);
 	}
+	if (loop_count && m->n >= 40) {
+		char quoted[100];
+
+		quote(c->in->modified, &m->v[loop_at], n, quoted, sizeof(quoted));
+		snprintf(why, sizeof(why), "repeats \"%s\" %u times", quoted, loop_count);
+		return c->verdict(c, "repeated-ngrams", FIELD_MODIFIED, why);
+	}
+	return 0;
+}
+
+/* ---- values: the numbers a question may not give away ---------------------- */
+
+/*
+ * The numbers of a text, as values: 100000, 10^5, 10^{5}, 1e5 and
+ * 2 \\cdot 10^5 (or 2*10^5, 2·10^5) are read as what they are, so that
+ * a question's "10^5" is the original's "100000"; digit groups with
+ * commas ("100,000") are one number.  Values under 10 are left out: a
+ * question may well ask about 0, 1 or 2 without giving anything away.
+ */
+static int read_number(const unsigned char *p, double *v, const unsigned char **end)
+{
+	double x = 0;
+
+	if (*p < '0' || *p > '9')
+		return 0;
+	while ((*p >= '0' && *p <= '9') || (*p == ',' && p[1] >= '0' && p[1] <= '9' &&
+					     p[2] >= '0' && p[2] <= '9' && p[3] >= '0' &&
+					     p[3] <= '9' && !(p[4] >= '0' && p[4] <= '9'))) {
+		if (*p != ',')
+			x = x * 10 + (*p - '0');
+		p++;
+	}
+	*v = x;
+	*end = p;
+	return 1;
+}
+
+/* An exponent after a number: ^5, ^{5}, **5, e5 (only after 1..9). */
+static const unsigned char *exponent(const unsigned char *p, double base, double *v)
+{
+	const unsigned char *q = p;
+	double e;
+
+	while (*q == ' ')
+		q++;
+	if (*q == '^' || (q[0] == '*' && q[1] == '*')) {
+		q += *q == '^' ? 1 : 2;
+		while (*q == ' ' || *q == '{')
+			q++;
+	} else if ((*q == 'e' || *q == 'E') && base >= 1 && base < 10 && q == p) {
+		q++;
+	} else {
+		*v = base;
+		return p;
+	}
+	if (!read_number(q, &e, &q) || e > 18) {
+		*v = base;
+		return p;
+	}
+	if (*p == 'e' || *p == 'E')
+		*v = base * pow10i((int)e);
+	else
+		*v = pow_i(base, (int)e);
+	while (*q == '}')
+		q++;
+	return q;
+}
+
+/* Whether the number at p reads as a bound: a comparison or a word of
+ * limits just before it, or a comparison just after ("10^5 >= n"). */
+static int bound_context(const char *text, const unsigned char *p, const unsigned char *end)
+{
+	static const char *const cues[] = {
+		"<", ">", "\\le", "\\ge", "\\lt", "\\gt", "\xe2\x89\xa4", "\xe2\x89\xa5", "most",
+		"least", "up to", "exceed", "mod", "between", "limit", "maximum", "minimum", "bound",
+		"than", "within", "range", "from", "under", "below", "above", "over", "beyond",
+	};
+	const unsigned char *lo = p - 24 > (const unsigned char *)text ? p - 24 :
+				  (const unsigned char *)text;
+	char win[64];
+	size_t n = 0;
+
+	for (const unsigned char *q = lo; q < p; q++)
+		win[n++] = (char)lower(*q);
+	win[n] = '\0';
+	for (size_t i = 0; i < CL_ARRAY_SIZE(cues); i++)
+		if (strstr(win, cues[i]))
+			return 1;
+	while (*end == ' ' || *end == '$' || *end == '}')
+		end++;
+	return *end == '<' || *end == '>' || (end[0] == '\\' && (end[1] == 'l' || end[1] == 'g')) ||
+	       (end[0] == 0xe2 && end[1] == 0x89);
+}
+
+size_t text_values(const char *text, double *out, size_t max, int bounds_only)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = 0;
+
+	if (!text)
+		return 0;
+	while (*p && n < max) {
+		const unsigned char *q;
+		double v, w;
+
+		if (*p < '0' || *p > '9' || (p > (const unsigned char *)text && (is_word(p[-1]) ||
+								       p[-1] == '.'))) {
+			p++;
+			continue;
+		}
+		read_number(p, &v, &q);
+		if (*q == '.' && q[1] >= '0' && q[1] <= '9') {
+			/* a decimal: its digits are no values of their own */
+			for (q++; *q >= '0' && *q <= '9'; q++)
+				;
+			p = q;
+			continue;
+		}
+		q = exponent(q, v, &v);
+		/* 2 \\cdot 10^5, 2*10^5, 2 x 10^5 */
+		{
+			const unsigned char *r = q;
+
+			while (*r == ' ')
+				r++;
+			if (strncmp((const char *)r, "\\cdot", 5) == 0 || strncmp((const char *)r, "\\times", 6) == 0)
+				r += r[1] == 'c' ? 5 : 6;
+			else if (*r == '*' && r[1] != '*')
+				r++;
+			else if (r[0] == 0xc2 && r[1] == 0xb7)
+				r += 2;
+			else if (r[0] == 0xc3 && r[1] == 0x97)
+				r += 2;
+			else
+				r = NULL;
+			if (r) {
+				while (*r == ' ')
+					r++;
+				if (r[0] == '1' && r[1] == '0' && !(r[2] >= '0' && r[2] <= '9')) {
+					const unsigned char *t = exponent(r + 2, 10, &w);
+
+					if (t != r + 2) {
+						v *= w;
+						q = t;
+					}
+				}
+			}
+		}
+		if (v >= 10 && (!bounds_only || bound_context(text, p, q)))
+			out[n++] = v;
+		p = q;
+	}
+	return n;
+}
+
+static int has_value(const double *v, size_t n, double x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
 	return 0;
 }
 
 int check_hidden_question(struct check_ctx *c, const char *q, const struct toks *qt)
 {
-	size_t n = (size_t)c->limits->leak_ngram;
+	size_t n = (size_t)c->limits->leak_ngram, nq;
 	char quoted[120], why[192];
+	double qv[32];
 	ssize_t k;
 
-	if (!c->hidden_ready || qt->n < n)
+	if (!c->hidden_ready)
 		return 0;
-	k = ngram_hashes(c->map, qt, n);
-	if (k < 0)
-		return CL_ENOMEM;
-	for (ssize_t i = 0; i < k; i++) {
-		if ((*gmap_slot(c->map, c->map->g[i]) & GM_FLAGS) == GM_ORIG) {
-			quote(q, &qt->v[i], n, quoted, sizeof(quoted));
-			snprintf(why, sizeof(why), "quotes \"%s\", which the modified problem "
-				 "no longer has", quoted);
+	if (qt->n >= n) {
+		k = ngram_hashes(c->map, qt, n);
+		if (k < 0)
+			return CL_ENOMEM;
+		for (ssize_t i = 0; i < k; i++) {
+			uint64_t slot = gmap_find(c->map, c->map->g[i]);
+
+			if (gm_orig(slot) && !gm_mod(slot)) {
+				quote(q, &qt->v[i], n, quoted, sizeof(quoted));
+				snprintf(why, sizeof(why), "quotes \"%s\", which the modified problem "
+					 "no longer has", quoted);
+				return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);
+			}
+		}
+	}
+	/* a bound the original has and the modified problem does not */
+	nq = text_values(q, qv, CL_ARRAY_SIZE(qv), 0);
+	if (!nq)
+		return 0;
+	if (!c->values_ready) {
+		/* the original's bounds (an example's output may be worked out
+		 * from the rules: a question may give it), every number of the
+		 * modified problem */
+		c->norig_values = text_values(c->in->original, c->orig_values, MAX_VALUES, 1);
+		c->nmod_values = text_values(c->in->modified, c->mod_values, MAX_VALUES, 0);
+		c->values_ready = 1;
+	}
+	for (size_t i = 0; i < nq; i++) {
+		if (has_value(c->orig_values, c->norig_values, qv[i]) &&
+		    !has_value(c->mod_values, c->nmod_values, qv[i])) {
+			snprintf(why, sizeof(why), "gives the value %.15g, which the modified problem "
+				 "no longer has", qv[i]);
 			return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);
 		}
 	}
@@ -708,16 +1151,23 @@ static size_t line_count(const struct toks *t, uint64_t h)
 	return n;
 }
 
-/* Lines of 20+ characters (their tokens' hash); a long one (a paragraph)
+/*
+ * Lines of 20+ characters (their tokens' hash); a long one (a paragraph)
  * counts double, so that it twice is as bad as a short line four times.
- * A line that the original repeats as often is the problem's own (an
- * example shown twice), not a reply that loops.  The counts go in a small
- * open-addressing table: lines are few. */
+ * What the original has is the problem's own: a line of the original may
+ * come up to twice as often as there (an example restated, a section
+ * shown again), and only more is a reply that loops.  The counts go in a
+ * small open-addressing table: lines are few.
+ */
 int check_repeated_lines(struct check_ctx *c)
 {
 	const struct toks *t = c->mod;
 	const struct tline *worst = NULL;
-	struct { uint64_t h; size_t n; } *tab;
+	struct lcount {
+		uint64_t h;
+		size_t n, raw;
+		ssize_t orig;            /* the original's count, -1 until needed */
+	} *tab;
 	size_t cap = 16;
 	char why[160];
 
@@ -730,24 +1180,29 @@ int check_repeated_lines(struct check_ctx *c)
 		return CL_ENOMEM;
 	for (size_t i = 0; i < t->nlines && !worst; i++) {
 		const struct tline *l = &t->lines[i];
-		size_t j = (size_t)(l->h ^ (l->h >> 32)) & (cap - 1), before;
+		size_t j = (size_t)(l->h ^ (l->h >> 32)) & (cap - 1);
 
 		if (l->len < 20)
 			continue;
 		while (tab[j].h && tab[j].h != l->h)
 			j = (j + 1) & (cap - 1);
-		tab[j].h = l->h;
-		before = tab[j].n;
-		tab[j].n += l->len >= 80 ? 2 : 1;
-		if (before >= (size_t)c->limits->max_line_repeats ||
-		    tab[j].n < (size_t)c->limits->max_line_repeats)
-			continue;
-		/* the original's lines, only now that one is needed */
-		if (toks_lines(c->orig)) {
-			free(tab);
-			return CL_ENOMEM;
+		if (!tab[j].h) {
+			tab[j].h = l->h;
+			tab[j].orig = -1;
 		}
-		if (line_count(t, l->h) > line_count(c->orig, l->h))
+		tab[j].n += l->len >= 80 ? 2 : 1;
+		tab[j].raw++;
+		if (tab[j].n < (size_t)c->limits->max_line_repeats)
+			continue;
+		if (tab[j].orig < 0) {
+			/* the original's lines, only now that one is needed */
+			if (toks_lines(c->orig)) {
+				free(tab);
+				return CL_ENOMEM;
+			}
+			tab[j].orig = (ssize_t)line_count(c->orig, l->h);
+		}
+		if (tab[j].raw > 2 * (size_t)tab[j].orig)
 			worst = l;
 	}
 	free(tab);

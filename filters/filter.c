@@ -145,6 +145,10 @@ struct filter_scratch {
 	size_t words;
 	struct toks orig, mod, q;
 	struct gmap map;
+	struct hset types_o, types_m;
+	double orig_values[MAX_VALUES], mod_values[MAX_VALUES];
+	uint64_t *cls;          /* inline-commentary's word classes, per token */
+	size_t ncls;
 };
 
 struct filter_scratch *filter_scratch_new(const struct filter_set *fs)
@@ -179,6 +183,9 @@ void filter_scratch_free(struct filter_scratch *s)
 	toks_release(&s->mod);
 	toks_release(&s->q);
 	gmap_release(&s->map);
+	hset_release(&s->types_o);
+	hset_release(&s->types_m);
+	free(s->cls);
 	free(s);
 }
 
@@ -295,7 +302,12 @@ int filter_result_add(struct filter_result *out, const char *rule, int action, i
 
 static int check_verdict(struct check_ctx *c, const char *rule, int field, const char *detail)
 {
-	return filter_result_add(c->arg, rule, FILTER_REJECT, field, detail);
+	int k = filter_check_index(rule);
+	int action = k >= 0 ? c->actions[k] : FILTER_REJECT;
+
+	if (action == FILTER_OFF)
+		return 0;
+	return filter_result_add(c->arg, rule, action, field, detail);
 }
 
 /* ---- patterns ------------------------------------------------------------ */
@@ -408,32 +420,60 @@ static int match_window(const struct filter_rule *r, struct filter_scratch *s, c
 	return 0;
 }
 
+/*
+ * Whether the n bytes at lc (a lower-case copy) are in own's text too: a
+ * phrase that the text a field was made from has ("the previous problem"
+ * of a Codeforces statement, "in this version" of an easy/hard pair) is
+ * that text's own, not a reference to it.
+ */
+static int own_phrase(const struct toks *own, const unsigned char *lc, size_t n)
+{
+	return own && own->len >= n && n && memmem(own->lc, own->len, lc, n) != NULL;
+}
+
+/* Run rule r over the window [start, end) of text, passing over matches
+ * that are own's phrases: 1 on a match (its bounds in s->md), 0 on none. */
+static int match_own(const struct filter_rule *r, struct filter_scratch *s, const char *text,
+		     const struct toks *t, const struct toks *own, size_t start, size_t end)
+{
+	while (start < end && match_window(r, s, text, t->len, start, end)) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+
+		if (!own_phrase(own, t->lc + ov[0], ov[1] - ov[0]))
+			return 1;
+		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+	}
+	return 0;
+}
+
 static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, int field,
-			const char *text, const struct toks *t, size_t question,
-			struct filter_result *out)
+			const char *text, const struct toks *t, const struct toks *own,
+			size_t question, struct filter_result *out)
 {
 	size_t len = t->len;
 
 	/* toks_fill checked the UTF-8 once, so that no match checks it again */
 	if (!t->utf8)
-		return filter_result_add(out, "invalid-utf8", FILTER_REJECT, field,
-					 "the text is not valid UTF-8");
+		return fs->check_action[FILTER_NCHECKS - 1] == FILTER_OFF ? 0 :
+		       filter_result_add(out, "invalid-utf8", fs->check_action[FILTER_NCHECKS - 1],
+					 field, "the text is not valid UTF-8");
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct filter_rule *r = &fs->rules[i];
 		PCRE2_SIZE *ov;
 		char detail[192];
 		int hit = 0;
 
-		if (!(r->fields & (unsigned)field) || !(s->mask[i / 64] & (1ULL << (i % 64))))
+		if (!(r->fields & (unsigned)field) || !(s->mask[i / 64] & (1ULL << (i % 64))) ||
+		    r->action == FILTER_OFF)
 			continue;
 		if (!r->nkeywords) {
-			hit = match_window(r, s, text, len, 0, len);
+			hit = match_own(r, s, text, t, own, 0, len);
 		} else {
 			const struct kwin *w = &s->win[i * NWIN];
 
 			for (size_t k = 0; k < s->nwin[i] && !hit; k++)
-				hit = match_window(r, s, text, len, win_start(&w[k]),
-						   win_end(&w[k], text, len));
+				hit = match_own(r, s, text, t, own, win_start(&w[k]),
+						win_end(&w[k], text, len));
 		}
 		if (!hit)
 			continue;
@@ -457,7 +497,10 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 {
 	struct check_ctx c = {
 		.in = in, .limits = &fs->limits, .orig = &s->orig, .mod = &s->mod,
-		.map = &s->map, .verdict = check_verdict, .arg = out,
+		.map = &s->map, .types_o = &s->types_o, .types_m = &s->types_m,
+		.orig_values = s->orig_values, .mod_values = s->mod_values,
+		.cls = &s->cls, .ncls = &s->ncls, .actions = fs->check_action,
+		.verdict = check_verdict, .arg = out,
 	};
 	int rc;
 
@@ -474,13 +517,16 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 		rc = check_repeated_lines(&c);
 	if (!rc)
 		rc = check_repeated_words(&c);
+	if (!rc && fs->check_action[filter_check_index("inline-commentary")] != FILTER_OFF)
+		rc = check_commentary(&c);
 	if (rc)
 		return rc;
 
 	/* the modified problem */
 	if (in->modified) {
 		prefilter(fs, s, &s->mod, in->modified);
-		rc = run_patterns(fs, s, FIELD_MODIFIED, in->modified, &s->mod, 0, out);
+		rc = run_patterns(fs, s, FIELD_MODIFIED, in->modified, &s->mod,
+				  in->original ? &s->orig : NULL, 0, out);
 		if (rc)
 			return rc;
 	}
@@ -495,7 +541,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 		if (rc)
 			return rc;
 		prefilter(fs, s, &s->q, q);
-		rc = run_patterns(fs, s, FIELD_QUESTIONS, q, &s->q, i + 1, out);
+		rc = run_patterns(fs, s, FIELD_QUESTIONS, q, &s->q, NULL, i + 1, out);
 		if (rc)
 			return rc;
 	}
@@ -505,7 +551,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 		if (toks_fill(&s->q, in->reasoning, 0))
 			return CL_ENOMEM;
 		prefilter(fs, s, &s->q, in->reasoning);
-		rc = run_patterns(fs, s, FIELD_REASONING, in->reasoning, &s->q, 0, out);
+		rc = run_patterns(fs, s, FIELD_REASONING, in->reasoning, &s->q, NULL, 0, out);
 	}
 	return rc;
 }

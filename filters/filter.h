@@ -27,9 +27,11 @@
  * "^", "$" and \b see the text around a window as it is.  A rule whose
  * match may lie farther from its keywords must not declare any.
  *
- * Built-in checks (ids fixed): unchanged, drift, hidden-leak,
- * repeated-lines, repeated-ngrams, repeated-questions, empty, truncated,
- * no-questions, not-a-question.  Their thresholds are in struct filter_limits.
+ * Built-in checks (ids fixed, filter_checks[]): unchanged, drift,
+ * hidden-leak, repeated-lines, repeated-ngrams, repeated-questions, empty,
+ * truncated, no-questions, not-a-question, inline-commentary,
+ * invalid-utf8.  Their thresholds are in struct filter_limits; each
+ * rejects unless filter_set_action() says otherwise.
  *
  * A set is read-only once loaded and may be shared by threads; each
  * thread runs it with its own struct filter_scratch.
@@ -48,13 +50,30 @@ enum filter_field {
 	FIELD_REASONING = 4,
 };
 
-enum filter_action { FILTER_REJECT, FILTER_FLAG };
+/*
+ * What a rule or check does when it fires: reject the record (kept in the
+ * store with its reasons, left out of exports), flag it (also written
+ * "soft": the record is accepted and the verdict kept, for auditors), or
+ * nothing at all (off: it does not run).
+ */
+enum filter_action { FILTER_REJECT, FILTER_FLAG, FILTER_OFF };
+
+/* "reject", "flag" or "soft", "off"; -1 for anything else. */
+int filter_action_parse(const char *s);
+const char *filter_action_name(int action);     /* "reject", "flag", "off" */
+
+/* The built-in checks' ids, in a fixed order. */
+#define FILTER_NCHECKS 12
+extern const char *const filter_checks[FILTER_NCHECKS];
+int filter_check_index(const char *id);          /* -1 when no check has it */
 
 struct filter_limits {
 	int leak_ngram;           /* n: tokens a question must quote to leak;
 				     drift and repetition use n-word runs too */
 	double drift_min_overlap; /* share of the modified problem's n-word
 				     runs found in the original, at least */
+	double drift_min_content; /* or share of its content words (each
+				     once) found there: drift needs both low */
 	int max_line_repeats;     /* a line of 20+ characters this many times
 				     (one of 80+ counts twice) */
 	double max_ngram_repeat;  /* share of repeated n-word runs, at most */
@@ -72,6 +91,7 @@ struct filter_set {
 	struct filter_limits limits;
 	int jit;                  /* every pattern is JIT-compiled */
 	void *keywords;           /* the prefilter: word -> rule bits */
+	signed char check_action[FILTER_NCHECKS]; /* per built-in check */
 	char fingerprint[HASH_SHA256_HEX]; /* of the rule files' contents */
 };
 
@@ -90,6 +110,10 @@ int filter_set_add_buffer(struct filter_set *fs, const char *data, size_t len, c
 /* Build the prefilter once every file is added (the loaders do it). */
 int filter_set_finish(struct filter_set *fs);
 void filter_set_release(struct filter_set *fs);
+
+/* Set what the rule or built-in check of that id does (FILTER_REJECT,
+ * FILTER_FLAG, FILTER_OFF): 0, or CL_ENOTFOUND when none has the id. */
+int filter_set_action(struct filter_set *fs, const char *id, int action);
 
 const char *filter_rule_id(const struct filter_set *fs, size_t i);
 const char *filter_rule_description(const struct filter_set *fs, size_t i);

@@ -48,13 +48,22 @@ struct toks {
 	int utf8;                /* the text is well-formed UTF-8 */
 };
 
-/* n-gram hashes with flags (checks.c) */
+/* n-gram hashes with counts (checks.c): a slot is the n-gram's 32-bit key,
+ * then its count in the original and in the modified problem, 16 bits each */
 struct gmap {
-	uint32_t *v;
+	uint64_t *v;
 	size_t cap, used;
 	uint64_t *g;             /* a text's n-gram hashes, before they go in */
 	size_t gcap;
 };
+
+/* A set of token hashes (drift's word types). */
+struct hset {
+	uint64_t *v;
+	size_t cap, n;
+};
+
+#define MAX_VALUES 512       /* numbers of a text the value check compares */
 
 int toks_fill(struct toks *t, const char *text, int lines);
 /* Fill t's lines, if toks_fill was not asked to (t's text is unchanged). */
@@ -64,6 +73,10 @@ uint64_t filter_word_hash(const char *w, size_t n);
 void toks_release(struct toks *t);
 int gmap_reset(struct gmap *m, size_t entries);
 void gmap_release(struct gmap *m);
+void hset_release(struct hset *s);
+/* The numbers of text, as values (10^5 is 100000), those under 10 left
+ * out, and with bounds_only those that read as no bound; at most max. */
+size_t text_values(const char *text, double *out, size_t max, int bounds_only);
 
 void filter_keywords_free(void *kw);
 
@@ -74,6 +87,13 @@ struct check_ctx {
 	struct toks *orig;           /* its lines filled when a check needs them */
 	const struct toks *mod;
 	struct gmap *map;            /* the original's and modified n-grams */
+	struct hset *types_o, *types_m; /* drift's word types */
+	double *orig_values, *mod_values; /* MAX_VALUES each, read when needed */
+	size_t norig_values, nmod_values;
+	int values_ready;
+	uint64_t **cls;              /* inline-commentary's word classes, per token */
+	size_t *ncls;
+	const signed char *actions;  /* per built-in check */
 	int hidden_ready;
 	int (*verdict)(struct check_ctx *c, const char *rule, int field, const char *detail);
 	void *arg;
@@ -85,5 +105,6 @@ int check_ngrams(struct check_ctx *c);       /* drift, repeated-ngrams; hidden n
 int check_repeated_lines(struct check_ctx *c);
 int check_repeated_words(struct check_ctx *c);
 int check_hidden_question(struct check_ctx *c, const char *q, const struct toks *qt);
+int check_commentary(struct check_ctx *c);   /* commentary.c */
 
 #endif

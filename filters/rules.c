@@ -13,10 +13,57 @@ void filter_limits_default(struct filter_limits *l)
 {
 	l->leak_ngram = 5;
 	l->drift_min_overlap = 0.2;
+	l->drift_min_content = 0.3;
 	l->max_line_repeats = 4;
 	l->max_ngram_repeat = 0.4;
 	l->min_questions = 1;
 	l->max_questions = 20;
+}
+
+const char *const filter_checks[FILTER_NCHECKS] = {
+	"unchanged", "drift", "hidden-leak", "repeated-lines", "repeated-ngrams",
+	"repeated-questions", "empty", "truncated", "no-questions", "not-a-question",
+	"inline-commentary", "invalid-utf8",
+};
+
+int filter_action_parse(const char *s)
+{
+	if (strcmp(s, "reject") == 0)
+		return FILTER_REJECT;
+	if (strcmp(s, "flag") == 0 || strcmp(s, "soft") == 0)
+		return FILTER_FLAG;
+	if (strcmp(s, "off") == 0)
+		return FILTER_OFF;
+	return -1;
+}
+
+const char *filter_action_name(int a)
+{
+	return a == FILTER_REJECT ? "reject" : a == FILTER_FLAG ? "flag" : "off";
+}
+
+int filter_check_index(const char *id)
+{
+	for (int i = 0; i < FILTER_NCHECKS; i++)
+		if (strcmp(filter_checks[i], id) == 0)
+			return i;
+	return -1;
+}
+
+int filter_set_action(struct filter_set *fs, const char *id, int action)
+{
+	int k = filter_check_index(id);
+
+	if (k >= 0) {
+		fs->check_action[k] = (signed char)action;
+		return 0;
+	}
+	for (size_t i = 0; i < fs->n; i++)
+		if (strcmp(fs->rules[i].id, id) == 0) {
+			fs->rules[i].action = action;
+			return 0;
+		}
+	return CL_ENOTFOUND;
 }
 
 void filter_set_init(struct filter_set *fs)
@@ -24,6 +71,7 @@ void filter_set_init(struct filter_set *fs)
 	memset(fs, 0, sizeof(*fs));
 	filter_limits_default(&fs->limits);
 	fs->jit = 1;
+	/* FILTER_REJECT is 0: every check rejects until told otherwise */
 }
 
 static void rule_release(struct filter_rule *r)
@@ -263,8 +311,8 @@ static int load_rule(struct loader *l, yaml_node_t *map)
 			if (rc)
 				goto fail;
 		} else if (strcmp(key, "action") == 0) {
-			if (!s || (strcmp(s, "reject") != 0 && strcmp(s, "flag") != 0)) {
-				rc = rule_error(l, v, r.id, "'action' must be reject or flag");
+			if (!s || filter_action_parse(s) < 0) {
+				rc = rule_error(l, v, r.id, "'action' must be reject, flag (or soft) or off");
 				goto fail;
 			}
 			action = s;
@@ -299,7 +347,7 @@ static int load_rule(struct loader *l, yaml_node_t *map)
 		if (rc)
 			goto fail;
 	}
-	r.action = strcmp(action, "reject") == 0 ? FILTER_REJECT : FILTER_FLAG;
+	r.action = filter_action_parse(action);
 	r.file = strdup(l->name);
 	r.line = map->start_mark.line + 1;
 	if (!r.id || !r.description || !r.file) {

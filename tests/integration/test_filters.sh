@@ -140,15 +140,15 @@ expect_status "--errors --json exits 0" 0 "$CLARIFY" filters check "$T/mislabell
 
 # ---- real APPS statements are no leaks -------------------------------------------
 # The 220 statements of ../shared/data/apps-corpus, each as the original of
-# a plausible rewrite (the statement with a sentence added): none of them
-# may be rejected.  Real statements repeat an example's paragraph, print
+# a plausible rewrite (the statement with a vague sentence added, which
+# does not talk about its own clarity): none of them may be rejected.  Real statements repeat an example's paragraph, print
 # "Yes Yes Yes Yes", say "-----Note-----" then "Explanation of the first
 # testcase", and "hack the previous problem": all the problem's own.
 
 CORPUS=$SHARED_DATA/apps-corpus/questions.jsonl
 if [ -f "$CORPUS" ]; then
 	jq -c '{id: (input_line_number | tostring), category: "incomplete", original: .question,
-		modified: (.question + "\n\nThe limit on the number of test cases is not given."),
+		modified: (.question + "\n\nThe number of test cases is small."),
 		questions: ["How many test cases can the input have?"]}' "$CORPUS" >"$T/real.jsonl"
 	"$CLARIFY" filters check "$T/real.jsonl" --json >"$T/real.json" 2>&1
 	bad=$(jq -c 'select(.summary != true and .verdict != "accepted")' "$T/real.json")

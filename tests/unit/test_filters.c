@@ -437,7 +437,7 @@ static void bad_action_is_refused(void **state)
 {
 	(void)state;
 	assert_refused(RULE_HEAD "    pattern: a\n    action: drop\n", NAME ":6:13: rule 'r1': ",
-		       "'action' must be reject or flag");
+		       "'action' must be reject, flag (or soft) or off");
 }
 
 static void duplicate_id_in_one_file_is_refused_naming_the_first(void **state)
@@ -1057,7 +1057,9 @@ static void hidden_leak_fires_on_a_question_quoting_removed_text(void **state)
 	static const char *const leak[] = { "Which integers count?",
 					    "Is each between 1 and 1000 still the range?" };
 	static const char *const four[] = { "Which integers count?",
-					    "Are values between 1 and 1000?" };
+					    "Is each between 1 and a thousand?" };
+	static const char *const value[] = { "Which integers count?",
+					     "Can a value be as large as 1000?" };
 	struct filter_input in = base_input();
 	struct filter_limits l;
 	struct filter_set fs;
@@ -1087,6 +1089,19 @@ static void hidden_leak_fires_on_a_question_quoting_removed_text(void **state)
 	filter_limits_default(&l);
 	l.leak_ngram = 4;
 	assert_true(check_fires(&in, &l, "hidden-leak"));
+	/* a bound of the original that the modified problem no longer has,
+	 * in any notation, leaks with no words around it */
+	in.questions = value;
+	set_builtin(&fs);
+	run(&fs, &in, &r);
+	v = find(&r, "hidden-leak", FIELD_QUESTIONS);
+	assert_non_null(v);
+	assert_non_null(strstr(v->detail, "gives the value 1000"));
+	filter_result_release(&r);
+	filter_set_release(&fs);
+	in.modified = MODIFIED;
+	assert_false(check_fires(&in, NULL, "hidden-leak"));
+	in.modified = MODIFIED_NO_RANGE;
 	/* no original, no leak */
 	in.original = NULL;
 	in.questions = leak;
@@ -1205,10 +1220,11 @@ static void repeated_ngrams_fires_on_heavy_repetition(void **state)
 		      "sum the numbers and print the result sum the numbers and print the result "
 		      "sum the numbers and print the result sum the numbers and print the result";
 	assert_true(check_fires(&in, NULL, "repeated-ngrams"));
-	/* a threshold above the share lets it pass */
+	/* a threshold above the share does not let it pass: one phrase eight
+	 * times over is a loop, whatever the share */
 	filter_limits_default(&l);
 	l.max_ngram_repeat = 0.95;
-	assert_false(check_fires(&in, &l, "repeated-ngrams"));
+	assert_true(check_fires(&in, &l, "repeated-ngrams"));
 	/* under 40 tokens is too short to judge: 5 x 7 = 35 */
 	in.modified = "sum the numbers and print the result sum the numbers and print the result "
 		      "sum the numbers and print the result sum the numbers and print the result "
@@ -1229,8 +1245,8 @@ static void leak_ngram_sets_the_run_length_of_drift_and_repeats(void **state)
 	(void)state;
 	in.original = "Given an array of n integers print the sum of all the even values in the "
 		      "array and then print the count of the odd values in it";
-	in.modified = "Given a list of n numbers print the total of all the odd values in the "
-		      "list and then print the number of the even values in it";
+	in.modified = "Given a forest of n oak and pine trees print the height of all the tall "
+		      "trees in the forest and then print the count of the short trees in it";
 	assert_true(check_fires(&in, NULL, "drift"));
 	filter_limits_default(&l);
 	l.leak_ngram = 2;
@@ -1380,6 +1396,7 @@ static void thresholds_from_filter_limits_change_the_outcome(void **state)
 	filter_limits_default(&l);
 	assert_false(check_fires(&in, &l, "drift"));
 	l.drift_min_overlap = 1.0;
+	l.drift_min_content = 1.0;
 	assert_true(check_fires(&in, &l, "drift"));
 	l.drift_min_overlap = 0.0;
 	in.modified = "A robot walks on a grid of h rows and w columns and must reach the "
