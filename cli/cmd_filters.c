@@ -36,8 +36,104 @@ static void usage(FILE *f)
 struct tally {
 	json_t *per_rule;    /* rule -> count */
 	json_t *per_kind;    /* kind -> {"rows", "rejected"} */
+	json_t *per_label;   /* label -> {"rows", "rejected", "flagged", "accepted"} */
+	json_t *rules;       /* rule -> {"rows", "only", "labels": {label -> rows}} */
 	uint64_t rows, rejected, tp, fp, fn, tn, labelled;
 };
+
+static void tally_release(struct tally *t)
+{
+	json_decref(t->per_rule);
+	json_decref(t->per_kind);
+	json_decref(t->per_label);
+	json_decref(t->rules);
+}
+
+/* o[key] as an object, made when missing */
+static json_t *child(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v) {
+		v = json_object();
+		json_object_set_new(o, key, v);
+	}
+	return v;
+}
+
+static void count(json_t *o, const char *key);
+
+/* What one row adds to the tables per label and per rule: which rules
+ * took it (a rule that fired with reject), and whether it was the only one. */
+static void tally_row(struct tally *t, const struct filter_result *res, const char *label)
+{
+	size_t rejecting = 0;
+	int flagged = 0;
+
+	if (label) {
+		json_t *l = child(t->per_label, label);
+
+		count(l, "rows");
+		for (size_t i = 0; i < res->n; i++)
+			flagged |= res->v[i].action == FILTER_FLAG;
+		count(l, res->rejected ? "rejected" : flagged ? "flagged" : "accepted");
+	}
+	for (size_t i = 0; i < res->n; i++)
+		rejecting += res->v[i].action == FILTER_REJECT;
+	for (size_t i = 0; i < res->n; i++) {
+		json_t *r;
+		int seen = 0;
+
+		/* a rule that fired on two fields takes the row once */
+		for (size_t j = 0; j < i; j++)
+			seen |= strcmp(res->v[j].rule, res->v[i].rule) == 0;
+		if (seen)
+			continue;
+		r = child(t->rules, res->v[i].rule);
+		count(r, "rows");
+		if (res->v[i].action == FILTER_REJECT && rejecting == 1)
+			count(r, "only");
+		if (label)
+			count(child(r, "labels"), label);
+	}
+}
+
+static void print_tables(const struct tally *t)
+{
+	const char *key, *lk;
+	json_t *v, *lv;
+
+	if (json_object_size(t->per_label)) {
+		printf("\n%-16s %6s %9s %8s %9s %8s\n", "class (label)", "rows", "rejected", "flagged",
+		       "accepted", "handled");
+		json_object_foreach(t->per_label, key, v) {
+			long long n = jsonx_int(v, "rows", 0), r = jsonx_int(v, "rejected", 0);
+			long long f = jsonx_int(v, "flagged", 0), a = jsonx_int(v, "accepted", 0);
+			int clean = strcmp(key, "clean") == 0;
+
+			printf("%-16s %6lld %9lld %8lld %9lld %8.3f\n", key, n, r, f, a,
+			       n ? (double)(clean ? a + f : r) / (double)n : 0.0);
+		}
+		printf("(handled: accepted or flagged for clean rows, rejected for the others)\n");
+	}
+	if (!json_object_size(t->rules))
+		return;
+	printf("\n%-28s %6s %6s", "rule: rows it took", "rows", "only");
+	json_object_foreach(t->per_label, lk, lv)
+		printf(" %9.9s", lk);
+	printf("\n");
+	json_object_foreach(t->rules, key, v) {
+		json_t *labels = json_object_get(v, "labels");
+
+		printf("%-28s %6lld %6lld", key, (long long)jsonx_int(v, "rows", 0),
+		       (long long)jsonx_int(v, "only", 0));
+		json_object_foreach(t->per_label, lk, lv)
+			printf(" %9lld", (long long)jsonx_int(labels, lk, 0));
+		printf("\n");
+	}
+	printf("(only: rows no other rejecting rule took; a clean row a rule took is what "
+	       "it costs)\n");
+}
 
 static void count(json_t *o, const char *key)
 {
@@ -124,11 +220,12 @@ static void print_summary(const struct tally *t, int json)
 	json_t *v;
 
 	if (json) {
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:O, s:O}", "summary", 1,
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:O, s:O, s:O, s:O}", "summary", 1,
 				      "rows", (json_int_t)t->rows,
 				      "accepted", (json_int_t)(t->rows - t->rejected),
 				      "rejected", (json_int_t)t->rejected, "per_rule", t->per_rule,
-				      "per_kind", t->per_kind);
+				      "per_kind", t->per_kind, "per_label", t->per_label,
+				      "rules", t->rules);
 
 		if (t->labelled)
 			json_object_set_new(o, "labels", json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}",
@@ -147,6 +244,7 @@ static void print_summary(const struct tally *t, int json)
 		printf("%-28s %lld\n", key, (long long)json_integer_value(v));
 	if (!t->labelled)
 		return;
+	print_tables(t);
 	printf("\nagainst the labels (%llu rows): precision %.3f, recall %.3f "
 	       "(%llu true positives, %llu false positives, %llu false negatives, "
 	       "%llu true negatives)\n", (unsigned long long)t->labelled, precision, recall,
@@ -167,7 +265,8 @@ static int check(struct cli *c, const char *path, const char *dir, const char *a
 	struct filter_set fs;
 	struct filter_scratch *s;
 	struct filter_result res;
-	struct tally t = { json_object(), json_object(), 0, 0, 0, 0, 0, 0, 0 };
+	struct tally t = { json_object(), json_object(), json_object(), json_object(),
+			   0, 0, 0, 0, 0, 0, 0 };
 	const char **qs = calloc(1024, sizeof(*qs));
 	FILE *f;
 	char *line = NULL;
@@ -178,16 +277,14 @@ static int check(struct cli *c, const char *path, const char *dir, const char *a
 		return EXIT_FAIL;
 	rc = load_rules(c, dir, &fs);
 	if (rc) {
-		json_decref(t.per_rule);
-		json_decref(t.per_kind);
+		tally_release(&t);
 		free(qs);
 		return rc;
 	}
 	config_stats_bounds(&c->cfg, &bounds);
 	lm = signals_model(c, arpa);
 	if (arpa && !lm) {
-		json_decref(t.per_rule);
-		json_decref(t.per_kind);
+		tally_release(&t);
 		filter_set_release(&fs);
 		free(qs);
 		return EXIT_FAIL;
@@ -195,8 +292,7 @@ static int check(struct cli *c, const char *path, const char *dir, const char *a
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!f) {
 		log_err("cannot open '%s': %s", path, strerror(errno));
-		json_decref(t.per_rule);
-		json_decref(t.per_kind);
+		tally_release(&t);
 		filter_set_release(&fs);
 		stats_lm_free(lm);
 		free(qs);
@@ -253,6 +349,7 @@ static int check(struct cli *c, const char *path, const char *dir, const char *a
 		label = jsonx_str(row, "label");
 		kind = jsonx_str(row, "kind");
 		id = jsonx_str(row, "id");
+		tally_row(&t, &res, label);
 		wrong = 0;
 		if (label) {
 			int positive = strcmp(label, "clean") != 0;
@@ -307,8 +404,7 @@ static int check(struct cli *c, const char *path, const char *dir, const char *a
 		fclose(f);
 	if (status == EXIT_OK)
 		print_summary(&t, json);
-	json_decref(t.per_rule);
-	json_decref(t.per_kind);
+	tally_release(&t);
 	filter_result_release(&res);
 	filter_scratch_free(s);
 	filter_set_release(&fs);
@@ -326,12 +422,24 @@ static int list(struct cli *c, const char *dir)
 	printf("%-28s %-7s %s\n", "rule", "action", "description");
 	for (size_t i = 0; i < fs.n; i++)
 		printf("%-28s %-7s %s\n", filter_rule_id(&fs, i),
-		       filter_rule_action(&fs, i) == FILTER_REJECT ? "reject" : "flag",
-		       filter_rule_description(&fs, i));
-	printf("\nbuilt-in checks (reject): unchanged, drift, hidden-leak, repeated-lines, "
-	       "repeated-ngrams, repeated-questions, empty, truncated, no-questions,\n"
-	       "not-a-question\n"
-	       "patterns run %s\n", fs.jit ? "JIT-compiled" : "in the PCRE2 interpreter");
+		       filter_action_name(filter_rule_action(&fs, i)), filter_rule_description(&fs, i));
+	for (int a = FILTER_REJECT; a <= FILTER_OFF; a++) {
+		const char *sep = "";
+		int any = 0;
+
+		for (int k = 0; k < FILTER_NCHECKS; k++)
+			any |= fs.check_action[k] == a;
+		if (!any)
+			continue;
+		printf("%sbuilt-in checks (%s): ", a == FILTER_REJECT ? "\n" : "", filter_action_name(a));
+		for (int k = 0; k < FILTER_NCHECKS; k++)
+			if (fs.check_action[k] == a) {
+				printf("%s%s", sep, filter_checks[k]);
+				sep = ", ";
+			}
+		printf("\n");
+	}
+	printf("patterns run %s\n", fs.jit ? "JIT-compiled" : "in the PCRE2 interpreter");
 	filter_set_release(&fs);
 	return EXIT_OK;
 }

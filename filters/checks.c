@@ -460,7 +460,7 @@ size_t filter_tokens(const char *text, void (*fn)(const char *, size_t, void *),
  * the n-gram is in the original, and in the modified problem.  A slot's
  * index comes from the low bits of the n-gram's mixed hash and its key
  * from the high bits, so two n-grams collide only when 32 more bits
- * agree.  Open addressing at a load of at most an eighth (probes end at
+ * agree.  Open addressing at a load of at most a quarter (probes end at
  * the first slot, mostly), sized before use, so an insert never rehashes.
  */
 #define GM_CMAX 0xffffU
@@ -492,7 +492,7 @@ int gmap_reset(struct gmap *m, size_t entries)
 {
 	size_t cap = 256;
 
-	while (cap < entries * 8)
+	while (cap < entries * 4)
 		cap *= 2;
 	if (cap > m->cap) {
 		free(m->v);
@@ -819,25 +819,49 @@ static int content_word(const struct toks *t, const char *text, size_t i)
  * The share of the modified problem's content words (each counted once)
  * that the original has.  It survives reordering and rewording, which a
  * rewrite may do freely: the names, objects and rules of a problem stay.
- * -1 when the modified problem has too few content words to tell (or no
- * memory for the sets).
+ * The sets are Bloom filters of one hash (16384 bits each, cleared per
+ * record): at a few hundred words a false "kept" or "seen" is under 2%,
+ * which moves the share by as little.  -1 when the modified problem has
+ * too few content words to tell.
  */
+#define TYPE_BITS 16384
+
+static int bloom_set(uint64_t *b, uint64_t h)
+{
+	size_t i = (size_t)(h >> 50) & (TYPE_BITS - 1);
+	uint64_t bit = 1ULL << (i % 64), old = b[i / 64];
+
+	b[i / 64] = old | bit;
+	return !(old & bit);
+}
+
+static int bloom_has(const uint64_t *b, uint64_t h)
+{
+	size_t i = (size_t)(h >> 50) & (TYPE_BITS - 1);
+
+	return (b[i / 64] >> (i % 64)) & 1;
+}
+
 static double content_kept(struct check_ctx *c)
 {
 	const struct toks *o = c->orig, *m = c->mod;
-	size_t kept = 0;
+	uint64_t *bo = c->types, *bm = c->types + TYPE_BITS / 64;
+	size_t kept = 0, types = 0;
 
 	pthread_once(&stop_once, stop_init);
-	if (!stop_set.cap || hset_reset(c->types_o, o->n) || hset_reset(c->types_m, m->n))
+	if (!stop_set.cap)
 		return -1;
+	memset(c->types, 0, 2 * TYPE_BITS / 8);
 	for (size_t i = 0; i < o->n; i++)
-		hset_add(c->types_o, o->v[i].h);
+		bloom_set(bo, o->v[i].h);
 	for (size_t i = 0; i < m->n; i++)
-		if (content_word(m, c->in->modified, i) && hset_add(c->types_m, m->v[i].h))
-			kept += hset_has(c->types_o, m->v[i].h);
-	if (c->types_m->n < 6)
+		if (content_word(m, c->in->modified, i) && bloom_set(bm, m->v[i].h)) {
+			types++;
+			kept += bloom_has(bo, m->v[i].h);
+		}
+	if (types < 6)
 		return -1;
-	return (double)kept / (double)c->types_m->n;
+	return (double)kept / (double)types;
 }
 
 /* Whether most of the n tokens at t are words of letters: a phrase that
@@ -1025,28 +1049,27 @@ static int bound_context(const char *text, const unsigned char *p, const unsigne
 	       (end[0] == 0xe2 && end[1] == 0x89);
 }
 
-size_t text_values(const char *text, double *out, size_t max, int bounds_only)
+size_t text_values(const char *text, const struct toks *t, double *out, uint32_t *at,
+		   size_t max)
 {
-	const unsigned char *p = (const unsigned char *)text;
+	const unsigned char *base = (const unsigned char *)text, *done = base;
 	size_t n = 0;
 
 	if (!text)
 		return 0;
-	while (*p && n < max) {
-		const unsigned char *q;
+	/* numbers start tokens: only those are read, each once */
+	for (size_t i = 0; i < t->n && n < max; i++) {
+		const unsigned char *p = base + t->v[i].off, *q;
 		double v, w;
 
-		if (*p < '0' || *p > '9' || (p > (const unsigned char *)text && (is_word(p[-1]) ||
-								       p[-1] == '.'))) {
-			p++;
+		if (p < done || *p < '0' || *p > '9' || (p > base && p[-1] == '.'))
 			continue;
-		}
 		read_number(p, &v, &q);
 		if (*q == '.' && q[1] >= '0' && q[1] <= '9') {
 			/* a decimal: its digits are no values of their own */
 			for (q++; *q >= '0' && *q <= '9'; q++)
 				;
-			p = q;
+			done = q;
 			continue;
 		}
 		q = exponent(q, v, &v);
@@ -1056,8 +1079,10 @@ size_t text_values(const char *text, double *out, size_t max, int bounds_only)
 
 			while (*r == ' ')
 				r++;
-			if (strncmp((const char *)r, "\\cdot", 5) == 0 || strncmp((const char *)r, "\\times", 6) == 0)
-				r += r[1] == 'c' ? 5 : 6;
+			if (r[0] == '\\' && r[1] == 'c' && memcmp(r, "\\cdot", 5) == 0)
+				r += 5;
+			else if (r[0] == '\\' && r[1] == 't' && memcmp(r, "\\times", 6) == 0)
+				r += 6;
 			else if (*r == '*' && r[1] != '*')
 				r++;
 			else if (r[0] == 0xc2 && r[1] == 0xb7)
@@ -1070,18 +1095,23 @@ size_t text_values(const char *text, double *out, size_t max, int bounds_only)
 				while (*r == ' ')
 					r++;
 				if (r[0] == '1' && r[1] == '0' && !(r[2] >= '0' && r[2] <= '9')) {
-					const unsigned char *t = exponent(r + 2, 10, &w);
+					const unsigned char *e = exponent(r + 2, 10, &w);
 
-					if (t != r + 2) {
+					if (e != r + 2) {
 						v *= w;
-						q = t;
+						q = e;
 					}
 				}
 			}
 		}
-		if (v >= 10 && (!bounds_only || bound_context(text, p, q)))
+		if (v >= 10) {
+			if (at) {
+				at[2 * n] = (uint32_t)(p - base);
+				at[2 * n + 1] = (uint32_t)(q - base);
+			}
 			out[n++] = v;
-		p = q;
+		}
+		done = q;
 	}
 	return n;
 }
@@ -1090,6 +1120,18 @@ static int has_value(const double *v, size_t n, double x)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
+/* Whether the original gives x as a bound somewhere. */
+static int orig_bound(const struct check_ctx *c, double x)
+{
+	const unsigned char *t = (const unsigned char *)c->in->original;
+
+	for (size_t i = 0; i < c->norig_values; i++)
+		if (c->orig_values[i] == x &&
+		    bound_context(c->in->original, t + c->orig_at[2 * i], t + c->orig_at[2 * i + 1]))
 			return 1;
 	return 0;
 }
@@ -1119,20 +1161,20 @@ int check_hidden_question(struct check_ctx *c, const char *q, const struct toks 
 		}
 	}
 	/* a bound the original has and the modified problem does not */
-	nq = text_values(q, qv, CL_ARRAY_SIZE(qv), 0);
+	nq = text_values(q, qt, qv, NULL, CL_ARRAY_SIZE(qv));
 	if (!nq)
 		return 0;
 	if (!c->values_ready) {
 		/* the original's bounds (an example's output may be worked out
 		 * from the rules: a question may give it), every number of the
 		 * modified problem */
-		c->norig_values = text_values(c->in->original, c->orig_values, MAX_VALUES, 1);
-		c->nmod_values = text_values(c->in->modified, c->mod_values, MAX_VALUES, 0);
+		c->norig_values = text_values(c->in->original, c->orig, c->orig_values, c->orig_at,
+					      MAX_VALUES);
+		c->nmod_values = text_values(c->in->modified, c->mod, c->mod_values, NULL, MAX_VALUES);
 		c->values_ready = 1;
 	}
 	for (size_t i = 0; i < nq; i++) {
-		if (has_value(c->orig_values, c->norig_values, qv[i]) &&
-		    !has_value(c->mod_values, c->nmod_values, qv[i])) {
+		if (!has_value(c->mod_values, c->nmod_values, qv[i]) && orig_bound(c, qv[i])) {
 			snprintf(why, sizeof(why), "gives the value %.15g, which the modified problem "
 				 "no longer has", qv[i]);
 			return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);

@@ -168,7 +168,9 @@ struct lexent {
 };
 
 #define LEX_CAP 2048
+#define LEX_BLOOM 4096
 static struct lexent lex_tab[LEX_CAP];
+static uint64_t lex_bloom[LEX_BLOOM / 64];  /* most words are in no class: one load says so */
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 static uint64_t h_which, h_if, h_the, h_each, h_other, h_to, h_as, h_one, h_way, h_than;
 static uint64_t h_open, h_there, h_it, h_about, h_on, h_regarding, h_of, h_for, h_here;
@@ -188,6 +190,7 @@ static void lex_add(const char *w, size_t n, uint64_t cls)
 		i = (i + 1) & (LEX_CAP - 1);
 	lex_tab[i].h = h;
 	lex_tab[i].cls |= cls;
+	lex_bloom[(h >> 52) / 64] |= 1ULL << ((h >> 52) % 64);
 }
 
 static void lex_init(void)
@@ -236,6 +239,8 @@ static uint64_t lex_get(uint64_t h)
 {
 	size_t i = (size_t)(h ^ (h >> 29)) & (LEX_CAP - 1);
 
+	if (!(lex_bloom[(h >> 52) / 64] & (1ULL << ((h >> 52) % 64))))
+		return 0;
 	while (lex_tab[i].h && lex_tab[i].h != h)
 		i = (i + 1) & (LEX_CAP - 1);
 	return lex_tab[i].cls;
@@ -569,7 +574,7 @@ int check_commentary(struct check_ctx *c)
 	const struct toks *t = c->mod;
 	const char *text = c->in->modified;
 	uint64_t *cls;
-	size_t a = 0, cues = 0;
+	size_t cues = 0;
 
 	if (!text || !t->n)
 		return 0;
@@ -588,27 +593,26 @@ int check_commentary(struct check_ctx *c)
 	}
 	if (!cues)
 		return 0;
-	for (size_t i = 0; i < t->n; i++) {
+	/* each predicate word in its clause: the words back to the clause's
+	 * start and on to its end (at most 80 either way) */
+	for (size_t j = 0; j < t->n; j++) {
 		struct clause k;
-		int found = 0;
+		size_t a = j, b = j + 1;
 
-		if (!clause_end(t, text, i) && i + 1 < t->n)
+		if (!(cls[j] & C_CUE))
 			continue;
-		k = (struct clause){ c, t, text, cls, a, i + 1 };
-		for (size_t j = a; j <= i && !found; j++) {
-			if (!(cls[j] & C_CUE) || is_literal(&k, j) || in_condition(&k, j))
-				continue;
-			if (!judge(&k, j))
-				continue;
-			/* the problem's own words: the original has the phrase
-			 * (or, for words a problem may use of its objects, the word) */
-			if (in_original(&k, j, (cls[j] & C_INORIG) != 0))
-				continue;
-			found = 1;
-		}
-		if (found)
-			return report(c, &k);
-		a = i + 1;
+		while (a > 0 && j - a < 80 && !clause_end(t, text, a - 1))
+			a--;
+		while (b < t->n && b - j < 80 && !clause_end(t, text, b - 1))
+			b++;
+		k = (struct clause){ c, t, text, cls, a, b };
+		if (is_literal(&k, j) || in_condition(&k, j) || !judge(&k, j))
+			continue;
+		/* the problem's own words: the original has the phrase (or, for
+		 * words a problem may use of its objects, the word) */
+		if (in_original(&k, j, (cls[j] & C_INORIG) != 0))
+			continue;
+		return report(c, &k);
 	}
 	return 0;
 }

@@ -145,8 +145,9 @@ struct filter_scratch {
 	size_t words;
 	struct toks orig, mod, q;
 	struct gmap map;
-	struct hset types_o, types_m;
+	uint64_t types[2 * 16384 / 64];
 	double orig_values[MAX_VALUES], mod_values[MAX_VALUES];
+	uint32_t orig_at[2 * MAX_VALUES];
 	uint64_t *cls;          /* inline-commentary's word classes, per token */
 	size_t ncls;
 };
@@ -183,8 +184,6 @@ void filter_scratch_free(struct filter_scratch *s)
 	toks_release(&s->mod);
 	toks_release(&s->q);
 	gmap_release(&s->map);
-	hset_release(&s->types_o);
-	hset_release(&s->types_m);
 	free(s->cls);
 	free(s);
 }
@@ -497,8 +496,8 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 {
 	struct check_ctx c = {
 		.in = in, .limits = &fs->limits, .orig = &s->orig, .mod = &s->mod,
-		.map = &s->map, .types_o = &s->types_o, .types_m = &s->types_m,
-		.orig_values = s->orig_values, .mod_values = s->mod_values,
+		.map = &s->map, .types = s->types,
+		.orig_values = s->orig_values, .mod_values = s->mod_values, .orig_at = s->orig_at,
 		.cls = &s->cls, .ncls = &s->ncls, .actions = fs->check_action,
 		.verdict = check_verdict, .arg = out,
 	};

@@ -74,9 +74,11 @@ void toks_release(struct toks *t);
 int gmap_reset(struct gmap *m, size_t entries);
 void gmap_release(struct gmap *m);
 void hset_release(struct hset *s);
-/* The numbers of text, as values (10^5 is 100000), those under 10 left
- * out, and with bounds_only those that read as no bound; at most max. */
-size_t text_values(const char *text, double *out, size_t max, int bounds_only);
+/* The numbers of text (tokenized in t), as values (10^5 is 100000),
+ * those under 10 left out, at most max; at (when not NULL) gets each one's start and end
+ * offsets, two per value. */
+size_t text_values(const char *text, const struct toks *t, double *out, uint32_t *at,
+		   size_t max);
 
 void filter_keywords_free(void *kw);
 
@@ -87,8 +89,9 @@ struct check_ctx {
 	struct toks *orig;           /* its lines filled when a check needs them */
 	const struct toks *mod;
 	struct gmap *map;            /* the original's and modified n-grams */
-	struct hset *types_o, *types_m; /* drift's word types */
+	uint64_t *types;             /* drift's word types: two Bloom filters */
 	double *orig_values, *mod_values; /* MAX_VALUES each, read when needed */
+	uint32_t *orig_at;           /* where each of the original's is */
 	size_t norig_values, nmod_values;
 	int values_ready;
 	uint64_t **cls;              /* inline-commentary's word classes, per token */

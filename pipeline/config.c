@@ -24,6 +24,7 @@ enum cfg_type {
 	CFG_LEVEL,      /* a log level name */
 	CFG_PROVIDER,   /* offline, openai, gemini */
 	CFG_CATEGORIES, /* a list of category names */
+	CFG_ACTIONS,    /* a mapping of rule ids to reject, flag (soft) or off */
 };
 
 struct cfg_key {
@@ -107,6 +108,12 @@ static const struct cfg_key cfg_keys[] = {
 	  "a reply without a required tag is asked again this many times" },
 	{ "filters.dir", CFG_STR0, OFF(filters.dir), 0, 0, "",
 	  "folder of rule files (*.yaml); empty for the shipped rules" },
+	{ "filters.actions", CFG_ACTIONS, OFF(filters.actions), 0, 0, "",
+	  "what a rule or built-in check does when it fires, by id: reject, flag (soft: "
+	  "accepted, the verdict kept) or off, e.g. {inline-commentary: soft}" },
+	{ "filters.drift_min_content", CFG_DOUBLE, OFF(filters.drift_min_content), 0, 1, "0.3",
+	  "or share of its content words (each once) that must be in the original: drift "
+	  "needs both shares low" },
 	{ "filters.leak_ngram", CFG_INT, OFF(filters.leak_ngram), 3, 50, "5",
 	  "tokens in a row a question may not quote from what the original alone has" },
 	{ "filters.drift_min_overlap", CFG_DOUBLE, OFF(filters.drift_min_overlap), 0, 1, "0.2",
@@ -212,6 +219,7 @@ static int cfg_set(struct config *cfg, const struct cfg_key *k, const char *text
 	switch (k->type) {
 	case CFG_STR:
 	case CFG_STR0:
+	case CFG_ACTIONS:
 	case CFG_JSON: {
 		char *dup;
 
@@ -319,6 +327,9 @@ static int cfg_scalar(struct cfg_loader *l, const struct cfg_key *k, yaml_node_t
 		return cfg_error(l, v, "'%s' must be a list, such as [ambiguous, incomplete]",
 				 k->name);
 	}
+	if (k->type == CFG_ACTIONS && v->data.scalar.length)
+		return cfg_error(l, v, "'%s' must be a mapping, such as {inline-commentary: soft}",
+				 k->name);
 	if ((k->type == CFG_INT || k->type == CFG_DOUBLE || k->type == CFG_BOOL) &&
 	    v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return cfg_error(l, v, "'%s' must be %s, got a quoted string", k->name,
@@ -361,6 +372,46 @@ static int cfg_sequence(struct cfg_loader *l, const struct cfg_key *k, yaml_node
 	return 0;
 }
 
+/* filters.actions: {ID: ACTION, ...}, kept as "ID=ACTION@LINE,..." for
+ * config_filter_set, which knows the rule files' ids and names the line
+ * of one that no rule or check has. */
+static int cfg_actions(struct cfg_loader *l, const struct cfg_key *k, yaml_node_t *map)
+{
+	struct buf b;
+	char why[400];
+	int rc;
+
+	buf_init(&b, 1 << 20);
+	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *kn = yaml_document_get_node(&l->doc, pair->key);
+		yaml_node_t *vn = yaml_document_get_node(&l->doc, pair->value);
+		const char *id = kn && kn->type == YAML_SCALAR_NODE ?
+				 (const char *)kn->data.scalar.value : NULL;
+		const char *act = vn && vn->type == YAML_SCALAR_NODE ?
+				  (const char *)vn->data.scalar.value : NULL;
+
+		if (!id || !*id || strpbrk(id, "=@,")) {
+			buf_release(&b);
+			return cfg_error(l, kn, "'%s' takes rule ids as keys", k->name);
+		}
+		if (!act || filter_action_parse(act) < 0) {
+			buf_release(&b);
+			return cfg_error(l, vn ? vn : kn, "'%s': the action of '%s' must be reject, "
+					 "flag (or soft) or off", k->name, id);
+		}
+		rc = buf_addf(&b, "%s%s=%s@%zu", b.len ? "," : "", id, act,
+			      (size_t)kn->start_mark.line + 1);
+		if (rc) {
+			buf_release(&b);
+			return rc;
+		}
+	}
+	rc = cfg_set(l->cfg, k, b.len ? b.data : "", why, sizeof(why));
+	buf_release(&b);
+	return rc;
+}
+
 static int cfg_mapping(struct cfg_loader *l, yaml_node_t *map, const char *prefix)
 {
 	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
@@ -378,6 +429,16 @@ static int cfg_mapping(struct cfg_loader *l, yaml_node_t *map, const char *prefi
 			return cfg_error(l, kn, "key too long");
 		if (!vn)
 			return cfg_error(l, kn, "missing value for '%s'", name);
+		k = cfg_find(name);
+		if (vn->type == YAML_MAPPING_NODE && k && k->type == CFG_ACTIONS) {
+			if (l->seen[k - cfg_keys])
+				return cfg_error(l, kn, "duplicate key '%s'", name);
+			l->seen[k - cfg_keys] = 1;
+			rc = cfg_actions(l, k, vn);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (vn->type == YAML_MAPPING_NODE) {
 			if (!cfg_is_section(name)) {
 				if (cfg_find(name))
@@ -455,7 +516,7 @@ void config_release(struct config *cfg)
 {
 	for (size_t i = 0; i < CL_ARRAY_SIZE(cfg_keys); i++)
 		if (cfg_keys[i].type == CFG_STR || cfg_keys[i].type == CFG_STR0 ||
-		    cfg_keys[i].type == CFG_JSON)
+		    cfg_keys[i].type == CFG_JSON || cfg_keys[i].type == CFG_ACTIONS)
 			free(*(char **)((char *)cfg + cfg_keys[i].off));
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
@@ -573,6 +634,23 @@ void config_print(const struct config *cfg, FILE *f)
 		case CFG_PROVIDER:
 			fprintf(f, "%s", llm_provider_name((int)*(const int64_t *)field));
 			break;
+		case CFG_ACTIONS: {
+			const char *p = *(char *const *)field;
+
+			fputc('{', f);
+			while (*p) {
+				size_t id = strcspn(p, "="), act;
+
+				act = strcspn(p + id + 1, "@");
+				fprintf(f, "%s%.*s: %.*s", *(char *const *)field == p ? "" : ", ",
+					(int)id, p, (int)act, p + id + 1);
+				p += strcspn(p, ",");
+				if (*p)
+					p++;
+			}
+			fputc('}', f);
+			break;
+		}
 		case CFG_CATEGORIES: {
 			const char *sep = "";
 
@@ -686,6 +764,7 @@ void config_filter_limits(const struct config *cfg, struct filter_limits *l)
 	filter_limits_default(l);
 	l->leak_ngram = (int)cfg->filters.leak_ngram;
 	l->drift_min_overlap = cfg->filters.drift_min_overlap;
+	l->drift_min_content = cfg->filters.drift_min_content;
 	l->max_line_repeats = (int)cfg->filters.max_line_repeats;
 	l->max_ngram_repeat = cfg->filters.max_ngram_repeat;
 	l->min_questions = (int)cfg->filters.min_questions;
@@ -702,6 +781,23 @@ int config_filter_set(const struct config *cfg, const char *dir, struct filter_s
 	if (rc)
 		return rc;
 	config_filter_limits(cfg, &fs->limits);
+	for (const char *p = cfg->filters.actions; *p;) {
+		char id[128], act[16];
+		size_t n = strcspn(p, "="), m = strcspn(p + n + 1, "@");
+		unsigned long line = strtoul(p + n + 1 + m + 1, NULL, 10);
+
+		snprintf(id, sizeof(id), "%.*s", (int)n, p);
+		snprintf(act, sizeof(act), "%.*s", (int)m, p + n + 1);
+		if (filter_set_action(fs, id, filter_action_parse(act))) {
+			filter_set_release(fs);
+			return err_set(CL_ECONFIG, "%s:%lu: filters.actions: no rule or check '%s' "
+				       "(clarify filters list names them)",
+				       cfg->file ? cfg->file : "the config", line, id);
+		}
+		p += strcspn(p, ",");
+		if (*p)
+			p++;
+	}
 	return 0;
 }
 

@@ -62,8 +62,10 @@ struct config {
 	} prompts;
 	struct {
 		char *dir;            /* rule files; "" for the shipped ones */
+		char *actions;        /* "ID=ACTION@LINE,...": filters.actions */
 		int64_t leak_ngram;
 		double drift_min_overlap;
+		double drift_min_content;
 		int64_t max_line_repeats;
 		double max_ngram_repeat;
 		int64_t min_questions;
