@@ -612,31 +612,75 @@ static int is_blank(const char *s)
 	return 1;
 }
 
-/* The length of a math sign that formatting swaps for ASCII or LaTeX
- * (<= and \\le and U+2264 are the same text): the signs of U+2010..U+22FF
- * that are no letters, and the middle dot. */
+/* The length of a math sign that formatting swaps for ASCII or LaTeX,
+ * or drops: the signs of U+2010..U+22FF, the middle dot, the
+ * multiplication sign, a no-break space. */
 static size_t math_sign(const unsigned char *p)
 {
 	if (p[0] == 0xc2 && (p[1] == 0xb7 || p[1] == 0xa0))
-		return 2;                               /* middle dot, no-break space */
+		return 2;
 	if (p[0] == 0xc3 && p[1] == 0x97)
-		return 2;                               /* multiplication sign */
+		return 2;
 	if (p[0] == 0xe2 && p[1] >= 0x80 && p[1] <= 0x8b && p[2] >= 0x80 && p[2] <= 0xbf)
-		return 3;                               /* dashes, ellipsis, arrows, operators */
+		return 3;
+	if (p[0] == 0xe2 && p[1] == 0xa9 && (p[2] == 0xbd || p[2] == 0xbe))
+		return 3;                               /* slanted <= and >= */
 	return 0;
 }
 
-/* Past what formatting changes: white space, punctuation, LaTeX commands
- * (\\le, \\cdot, \\dots) and math signs. */
-static const unsigned char *skip_format(const unsigned char *p)
+enum { REL_NONE, REL_LE, REL_GE, REL_NE, REL_LT, REL_GT, REL_EQ };
+
+/* The relation a LaTeX command names: \\le and \\leq are <=. */
+static int latex_relation(const unsigned char *p, size_t n)
 {
+	static const struct { const char *name; int rel; } cmds[] = {
+		{ "le", REL_LE }, { "leq", REL_LE }, { "leqslant", REL_LE }, { "ge", REL_GE },
+		{ "geq", REL_GE }, { "geqslant", REL_GE }, { "ne", REL_NE }, { "neq", REL_NE },
+		{ "lt", REL_LT }, { "gt", REL_GT },
+	};
+
+	for (size_t i = 0; i < CL_ARRAY_SIZE(cmds); i++)
+		if (strlen(cmds[i].name) == n && memcmp(cmds[i].name, p, n) == 0)
+			return cmds[i].rel;
+	return REL_NONE;
+}
+
+/*
+ * Past what formatting changes, to the next word or relation: white
+ * space, punctuation, LaTeX commands (\\cdot, \\dots) and math signs go;
+ * a relation (<=, \\le, U+2264; !=, \\neq, U+2260; =, <, >) is kept as
+ * one, since "a = b" for "a \\neq b" is an edit.  *rel gets it, or
+ * REL_NONE before a word (or at the end).
+ */
+static const unsigned char *skip_format(const unsigned char *p, int *rel)
+{
+	*rel = REL_NONE;
 	for (;;) {
 		size_t k;
 
 		if (*p == '\\' && ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z'))) {
-			p++;
+			const unsigned char *q = ++p;
+
 			while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
 				p++;
+			*rel = latex_relation(q, (size_t)(p - q));
+			if (*rel)
+				return p;
+		} else if (p[0] == 0xe2 && p[1] == 0x89 && (p[2] == 0xa4 || p[2] == 0xa5 || p[2] == 0xa0)) {
+			*rel = p[2] == 0xa4 ? REL_LE : p[2] == 0xa5 ? REL_GE : REL_NE;
+			return p + 3;
+		} else if (p[0] == 0xe2 && p[1] == 0xa9 && (p[2] == 0xbd || p[2] == 0xbe)) {
+			*rel = p[2] == 0xbd ? REL_LE : REL_GE;
+			return p + 3;
+		} else if (*p == '<' || *p == '>' || *p == '=' || (*p == '!' && p[1] == '=')) {
+			int two = p[1] == '=' || (p[0] == '<' && p[1] == '>');
+
+			*rel = *p == '=' ? REL_EQ : *p == '!' || (p[0] == '<' && p[1] == '>') ? REL_NE :
+			       *p == '<' ? (two ? REL_LE : REL_LT) : (two ? REL_GE : REL_GT);
+			p += two ? 2 : 1;
+			while (*p == '=')
+				p++;                    /* "==" is "=" */
+			return p;
 		} else if ((k = math_sign(p)) != 0) {
 			p += k;
 		} else if (*p && !is_word(*p)) {
@@ -655,12 +699,20 @@ static int same_words(const char *a, const char *b)
 	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
 
 	for (;;) {
-		p = skip_format(p);
-		q = skip_format(q);
+		int rp, rq;
+
+		p = skip_format(p, &rp);
+		q = skip_format(q, &rq);
+		if (rp != rq)
+			return 0;
+		if (rp)
+			continue;
 		if (!*p || !*q)
 			return !*p && !*q;
 		/* a word ends at a non-word byte on both sides at once */
-		while (*p && *q && is_word(*p) && is_word(*q) && !math_sign(p) && !math_sign(q)) {
+		while (*p && *q && is_word(*p) && is_word(*q) && !math_sign(p) && !math_sign(q) &&
+		       !(p[0] == 0xe2 && (p[1] == 0x89 || p[1] == 0xa9)) &&
+		       !(q[0] == 0xe2 && (q[1] == 0x89 || q[1] == 0xa9))) {
 			if (lower(*p) != lower(*q))
 				return 0;
 			p++;

@@ -68,15 +68,21 @@
 #define C_OPEN    (1ULL << 34)  /* open */
 #define C_UP      (1ULL << 35)  /* up */
 #define C_DEPEND  (1ULL << 36)  /* depending, depends */
-#define C_TOLD    (1ULL << 37)  /* told */
 #define C_READER  (1ULL << 38)  /* reader, solver, you, interpretation, discretion */
 #define C_CLEAR   (1ULL << 39)  /* clear, obvious: with a subject that is the text */
 #define C_INORIG  (1ULL << 40)  /* the problem's own when the original has the word */
 #define C_SILENT  (1ULL << 41)  /* silent: with a subject that is the text */
+#define C_MATCH   (1ULL << 42)  /* match, agree: negated, of parts of the text */
+#define C_PLACE   (1ULL << 43)  /* input, query, file: "not specified in the input" is data */
+#define C_WHERE   (1ULL << 44)  /* above, below, following: a part of the text */
+#define C_PHRASE  (1ULL << 45)  /* phrased, worded: before "loosely", "vaguely" */
+#define C_ADJB    (1ULL << 46)  /* bounded, limited: negated, of the text's bounds */
+#define C_HOLD    (1ULL << 47)  /* hold, apply, add (up): "cannot both hold" */
+#define C_AGAINST (1ULL << 48)  /* against, odds: "goes against", "at odds with" */
 
 #define C_CUE (C_SAY | C_SAYS | C_SAYING | C_ADJN | C_ADJG | C_ADJW | C_UNC | C_UNCW | C_INTERP | \
-	       C_MEAN | C_AMB | C_CONFL | C_LEAVE | C_INFO | C_MISSING | C_DEPEND | C_TOLD | \
-	       C_CLEAR | C_SILENT)
+	       C_MEAN | C_AMB | C_CONFL | C_LEAVE | C_INFO | C_MISSING | C_DEPEND | \
+	       C_CLEAR | C_SILENT | C_MATCH | C_ADJB | C_HOLD | C_AGAINST)
 #define C_AUX (C_BE | C_NEG | C_DO | C_HAVE | C_MODAL)
 
 struct lex {
@@ -87,7 +93,7 @@ struct lex {
 static const struct lex lexicon[] = {
 	{ "is are was were be been being remains remain remained seems seem seemed appears appear "
 	  "appeared stays stay becomes become s re", C_BE },
-	{ "not never nowhere nor", C_NEG },
+	{ "not never nowhere nor nothing", C_NEG },
 	{ "does do did", C_DO },
 	{ "doesn don didn", C_DO | C_NEG },
 	{ "doesn\xe2\x80\x99t don\xe2\x80\x99t didn\xe2\x80\x99t", C_DO | C_NEG },
@@ -104,7 +110,7 @@ static const struct lex lexicon[] = {
 	  "honestly admittedly unfortunately currently even", C_ADV },
 	{ "t", C_APOS },
 	{ "say specify state mention define clarify indicate tell explain describe detail give "
-	  "provide address cover stipulate spell establish reveal list settle pin determine make",
+	  "provide address cover stipulate spell establish reveal list settle pin determine",
 	  C_SAY },
 	{ "says specifies states mentions defines clarifies indicates tells explains describes "
 	  "details gives provides addresses covers stipulates establishes reveals lists settles "
@@ -112,13 +118,23 @@ static const struct lex lexicon[] = {
 	{ "saying specifying stating mentioning defining clarifying indicating explaining "
 	  "describing detailing", C_SAYING },
 	{ "specified stated mentioned explained clarified indicated explicit described detailed "
-	  "addressed spelled established stipulated elaborated", C_ADJN },
-	{ "given provided defined included", C_ADJG },
+	  "addressed spelled established stipulated elaborated said", C_ADJN },
+	{ "match matches agree agrees correspond corresponds align aligns", C_MATCH },
+	{ "input query queries file test request data array list set string graph tree table "
+	  "matrix line lines", C_PLACE },
+	{ "above below earlier later following preceding follows precedes aforementioned rest "
+	  "shown", 
+	  C_WHERE },
+	{ "phrased worded formulated written described expressed defined", C_PHRASE },
+	{ "bounded limited restricted capped quantified constrained", C_ADJB },
+	{ "hold apply add", C_HOLD },
+	{ "against odds", C_AGAINST },
+	{ "given provided defined", C_ADJG },
 	{ "known determined certain fixed settled decided", C_ADJW },
 	{ "clear obvious evident apparent", C_CLEAR },
 	{ "unclear unspecified unstated vague vaguely underspecified unexplained unmentioned "
 	  "imprecise imprecisely debatable murky fuzzy undescribed unaddressed unclarified "
-	  "unresolved unanswered undecided unsettled nebulous equivocal unsaid", C_UNC },
+	  "unresolved unanswered undecided unsettled nebulous equivocal unsaid loosely", C_UNC },
 	{ "ambiguous ambiguously", C_UNC | C_INORIG },
 	{ "undefined uncertain unknown indeterminate undetermined arbitrary", C_UNCW | C_INORIG },
 	{ "silent", C_SILENT },
@@ -138,16 +154,18 @@ static const struct lex lexicon[] = {
 	{ "if when unless whenever iff", C_IF },
 	{ "problem statement task description text wording prompt specification spec "
 	  "formulation phrasing story narrative passage paragraph sentence section instructions "
-	  "legend example examples sample samples note notes input output statements sentences "
-	  "descriptions wordings", C_SELF },
+	  "legend example examples sample samples input output statements sentences "
+	  "descriptions wordings remark remarks", C_SELF },
 	{ "bound bounds limit limits constraint constraints range format information details "
 	  "detail meaning definition sense notion term word phrase condition requirement "
 	  "requirements rule rules guarantee guarantees maximum minimum precise exact expected "
-	  "behaviour behavior tie handling case cases", C_META },
+	  "behaviour behavior tie handling upper lower modulus count counts total "
+	  "totals length lengths", C_META },
 	{ "it this that there these those", C_PRON },
 	{ "whether how what which who when where why", C_WH },
 	{ "information indication mention specification guidance clarification hint "
 	  "explanation", C_INFO },
+	{ "definition", C_INFO },
 	{ "no", C_NO },
 	{ "missing omitted absent lacking lacks", C_MISSING },
 	{ "fails fail failed neglects neglect omits", C_FAIL },
@@ -157,7 +175,6 @@ static const struct lex lexicon[] = {
 	{ "open", C_OPEN },
 	{ "up", C_UP },
 	{ "depending depends", C_DEPEND },
-	{ "told", C_TOLD },
 	{ "reader readers solver solvers you interpretation discretion imagination programmer "
 	  "contestant implementer judgment judgement guesswork", C_READER },
 };
@@ -174,7 +191,9 @@ static uint64_t lex_bloom[LEX_BLOOM / 64];  /* most words are in no class: one l
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 static uint64_t h_which, h_if, h_the, h_each, h_other, h_to, h_as, h_one, h_way, h_than;
 static uint64_t h_open, h_there, h_it, h_about, h_on, h_regarding, h_of, h_for, h_here;
-static uint64_t h_in, h_reading, h_up, h_interpretation, h_apos, h_left;
+static uint64_t h_in, h_reading, h_up, h_interpretation, h_apos, h_left, h_by, h_both;
+static uint64_t h_at, h_goes, h_go, h_runs, h_run, h_may, h_or, h_anywhere, h_explicitly;
+static uint64_t h_definition, h_add, h_true, h_a, h_any;
 
 static uint64_t wh(const char *w)
 {
@@ -233,6 +252,22 @@ static void lex_init(void)
 	h_up = wh("up");
 	h_interpretation = wh("interpretation");
 	h_left = wh("left");
+	h_by = wh("by");
+	h_both = wh("both");
+	h_at = wh("at");
+	h_goes = wh("goes");
+	h_go = wh("go");
+	h_runs = wh("runs");
+	h_run = wh("run");
+	h_may = wh("may");
+	h_or = wh("or");
+	h_anywhere = wh("anywhere");
+	h_explicitly = wh("explicitly");
+	h_definition = wh("definition");
+	h_add = wh("add");
+	h_true = wh("true");
+	h_a = wh("a");
+	h_any = wh("any");
 }
 
 static uint64_t lex_get(uint64_t h)
@@ -256,7 +291,11 @@ struct clause {
 	size_t a, b;                 /* its tokens [a, b) */
 };
 
-enum subject { SUBJ_NONE, SUBJ_DOMAIN, SUBJ_PRON, SUBJ_WH, SUBJ_META, SUBJ_SELF };
+enum subject { SUBJ_NONE, SUBJ_DOMAIN, SUBJ_PRON, SUBJ_WH, SUBJ_META, SUBJ_SELF, SUBJ_QUOTE };
+
+/* A subject that is the text or a part or word of it: "the statement",
+ * "the bound on n", "whether ...", "'too many'". */
+#define TEXTY(s) ((s) == SUBJ_SELF || (s) == SUBJ_META || (s) == SUBJ_WH || (s) == SUBJ_QUOTE)
 
 static uint64_t hash_at(const struct clause *k, size_t i)
 {
@@ -305,6 +344,11 @@ static enum subject subject_of(const struct clause *k, size_t start)
 		return SUBJ_NONE;
 	if (k->cls[j - 1] & C_PRON || hash_at(k, j - 1) == h_which)
 		return SUBJ_PRON;
+	/* "'too many' is not quantified": a word of the text, quoted */
+	if (is_punct(k, j - 1, '"') || is_punct(k, j - 1, '\'') ||
+	    (k->t->v[j - 1].len >= 3 && memcmp(k->text + k->t->v[j - 1].off + k->t->v[j - 1].len - 3,
+					       "\xe2\x80\x9d", 3) == 0))
+		return SUBJ_QUOTE;
 	/* the noun phrase: from the last comma before the predicate */
 	for (size_t i = j; i > k->a; i--)
 		if (is_punct(k, i - 1, ',')) {
@@ -355,9 +399,48 @@ static int in_condition(const struct clause *k, size_t i)
 	for (size_t j = i; j > k->a; j--) {
 		if (is_punct(k, j - 1, ','))
 			return 0;
-		if (k->cls[j - 1] & C_IF)
-			return 1;
+		if (!(k->cls[j - 1] & C_IF))
+			continue;
+		/* "the behaviour when ...", "what to print if ..." is a subject */
+		if (j - 1 > k->a && (k->cls[j - 2] & (C_META | C_SELF)))
+			return 0;
+		for (size_t w = k->a; w < j - 1; w++)
+			if (k->cls[w] & C_WH)
+				return 0;
+		return 1;
 	}
+	return 0;
+}
+
+/* Token i is the last of its clause but for closing punctuation. */
+static int at_end(const struct clause *k, size_t i)
+{
+	size_t j = next_word(k, i);
+	unsigned char ch;
+
+	if (j >= k->b)
+		return 1;
+	ch = (unsigned char)k->text[k->t->v[j].off];
+	return k->t->v[j].len == 1 && ch < 0x80 && !((ch >= 'a' && ch <= 'z') ||
+						      (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'));
+}
+
+/* "no upper bound is given": a no before the subject's noun */
+static int no_before(const struct clause *k, size_t start)
+{
+	for (size_t j = start; j > k->a && j + 4 > start; j--)
+		if (k->cls[j - 1] & C_NO)
+			return 1;
+	return 0;
+}
+
+/* A word of the text itself anywhere in the clause: statement, example,
+ * the rest, above, below. */
+static int self_in_clause(const struct clause *k, size_t i)
+{
+	for (size_t j = k->a; j < k->b; j++)
+		if (j != i && k->cls[j] & (C_SELF | C_WHERE))
+			return 1;
 	return 0;
 }
 
@@ -431,6 +514,8 @@ static int judge(const struct clause *k, size_t i)
 
 	aux = aux_chain(k, i, &start);
 	s = subject_of(k, start);
+	if (!(aux & C_NEG) && (s == SUBJ_META || s == SUBJ_SELF) && no_before(k, start))
+		aux |= C_NEG;                        /* "no upper bound is given" */
 	if (x & (C_SAY | C_SAYS)) {
 		int neg = (aux & C_NEG) && ((aux & C_DO) || (x & C_SAYS) || (aux & C_MODAL));
 
@@ -445,31 +530,50 @@ static int judge(const struct clause *k, size_t i)
 	if (x & C_SAYING && i > k->a && (k->cls[i - 1] & C_WITHOUT) && wh_after(k, i))
 		return 1;
 	if (x & (C_ADJN | C_ADJG | C_ADJW | C_CLEAR) && (aux & C_NEG) && (aux & (C_BE | C_HAVE))) {
+		/* "a value not specified in the input": what the data holds */
+		if (i + 2 < k->b && (hash_at(k, i + 1) == h_in || hash_at(k, i + 1) == h_by)) {
+			j = i + 2 + (hash_at(k, i + 2) == h_the && i + 3 < k->b);
+			if (j < k->b && (k->cls[j] & C_PLACE))
+				return 0;
+		}
 		if (x & C_ADJN)
 			return 1;
 		if (x & C_ADJG) {
-			j = next_word(k, i);
-			if (s == SUBJ_SELF || s == SUBJ_META || s == SUBJ_WH || wh_after(k, i) ||
-			    i + 1 >= k->b || hash_at(k, i + 1) == h_here || hash_at(k, i + 1) == h_about ||
-			    hash_at(k, i + 1) == h_for || hash_at(k, i + 1) == h_regarding)
+			if (TEXTY(s) || wh_after(k, i) || at_end(k, i) || hash_at(k, i + 1) == h_here || hash_at(k, i + 1) == h_about ||
+			    hash_at(k, i + 1) == h_for || hash_at(k, i + 1) == h_regarding ||
+			    self_in_clause(k, i))
 				return 1;
-			(void)j;
 		}
 		if (x & C_CLEAR && (s != SUBJ_DOMAIN || wh_after(k, i)))
 			return 1;
-		if (x & C_ADJW && (s == SUBJ_SELF || s == SUBJ_META || s == SUBJ_WH ||
-				   (s == SUBJ_PRON && wh_after(k, i))))
+		if (x & C_ADJW && TEXTY(s))
 			return 1;
 	}
 	if (x & C_UNC && (aux & C_BE) && !(aux & C_NEG)) {
-		/* "a pair is ambiguous if ..." defines a word of the problem */
-		if (!(s == SUBJ_DOMAIN && i + 1 < k->b && (k->cls[i + 1] & C_IF)))
+		/* "a pair is ambiguous if ..." defines a word of the problem;
+		 * "it is unclear if ..." is a whether */
+		if (!(s != SUBJ_PRON && i + 1 < k->b && (k->cls[i + 1] & C_IF)))
 			return 1;
 	}
 	if (x & C_UNC && i + 1 < k->b && (k->cls[i + 1] & (C_SELF | C_META)))
 		return 1;                           /* "the vague wording", "an unclear bound" */
+	if (x & C_ADJB && (aux & C_NEG) && (aux & (C_BE | C_HAVE))) {
+		if (TEXTY(s))
+			return 1;
+		for (j = i + 1; j < k->b; j++)
+			if (hash_at(k, j) == h_anywhere || hash_at(k, j) == h_explicitly ||
+			    hash_at(k, j) == h_here)
+				return 1;
+	}
+	if (x & C_UNC && !(aux & C_BE) && i > k->a && (k->cls[i - 1] & C_PHRASE)) {
+		size_t st;
+
+		/* "phrased loosely", "is worded vaguely" */
+		if (aux_chain(k, i - 1, &st) & C_BE)
+			return 1;
+	}
 	if (x & C_UNCW && (aux & C_BE) && !(aux & C_NEG) &&
-	    (s == SUBJ_SELF || s == SUBJ_META || s == SUBJ_WH || (s == SUBJ_PRON && wh_after(k, i))))
+	    (TEXTY(s) || (s == SUBJ_PRON && wh_after(k, i))))
 		return 1;
 	if (x & C_SILENT && (aux & C_BE) && s == SUBJ_SELF)
 		return 1;
@@ -486,17 +590,33 @@ static int judge(const struct clause *k, size_t i)
 	}
 	if (x & C_MEAN && (aux & C_MODAL) && ways_after(k, i))
 		return 1;
+	/* "may or may not mean" */
+	if (x & C_MEAN && (aux & C_MODAL) && (aux & C_NEG) && start >= k->a + 2 &&
+	    hash_at(k, start - 1) == h_or && hash_at(k, start - 2) == h_may)
+		return 1;
+	/* "cannot both hold", "does not add up" */
+	if (x & C_HOLD && (aux & C_NEG)) {
+		if (i > k->a && hash_at(k, i - 1) == h_both)
+			return 1;
+		if (hash_at(k, i) == h_add && i + 1 < k->b && hash_at(k, i + 1) == h_up && at_end(k, i + 1))
+			return 1;
+	}
+	if (x & C_HOLD && hash_at(k, i) != h_add && i > k->a + 1 && hash_at(k, i - 1) == h_true &&
+	    hash_at(k, i - 2) == h_both)
+		return 1;
+	/* "goes against the examples", "at odds with the statement" */
+	if (x & C_AGAINST && i > k->a) {
+		uint64_t h = hash_at(k, i - 1);
+
+		if ((h == h_goes || h == h_go || h == h_runs || h == h_run || h == h_at) &&
+		    (self_in_clause(k, i) || s == SUBJ_PRON || s == SUBJ_META))
+			return 1;
+	}
 	if (x & C_AMB)
 		return 1;
-	if (x & C_CONFL) {
-		size_t lo = i > k->a + 6 ? i - 6 : k->a, hi = i + 7 < k->b ? i + 7 : k->b;
-
-		if (s == SUBJ_PRON || s == SUBJ_SELF)
-			return 1;
-		for (j = lo; j < hi; j++)
-			if (j != i && k->cls[j] & C_SELF)
-				return 1;
-	}
+	if (x & C_CONFL && (s == SUBJ_PRON || s == SUBJ_SELF || s == SUBJ_META ||
+			    self_in_clause(k, i)))
+		return 1;
 	if (x & C_LEAVE) {
 		int active = (k->cls[i] & C_LEAVE) && hash_at(k, i) != h_left;
 
@@ -523,14 +643,18 @@ static int judge(const struct clause *k, size_t i)
 	}
 	if (x & C_INFO && i > k->a && (k->cls[i - 1] & C_NO))
 		return 1;
-	if (x & C_MISSING && (aux & C_BE) && (s == SUBJ_SELF || s == SUBJ_META))
+	/* "without a definition of ..." */
+	if (hash_at(k, i) == h_definition && i > k->a + 1 && (k->cls[i - 2] & C_WITHOUT) &&
+	    (hash_at(k, i - 1) == h_a || hash_at(k, i - 1) == h_any))
+		return 1;
+	if (x & C_MISSING && (aux & C_BE) && (s == SUBJ_SELF || s == SUBJ_META || s == SUBJ_QUOTE))
 		return 1;
 	if (x & C_DEPEND) {
 		for (j = i + 1; j < k->b && j < i + 6; j++)
 			if (k->cls[j] & (C_INTERP | C_AMB) || hash_at(k, j) == h_reading)
 				return 1;
 	}
-	if (x & C_TOLD && (aux & C_NEG) && wh_after(k, i))
+	if (x & C_MATCH && (aux & C_NEG) && (s == SUBJ_SELF || s == SUBJ_META || self_in_clause(k, i)))
 		return 1;
 	return 0;
 }

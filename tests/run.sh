@@ -3,7 +3,8 @@
 #
 # Unit tests are cmocka programs (TAP output); integration tests are shell
 # scripts under tests/integration that print TAP-style "ok - NAME" and
-# "not ok - NAME" lines; each libFuzzer harness in FUZZ_DIR is smoke-run
+# "not ok - NAME" lines (and "# figure: ..." lines, shown under the
+# suite's result); each libFuzzer harness in FUZZ_DIR is smoke-run
 # over its seed corpus and counts as one test.  The last line is
 # "N passed, N failed" (", N skipped" when any were skipped).
 set -u
@@ -45,6 +46,8 @@ suite() {
 		echo "ok   $name: $p passed${s:+, $s skipped}" | sed 's/, 0 skipped//'
 	fi
 	grep '# SKIP' "$log" | sed 's/^/    /' | head -5
+	# a suite's measured figures, for the reader of make check
+	grep '^# figure: ' "$log" | sed 's/^# figure: /    /'
 }
 
 export CLARIFY="$B/clarify" CLARIFYD="$B/clarifyd" CLARIFY_ROOT="$ROOT"
