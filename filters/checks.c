@@ -916,6 +916,57 @@ static double content_kept(struct check_ctx *c)
 	return (double)kept / (double)types;
 }
 
+#define LOOP_CANDIDATES 16
+
+/*
+ * How often the original has the most frequent of the three-word runs
+ * inside the modified problem's n-gram at token at: a phrase the original
+ * repeats that often, reworded ("one stick with length" as "one stick with
+ * size"), is the problem's own structure, not a loop.
+ */
+static unsigned orig_subgrams(const struct check_ctx *c, size_t at, size_t n)
+{
+	const struct tok *m = &c->mod->v[at], *o = c->orig->v;
+	unsigned best = 0;
+
+	for (size_t s = 0; s + 3 <= n; s++) {
+		unsigned count = 0;
+
+		for (size_t j = 0; j + 3 <= c->orig->n; j++)
+			count += o[j].h == m[s].h && o[j + 1].h == m[s + 1].h && o[j + 2].h == m[s + 2].h;
+		if (count > best)
+			best = count;
+	}
+	return best;
+}
+
+/*
+ * Whether the n-gram whose occurrence at token at is one of four in a row comes back
+ * as a loop does: its four occurrences at one period, and the tokens of
+ * each period the same as the next's.  A problem's own repeated phrasing
+ * ("... and then he ...", a step of a list) has other words between.
+ */
+static int periodic(const struct check_ctx *c, size_t at)
+{
+	const uint64_t *g = c->map->g;
+	const struct tok *t = c->mod->v;
+	size_t p[4], n = 0, d;
+
+	/* the last four occurrences up to at */
+	for (ssize_t i = (ssize_t)at; i >= 0 && n < 4; i--)
+		if (g[i] == g[at])
+			p[3 - n++] = (size_t)i;
+	if (n < 4)
+		return 0;
+	d = p[1] - p[0];
+	if (p[2] - p[1] != d || p[3] - p[2] != d)
+		return 0;
+	for (size_t i = p[0]; i < p[0] + 3 * d; i++)
+		if (t[i].h != t[i + d].h)
+			return 0;
+	return 1;
+}
+
 /* Whether most of the n tokens at t are words of letters: a phrase that
  * loops, not a run of dashes, digits or an example's brackets. */
 static int wordy(const char *text, const struct tok *t, size_t n)
@@ -946,8 +997,8 @@ static int wordy(const char *text, const struct tok *t, size_t n)
 int check_ngrams(struct check_ctx *c)
 {
 	const struct toks *o = c->orig, *m = c->mod;
-	size_t n = (size_t)c->limits->leak_ngram, total = 0, dup = 0, shared = 0, loop_at = 0;
-	unsigned loop_count = 0;
+	size_t n = (size_t)c->limits->leak_ngram, total = 0, dup = 0, shared = 0;
+	size_t loops[LOOP_CANDIDATES], nloops = 0;
 	ssize_t k;
 	char why[192];
 	int rc;
@@ -977,11 +1028,11 @@ int check_ngrams(struct check_ctx *c)
 		total++;
 		shared += oc > 0;
 		dup += mc > 1 && mc > 2 * oc;
-		if (mc >= 4 && mc > 2 * oc + 1 && mc > loop_count &&
-		    wordy(c->in->modified, &m->v[i], n)) {
-			loop_count = mc;
-			loop_at = (size_t)i;
-		}
+		/* a phrase four times, and more than twice as often as the
+		 * original has it: maybe a loop (judged once its counts are all in) */
+		if (mc == (oc < 1 ? 4 : 2 * oc + 2) && nloops < LOOP_CANDIDATES &&
+		    wordy(c->in->modified, &m->v[i], n))
+			loops[nloops++] = (size_t)i;
 	}
 	c->hidden_ready = c->in->original != NULL && o->n >= n;
 	if (c->hidden_ready && total >= 8 &&
@@ -1007,11 +1058,16 @@ int check_ngrams(struct check_ctx *c)
 			 100.0 * (double)dup / (double)total, n);
 		return c->verdict(c, "repeated-ngrams", FIELD_MODIFIED, why);
 	}
-	if (loop_count && m->n >= 40) {
+	for (size_t l = 0; l < nloops && m->n >= 40; l++) {
+		uint64_t slot = gmap_find(c->map, c->map->g[loops[l]]);
+		unsigned mc = gm_mod(slot), oc = gm_orig(slot);
 		char quoted[100];
 
-		quote(c->in->modified, &m->v[loop_at], n, quoted, sizeof(quoted));
-		snprintf(why, sizeof(why), "repeats \"%s\" %u times", quoted, loop_count);
+		if (mc <= 2 * oc + 1 || !periodic(c, loops[l]) ||
+		    2 * orig_subgrams(c, loops[l], n) >= mc)
+			continue;
+		quote(c->in->modified, &m->v[loops[l]], n, quoted, sizeof(quoted));
+		snprintf(why, sizeof(why), "repeats \"%s\" %u times", quoted, mc);
 		return c->verdict(c, "repeated-ngrams", FIELD_MODIFIED, why);
 	}
 	return 0;
@@ -1168,22 +1224,13 @@ size_t text_values(const char *text, const struct toks *t, double *out, uint32_t
 	return n;
 }
 
-static int has_value(const double *v, size_t n, double x)
+/* Whether text gives x as a bound somewhere (of its n values v at at). */
+static int is_bound(const char *text, const double *v, const uint32_t *at, size_t n, double x)
 {
+	const unsigned char *t = (const unsigned char *)text;
+
 	for (size_t i = 0; i < n; i++)
-		if (v[i] == x)
-			return 1;
-	return 0;
-}
-
-/* Whether the original gives x as a bound somewhere. */
-static int orig_bound(const struct check_ctx *c, double x)
-{
-	const unsigned char *t = (const unsigned char *)c->in->original;
-
-	for (size_t i = 0; i < c->norig_values; i++)
-		if (c->orig_values[i] == x &&
-		    bound_context(c->in->original, t + c->orig_at[2 * i], t + c->orig_at[2 * i + 1]))
+		if (v[i] == x && bound_context(text, t + at[2 * i], t + at[2 * i + 1]))
 			return 1;
 	return 0;
 }
@@ -1217,16 +1264,19 @@ int check_hidden_question(struct check_ctx *c, const char *q, const struct toks 
 	if (!nq)
 		return 0;
 	if (!c->values_ready) {
-		/* the original's bounds (an example's output may be worked out
-		 * from the rules: a question may give it), every number of the
-		 * modified problem */
+		/* only bounds count: an example's output may be worked out from
+		 * the rules, and a question may well give it */
 		c->norig_values = text_values(c->in->original, c->orig, c->orig_values, c->orig_at,
 					      MAX_VALUES);
-		c->nmod_values = text_values(c->in->modified, c->mod, c->mod_values, NULL, MAX_VALUES);
+		c->nmod_values = text_values(c->in->modified, c->mod, c->mod_values, c->mod_at,
+					     MAX_VALUES);
 		c->values_ready = 1;
 	}
 	for (size_t i = 0; i < nq; i++) {
-		if (!has_value(c->mod_values, c->nmod_values, qv[i]) && orig_bound(c, qv[i])) {
+		/* a bound of the original that the modified problem does not
+		 * give as one (an example's 100000 is no bound) */
+		if (is_bound(c->in->original, c->orig_values, c->orig_at, c->norig_values, qv[i]) &&
+		    !is_bound(c->in->modified, c->mod_values, c->mod_at, c->nmod_values, qv[i])) {
 			snprintf(why, sizeof(why), "gives the value %.15g, which the modified problem "
 				 "no longer has", qv[i]);
 			return c->verdict(c, "hidden-leak", FIELD_QUESTIONS, why);
@@ -1267,6 +1317,38 @@ int check_repeated_lines(struct check_ctx *c)
 
 	if (t->nlines < 2)
 		return 0;
+	/* a line of any length six times in a row, more than twice the
+	 * original's longest run of it: an example's "0" lines are the
+	 * problem's own, a reply that prints one line over and over is not */
+	{
+		size_t run = 1, best = 1, at = 0;
+
+		for (size_t i = 1; i < t->nlines; i++) {
+			run = t->lines[i].h == t->lines[i - 1].h ? run + 1 : 1;
+			if (run > best) {
+				best = run;
+				at = i;
+			}
+		}
+		if (best >= 6) {
+			size_t orun = 0, r = 0;
+
+			if (toks_lines(c->orig))
+				return CL_ENOMEM;
+			for (size_t i = 0; i < c->orig->nlines; i++) {
+				r = c->orig->lines[i].h == t->lines[at].h ? r + 1 : 0;
+				orun = r > orun ? r : orun;
+			}
+			if (best > 2 * orun + 1) {
+				const struct tline *l = &t->lines[at];
+
+				snprintf(why, sizeof(why), "repeats the line \"%.*s%s\" %zu times in a row",
+					 (int)(l->len < 60 ? l->len : 60), c->in->modified + l->off,
+					 l->len > 60 ? "..." : "", best);
+				return c->verdict(c, "repeated-lines", FIELD_MODIFIED, why);
+			}
+		}
+	}
 	while (cap < 4 * t->nlines)
 		cap *= 2;
 	tab = calloc(cap, sizeof(*tab));

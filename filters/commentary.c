@@ -79,10 +79,11 @@
 #define C_ADJB    (1ULL << 46)  /* bounded, limited: negated, of the text's bounds */
 #define C_HOLD    (1ULL << 47)  /* hold, apply, add (up): "cannot both hold" */
 #define C_AGAINST (1ULL << 48)  /* against, odds: "goes against", "at odds with" */
+#define C_INTERPN (1ULL << 49)  /* interpretations: "several interpretations" */
 
 #define C_CUE (C_SAY | C_SAYS | C_SAYING | C_ADJN | C_ADJG | C_ADJW | C_UNC | C_UNCW | C_INTERP | \
 	       C_MEAN | C_AMB | C_CONFL | C_LEAVE | C_INFO | C_MISSING | C_DEPEND | \
-	       C_CLEAR | C_SILENT | C_MATCH | C_ADJB | C_HOLD | C_AGAINST)
+	       C_CLEAR | C_SILENT | C_MATCH | C_ADJB | C_HOLD | C_AGAINST | C_INTERPN)
 #define C_AUX (C_BE | C_NEG | C_DO | C_HAVE | C_MODAL)
 
 struct lex {
@@ -119,7 +120,7 @@ static const struct lex lexicon[] = {
 	  "describing detailing", C_SAYING },
 	{ "specified stated mentioned explained clarified indicated explicit described detailed "
 	  "addressed spelled established stipulated elaborated said", C_ADJN },
-	{ "match matches agree agrees correspond corresponds align aligns", C_MATCH },
+	{ "match matches agree agrees correspond corresponds align aligns fit fits", C_MATCH },
 	{ "input query queries file test request data array list set string graph tree table "
 	  "matrix line lines", C_PLACE },
 	{ "above below earlier later following preceding follows precedes aforementioned rest "
@@ -143,8 +144,8 @@ static const struct lex lexicon[] = {
 	{ "mean means refer refers", C_MEAN },
 	{ "ways way interpretations readings meanings senses", C_WAYS },
 	{ "two multiple several different various many more", C_MANY },
-	{ "ambiguity ambiguities vagueness unclarity interpretation interpretations "
-	  "underspecification", C_AMB | C_INORIG },
+	{ "ambiguity ambiguities vagueness unclarity underspecification", C_AMB | C_INORIG },
+	{ "interpretation interpretations readings", C_INTERPN | C_INORIG },
 	{ "contradicts contradict contradicting contradictory contradiction contradictions "
 	  "conflicts conflict conflicting clashes clash disagrees disagree inconsistent "
 	  "incompatible inconsistency inconsistencies discrepancy discrepancies mismatch "
@@ -193,7 +194,7 @@ static uint64_t h_which, h_if, h_the, h_each, h_other, h_to, h_as, h_one, h_way,
 static uint64_t h_open, h_there, h_it, h_about, h_on, h_regarding, h_of, h_for, h_here;
 static uint64_t h_in, h_reading, h_up, h_interpretation, h_apos, h_left, h_by, h_both;
 static uint64_t h_at, h_goes, h_go, h_runs, h_run, h_may, h_or, h_anywhere, h_explicitly;
-static uint64_t h_definition, h_add, h_true, h_a, h_any;
+static uint64_t h_definition, h_add, h_true, h_a, h_any, h_another;
 
 static uint64_t wh(const char *w)
 {
@@ -268,6 +269,7 @@ static void lex_init(void)
 	h_true = wh("true");
 	h_a = wh("a");
 	h_any = wh("any");
+	h_another = wh("another");
 }
 
 static uint64_t lex_get(uint64_t h)
@@ -514,8 +516,10 @@ static int judge(const struct clause *k, size_t i)
 
 	aux = aux_chain(k, i, &start);
 	s = subject_of(k, start);
-	if (!(aux & C_NEG) && (s == SUBJ_META || s == SUBJ_SELF) && no_before(k, start))
-		aux |= C_NEG;                        /* "no upper bound is given" */
+	/* "no upper bound is given": for the predicates of what is said */
+	if (!(aux & C_NEG) && (x & (C_ADJN | C_ADJG | C_ADJB)) && (s == SUBJ_META || s == SUBJ_SELF) &&
+	    no_before(k, start))
+		aux |= C_NEG;
 	if (x & (C_SAY | C_SAYS)) {
 		int neg = (aux & C_NEG) && ((aux & C_DO) || (x & C_SAYS) || (aux & C_MODAL));
 
@@ -595,9 +599,10 @@ static int judge(const struct clause *k, size_t i)
 	    hash_at(k, start - 1) == h_or && hash_at(k, start - 2) == h_may)
 		return 1;
 	/* "cannot both hold", "does not add up" */
+	if (x & C_HOLD && i > k->a + 1 && hash_at(k, i - 1) == h_both &&
+	    (aux_chain(k, i - 1, &j) & C_NEG))
+		return 1;
 	if (x & C_HOLD && (aux & C_NEG)) {
-		if (i > k->a && hash_at(k, i - 1) == h_both)
-			return 1;
 		if (hash_at(k, i) == h_add && i + 1 < k->b && hash_at(k, i + 1) == h_up && at_end(k, i + 1))
 			return 1;
 	}
@@ -614,6 +619,12 @@ static int judge(const struct clause *k, size_t i)
 	}
 	if (x & C_AMB)
 		return 1;
+	/* "two interpretations", "more than one reading", "another interpretation" */
+	if (x & C_INTERPN) {
+		for (j = i; j > k->a && j + 4 > i; j--)
+			if (k->cls[j - 1] & (C_MANY | C_EITHER) || hash_at(k, j - 1) == h_another)
+				return 1;
+	}
 	if (x & C_CONFL && (s == SUBJ_PRON || s == SUBJ_SELF || s == SUBJ_META ||
 			    self_in_clause(k, i)))
 		return 1;

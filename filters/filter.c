@@ -147,7 +147,7 @@ struct filter_scratch {
 	struct gmap map;
 	uint64_t types[2 * 16384 / 64];
 	double orig_values[MAX_VALUES], mod_values[MAX_VALUES];
-	uint32_t orig_at[2 * MAX_VALUES];
+	uint32_t orig_at[2 * MAX_VALUES], mod_at[2 * MAX_VALUES];
 	uint64_t *cls;          /* inline-commentary's word classes, per token */
 	size_t ncls;
 };
@@ -498,6 +498,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 		.in = in, .limits = &fs->limits, .orig = &s->orig, .mod = &s->mod,
 		.map = &s->map, .types = s->types,
 		.orig_values = s->orig_values, .mod_values = s->mod_values, .orig_at = s->orig_at,
+		.mod_at = s->mod_at,
 		.cls = &s->cls, .ncls = &s->ncls, .actions = fs->check_action,
 		.verdict = check_verdict, .arg = out,
 	};

@@ -91,7 +91,7 @@ struct check_ctx {
 	struct gmap *map;            /* the original's and modified n-grams */
 	uint64_t *types;             /* drift's word types: two Bloom filters */
 	double *orig_values, *mod_values; /* MAX_VALUES each, read when needed */
-	uint32_t *orig_at;           /* where each of the original's is */
+	uint32_t *orig_at, *mod_at;  /* where each of them is */
 	size_t norig_values, nmod_values;
 	int values_ready;
 	uint64_t **cls;              /* inline-commentary's word classes, per token */

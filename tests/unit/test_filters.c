@@ -588,16 +588,19 @@ static void failed_file_leaves_the_set_as_it_was(void **state)
 static void load_dir_of_the_shipped_rules_names_every_rule(void **state)
 {
 	static const char *const ids[] = {
-		"echoed-header", "echoed-header-statement", "explanation-section",
-		"explanation-removed", "inline-marker", "announces-change", "note-this-version",
-		"changes-made", "here-is-rewrite", "ref-original-problem", "ref-original-bare",
+		"clarity-idiom", "echoed-header", "echoed-tag", "echoed-header-statement",
+		"explanation-section", "explanation-removed", "inline-marker", "announces-change",
+		"note-this-version", "changes-made", "here-is-rewrite", "reasoning-section",
+		"announces-removal", "solution-instead", "ref-original-problem", "ref-original-bare",
 		"ref-compared-to-original", "ref-rewrite", "ref-new-version", "ref-before-change",
+		"ref-edit-in-question", "ref-the-edit", "question-states-answer",
+		"ref-earlier-in-question",
 	};
 	struct filter_set fs;
 
 	(void)state;
 	load_shipped(&fs);
-	/* files in name order: commentary.yaml, then references.yaml */
+	/* files in name order: clarity.yaml, commentary.yaml, then references.yaml */
 	assert_int_equal(fs.n, CL_ARRAY_SIZE(ids));
 	for (size_t i = 0; i < fs.n; i++) {
 		assert_string_equal(filter_rule_id(&fs, i), ids[i]);
@@ -643,7 +646,7 @@ static void load_file_reads_one_rule_file(void **state)
 
 	(void)state;
 	assert_int_equal(filter_set_load_file(&fs, SHIPPED "/references.yaml"), 0);
-	assert_int_equal(fs.n, 6);
+	assert_int_equal(fs.n, 10);
 	assert_string_equal(filter_rule_id(&fs, 0), "ref-original-problem");
 	assert_int_equal(strlen(fs.fingerprint), 64);
 	filter_set_release(&fs);
@@ -1482,6 +1485,33 @@ static const struct positive positives[] = {
 	  "changes-made", FIELD_MODIFIED },
 	{ "Given n boxes, stack them. The omission lies in the input section.", "changes-made",
 	  FIELD_MODIFIED },
+	{ "Given n boxes, stack them; the order is open to interpretation.", "clarity-idiom",
+	  FIELD_MODIFIED },
+	{ "Depending on how you read it, a box may hold several others.", "clarity-idiom",
+	  FIELD_MODIFIED },
+	{ "<modified_problem>\nGiven n boxes, stack them.", "echoed-tag", FIELD_MODIFIED },
+	{ "Is the stack sorted?</questions>", "echoed-tag", FIELD_QUESTIONS },
+	{ "**Reasoning:** the bound decides the method.\n\nGiven n boxes, stack them.",
+	  "reasoning-section", FIELD_MODIFIED },
+	{ "Step 1: identify the bound.\nGiven n boxes, stack them.", "reasoning-section",
+	  FIELD_MODIFIED },
+	{ "Given n boxes, stack them. The constraints on n have been removed so that the solver "
+	  "has to ask.", "announces-removal", FIELD_MODIFIED },
+	{ "Given n boxes, stack them. Some details have been deliberately withheld.",
+	  "announces-removal", FIELD_MODIFIED },
+	{ "Approach:\n1. Sort the boxes.\n2. Stack them greedily.", "solution-instead",
+	  FIELD_MODIFIED },
+	{ "def solve(n):\n    return n", "solution-instead", FIELD_MODIFIED },
+	{ "Was the requirement that the boxes are sorted removed?", "ref-edit-in-question",
+	  FIELD_QUESTIONS },
+	{ "Has the limit on n been relaxed?", "ref-edit-in-question", FIELD_QUESTIONS },
+	{ "Was the bound softened in this edit?", "ref-the-edit", FIELD_QUESTIONS },
+	{ "Before the change, could a box be empty?", "ref-the-edit", FIELD_QUESTIONS },
+	{ "A box may hold only smaller boxes, right?", "question-states-answer",
+	  FIELD_QUESTIONS },
+	{ "The stack is built bottom up, isn't it?", "question-states-answer", FIELD_QUESTIONS },
+	{ "Is n still at most 100 as before?", "ref-earlier-in-question", FIELD_QUESTIONS },
+	{ "Should we keep the previous bound on n?", "ref-earlier-in-question", FIELD_QUESTIONS },
 };
 
 static const char *const hard_negatives[] = {
@@ -1512,6 +1542,12 @@ static const char *const hard_negatives[] = {
 	"Clarification: the input string may be empty.",
 	"A rewrite of a string replaces one letter; find the fewest rewrites.",
 	"The new version number is the old one plus one.",
+	"The interpretation of each command is given in the table below.",
+	"Is the element that was removed counted in the answer?",
+	"Does the array stay the same as before the operation?",
+	"Print the solution as n integers.",
+	"The answer is the sum of the values; note that it may not fit in 32 bits.",
+	"In this version, q = 0: there are no updates.",
 };
 
 static void shipped_rules_fire_on_hard_positives(void **state)
@@ -1553,7 +1589,14 @@ static void shipped_rules_fire_on_hard_positives(void **state)
 			fail_msg("rule '%s' has %zu hard positives", filter_rule_id(&fs, k), n);
 		covered++;
 	}
-	assert_int_equal(covered, 15);
+	assert_int_equal(covered, CL_ARRAY_SIZE(((const char *[]){
+		"clarity-idiom", "echoed-header", "echoed-tag", "echoed-header-statement",
+		"explanation-section", "explanation-removed", "inline-marker", "announces-change",
+		"note-this-version", "changes-made", "here-is-rewrite", "reasoning-section",
+		"announces-removal", "solution-instead", "ref-original-problem", "ref-original-bare",
+		"ref-compared-to-original", "ref-rewrite", "ref-new-version", "ref-before-change",
+		"ref-edit-in-question", "ref-the-edit", "question-states-answer",
+		"ref-earlier-in-question" })));
 	filter_set_release(&fs);
 }
 
@@ -1651,6 +1694,222 @@ static void shipped_rules_do_not_fire_on_hard_negatives(void **state)
 	}
 	assert_int_equal(fired, 0);
 	assert_true(CL_ARRAY_SIZE(hard_negatives) >= 15);
+	filter_set_release(&fs);
+}
+
+
+/* ---- the second wave's checks ------------------------------------------------ */
+
+#define STORY "Polycarp has n binary words. He wants to reverse as few of them as " \
+	      "possible so that they can be put in an order where each word starts with " \
+	      "the last letter of the previous one.\n\nInput\nThe first line contains t, " \
+	      "the number of test cases."
+
+/* inline-commentary reads what a sentence says about the text, in many words */
+static void inline_commentary_fires_on_a_text_that_talks_about_its_clarity(void **state)
+{
+	static const char *const remarks[] = {
+		"It is not specified whether the words are distinct.",
+		"The statement does not say how ties are broken.",
+		"This can be interpreted in two ways.",
+		"There are several interpretations of a valid order.",
+		"It's unclear whether a word may be reversed twice.",
+		"Whether empty words are allowed is left open.",
+		"The exact bound on n is not given.",
+		"Note: the behaviour when no answer exists is not specified.",
+		"No upper bound is given for t.",
+		"The description is silent on the order of the output.",
+		"These two limits cannot both hold.",
+		"The example does not match the rule stated above.",
+		"The requirements are phrased loosely on purpose.",
+		"What to print if no order exists is not mentioned.",
+	};
+	char text[1024];
+	struct filter_input in = { .original = STORY };
+
+	(void)state;
+	for (size_t i = 0; i < CL_ARRAY_SIZE(remarks); i++) {
+		snprintf(text, sizeof(text), "%s %s", STORY, remarks[i]);
+		in.modified = text;
+		if (!check_fires(&in, NULL, "inline-commentary"))
+			fail_msg("inline-commentary did not fire on \"%s\"", remarks[i]);
+	}
+}
+
+/* ... and not on a problem's own words, nor on what the original says too */
+static void inline_commentary_passes_a_problems_own_words(void **state)
+{
+	static const char *const own[] = {
+		"If the answer is not uniquely determined, print AMBIGUOUS.",
+		"A pair is ambiguous if both words are equal.",
+		"If the records are inconsistent, print -1.",
+		"A value that is not specified in the input is assumed to be zero.",
+		"It is not guaranteed that all words are distinct.",
+		"The array is not given to you; ask queries instead.",
+		"Print the word \"unclear\" if no order exists.",
+		"Vasya does not say anything during the game.",
+		"The answer may not fit in a 32-bit integer.",
+		"The interpretation of each command is given in the table below.",
+	};
+	char text[1024];
+	struct filter_input in = { .original = STORY };
+
+	(void)state;
+	for (size_t i = 0; i < CL_ARRAY_SIZE(own); i++) {
+		snprintf(text, sizeof(text), "%s %s", STORY, own[i]);
+		in.modified = text;
+		if (check_fires(&in, NULL, "inline-commentary"))
+			fail_msg("inline-commentary fired on \"%s\"", own[i]);
+	}
+	/* a remark the original makes itself is the problem's own */
+	snprintf(text, sizeof(text), "%s It is not specified whether the words are distinct.",
+		 STORY);
+	in.original = text;
+	in.modified = text;
+	assert_false(check_fires(&in, NULL, "inline-commentary"));
+}
+
+/* drift: a rewrite that reorders and rewords keeps the problem's words */
+static void drift_passes_a_reordered_paraphrase_and_catches_another_problem(void **state)
+{
+	struct filter_input in = { .original = STORY };
+
+	(void)state;
+	in.modified = "Input: the opening line holds t, the count of scenarios. Polycarp owns n "
+		      "binary words and would like to flip the fewest of them, so that they can be "
+		      "arranged with every word beginning with the previous word's last letter.";
+	assert_false(check_fires(&in, NULL, "drift"));
+	in.modified = "A gardener plants tulips along a fence of length L. Each tulip needs d "
+		      "centimetres of free soil on both sides. How many tulips fit along the fence "
+		      "if the first and last tulips may touch its ends?";
+	assert_true(check_fires(&in, NULL, "drift"));
+}
+
+/* what the original repeats is its own; a reply that loops is not */
+static void repetition_is_judged_against_the_original(void **state)
+{
+	static const char *orig = "Print the sum.\n\nExample\nInput\n1 2 3 4 5 6 7 8 9 10 11 12 "
+				  "13 14 15 16 17 18 19 20 21 22 23 24 25 26 27\nOutput\n378\n";
+	char text[2048];
+	struct filter_input in = { .original = orig };
+
+	(void)state;
+	/* the examples section shown twice, as some models do */
+	snprintf(text, sizeof(text), "Print the total.\n\nExample\nInput\n1 2 3 4 5 6 7 8 9 10 11 "
+		 "12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27\nOutput\n378\n\nExample (again)\n"
+		 "Input\n1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27\n"
+		 "Output\n378\n");
+	in.modified = text;
+	assert_false(check_fires(&in, NULL, "repeated-lines"));
+	assert_false(check_fires(&in, NULL, "repeated-ngrams"));
+	/* a sentence four times over, at one period */
+	in.original = STORY;
+	snprintf(text, sizeof(text), "%s Each word may be reversed at most once. Each word may be "
+		 "reversed at most once. Each word may be reversed at most once. Each word may be "
+		 "reversed at most once.", STORY);
+	in.modified = text;
+	assert_true(check_fires(&in, NULL, "repeated-ngrams"));
+	/* one short line over and over */
+	snprintf(text, sizeof(text), "%s\n\nOutput\n42\n42\n42\n42\n42\n42\n42\n", STORY);
+	in.modified = text;
+	assert_true(check_fires(&in, NULL, "repeated-lines"));
+}
+
+/* formatting is no edit, a changed relation is */
+static void unchanged_sees_through_formatting_but_not_a_changed_relation(void **state)
+{
+	struct filter_input in = { .original = "Print n ($1 \\le n \\le 10^5$) numbers with "
+					      "$a_i \\neq a_{i+1}$.\n\n-----Input-----\nOne line." };
+
+	(void)state;
+	in.modified = "Print n (1 ≤ n ≤ 10^5) numbers with a_i ≠ a_{i+1}.\n\n## Input\nOne line.";
+	assert_true(check_fires(&in, NULL, "unchanged"));
+	in.modified = "Print n (1 <= n <= 10^5) numbers with a_i != a_{i+1}.\n\n**Input**\nOne line.";
+	assert_true(check_fires(&in, NULL, "unchanged"));
+	in.modified = "Print n ($1 \\le n \\le 10^5$) numbers with $a_i = a_{i+1}$.\n\n"
+		      "-----Input-----\nOne line.";
+	assert_false(check_fires(&in, NULL, "unchanged"));
+}
+
+/* a bound the rewrite dropped leaks from a question in any notation;
+ * an example's number does not make it the rewrite's bound */
+static void questions_may_not_give_a_dropped_bound(void **state)
+{
+	static const char *const q1[] = { "Can n be as large as 100000?" };
+	static const char *const q2[] = { "Is n at most 2 \\cdot 10^5?" };
+	static const char *const q3[] = { "Is the output 41 under the stated rule?" };
+	struct filter_input in = {
+		.original = "Read n ($1 \\le n \\le 10^5$), then n more ($n \\le 2 \\cdot 10^5$ in "
+			    "total).\n\nExample\nInput\n41\nOutput\n41",
+		.modified = "Read n, then n more.\n\nExample\nInput\n100000\nOutput\n40",
+		.questions = q1, .nquestions = 1,
+	};
+
+	(void)state;
+	assert_true(check_fires(&in, NULL, "hidden-leak"));
+	in.questions = q2;
+	assert_true(check_fires(&in, NULL, "hidden-leak"));
+	in.questions = q3;
+	assert_false(check_fires(&in, NULL, "hidden-leak"));
+}
+
+/* reject, flag (soft) and off, for built-in checks and for rules */
+static void actions_make_a_check_soft_or_turn_it_off(void **state)
+{
+	struct filter_set fs;
+	struct filter_result r;
+	char text[1024];
+	struct filter_input in = { .original = STORY };
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s It is not specified whether words repeat.", STORY);
+	in.modified = text;
+	assert_int_equal(filter_action_parse("soft"), FILTER_FLAG);
+	assert_int_equal(filter_action_parse("flag"), FILTER_FLAG);
+	assert_int_equal(filter_action_parse("off"), FILTER_OFF);
+	assert_int_equal(filter_action_parse("maybe"), -1);
+	load_shipped(&fs);
+	assert_int_equal(filter_set_action(&fs, "inline-commentary", FILTER_FLAG), 0);
+	run(&fs, &in, &r);
+	assert_non_null(find(&r, "inline-commentary", FIELD_MODIFIED));
+	assert_int_equal(find(&r, "inline-commentary", FIELD_MODIFIED)->action, FILTER_FLAG);
+	assert_false(r.rejected);
+	filter_result_release(&r);
+	assert_int_equal(filter_set_action(&fs, "inline-commentary", FILTER_OFF), 0);
+	run(&fs, &in, &r);
+	assert_null(find(&r, "inline-commentary", -1));
+	filter_result_release(&r);
+	/* a rule file's rule too */
+	in.modified = "Here is the modified problem: print the sum of n numbers.";
+	assert_int_equal(filter_set_action(&fs, "here-is-rewrite", FILTER_OFF), 0);
+	run(&fs, &in, &r);
+	assert_null(find(&r, "here-is-rewrite", -1));
+	filter_result_release(&r);
+	assert_int_equal(filter_set_action(&fs, "no-such-rule", FILTER_OFF), CL_ENOTFOUND);
+	filter_set_release(&fs);
+}
+
+/* a rule's match that the original has too is the problem's own */
+static void a_match_the_original_has_is_the_problems_own(void **state)
+{
+	struct filter_set fs;
+	struct filter_result r;
+	struct filter_input in = {
+		.original = "This is the hard version of the problem. Unlike the easy version, n "
+			    "may be large.",
+		.modified = "This is the hard version of the problem. Unlike the easy version, n "
+			    "may be quite large.",
+	};
+
+	(void)state;
+	load_shipped(&fs);
+	run(&fs, &in, &r);
+	assert_false(r.rejected);
+	filter_result_release(&r);
+	in.original = "This is a problem about n.";
+	run(&fs, &in, &r);
+	assert_true(r.rejected);
+	filter_result_release(&r);
 	filter_set_release(&fs);
 }
 
@@ -2052,6 +2311,15 @@ int main(void)
 		cmocka_unit_test(shipped_rules_fire_on_inflected_trigger_words),
 		cmocka_unit_test(shipped_rules_fire_on_headers_in_underscore_bold),
 		cmocka_unit_test(shipped_rules_do_not_fire_on_hard_negatives),
+
+		cmocka_unit_test(inline_commentary_fires_on_a_text_that_talks_about_its_clarity),
+		cmocka_unit_test(inline_commentary_passes_a_problems_own_words),
+		cmocka_unit_test(drift_passes_a_reordered_paraphrase_and_catches_another_problem),
+		cmocka_unit_test(repetition_is_judged_against_the_original),
+		cmocka_unit_test(unchanged_sees_through_formatting_but_not_a_changed_relation),
+		cmocka_unit_test(questions_may_not_give_a_dropped_bound),
+		cmocka_unit_test(actions_make_a_check_soft_or_turn_it_off),
+		cmocka_unit_test(a_match_the_original_has_is_the_problems_own),
 
 		cmocka_unit_test(filter_result_json_has_rule_action_field_and_detail),
 		cmocka_unit_test(json_keeps_verdicts_whose_detail_is_cut_inside_a_character),
