@@ -161,7 +161,7 @@ fuzz: deps
 	    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(FAKELLM)
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(FAKELLM) $(CORPUS_TOOL)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 SOAK_JOBS ?= 5000

@@ -496,20 +496,26 @@ int gmap_reset(struct gmap *m, size_t entries)
 		cap *= 2;
 	if (cap > m->cap) {
 		free(m->v);
+		free(m->touched);
 		m->v = calloc(cap, sizeof(*m->v));
-		m->cap = m->v ? cap : 0;
+		m->touched = malloc(cap / 4 * sizeof(*m->touched));
+		m->cap = m->v && m->touched ? cap : 0;
 		m->used = m->cap;
-		return m->v ? 0 : CL_ENOMEM;
+		m->ntouched = 0;
+		return m->cap ? 0 : CL_ENOMEM;
 	}
-	/* keep a big table, but clear only what this record will use */
+	/* keep a big table, and clear only the slots the last record used */
+	for (size_t i = 0; i < m->ntouched; i++)
+		m->v[m->touched[i]] = 0;
+	m->ntouched = 0;
 	m->used = cap;
-	memset(m->v, 0, cap * sizeof(*m->v));
 	return 0;
 }
 
 void gmap_release(struct gmap *m)
 {
 	free(m->v);
+	free(m->touched);
 	free(m->g);
 	memset(m, 0, sizeof(*m));
 }
@@ -526,15 +532,17 @@ static uint64_t gmap_find(const struct gmap *m, uint64_t mixed)
 }
 
 /* The slot of an n-gram, with its key set (counts 0 when new). */
-static uint64_t *gmap_slot(const struct gmap *m, uint64_t mixed)
+static uint64_t *gmap_slot(struct gmap *m, uint64_t mixed)
 {
 	size_t mask = m->used - 1, i = (size_t)mixed & mask;
 	uint64_t key = gm_key(mixed);
 
 	while (m->v[i] && (m->v[i] & 0xffffffff00000000ULL) != key)
 		i = (i + 1) & mask;
-	if (!m->v[i])
+	if (!m->v[i]) {
 		m->v[i] = key;
+		m->touched[m->ntouched++] = (uint32_t)i;
+	}
 	return &m->v[i];
 }
 
@@ -694,10 +702,33 @@ static const unsigned char *skip_format(const unsigned char *p, int *rel)
 /* Equal once case, spaces, punctuation and formatting are set aside: the
  * statement with Markdown headers, LaTeX as signs or signs as LaTeX is
  * still the statement. */
-static int same_words(const char *a, const char *b)
+static int same_words(const char *a, size_t la, const char *b, size_t lb)
 {
 	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+	size_t n = la < lb ? la : lb, i = 0;
 
+	/* the bytes they share first, eight at a time, then from the start of that
+	 * word (and of a LaTeX command, a sign or a relation, which are
+	 * words' neighbours) */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, p + i, 8);
+		memcpy(&y, q + i, 8);
+		if (x != y)
+			break;
+	}
+	p += i;
+	q += i;
+	while (*p && *p == *q) {
+		p++;
+		q++;
+	}
+	while (p > (const unsigned char *)a && (is_word(p[-1]) || p[-1] == '\\' || p[-1] >= 0x80 ||
+						 strchr("<>=!", p[-1]))) {
+		p--;
+		q--;
+	}
 	for (;;) {
 		int rp, rq;
 
@@ -741,7 +772,7 @@ int check_unchanged(struct check_ctx *c)
 {
 	if (!c->in->original || !c->in->modified || is_blank(c->in->modified))
 		return 0;
-	if (same_words(c->in->original, c->in->modified))
+	if (same_words(c->in->original, c->orig->len, c->in->modified, c->mod->len))
 		return c->verdict(c, "unchanged", 0, "the modified problem is the original one");
 	return 0;
 }
@@ -1474,7 +1505,7 @@ int check_shape(struct check_ctx *c)
 		size_t n = strlen(q);
 
 		for (size_t j = 0; j < i; j++) {
-			if (in->questions[j] && same_words(in->questions[j], q)) {
+			if (in->questions[j] && same_words(in->questions[j], strlen(in->questions[j]), q, n)) {
 				char why[96];
 
 				snprintf(why, sizeof(why), "question %zu repeats question %zu", i + 1,

@@ -189,6 +189,7 @@ struct lexent {
 #define LEX_BLOOM 4096
 static struct lexent lex_tab[LEX_CAP];
 static uint64_t lex_bloom[LEX_BLOOM / 64];  /* most words are in no class: one load says so */
+static uint64_t cue_bloom[LEX_BLOOM / 64];  /* and in no predicate's */
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 static uint64_t h_which, h_if, h_the, h_each, h_other, h_to, h_as, h_one, h_way, h_than;
 static uint64_t h_open, h_there, h_it, h_about, h_on, h_regarding, h_of, h_for, h_here;
@@ -211,6 +212,8 @@ static void lex_add(const char *w, size_t n, uint64_t cls)
 	lex_tab[i].h = h;
 	lex_tab[i].cls |= cls;
 	lex_bloom[(h >> 52) / 64] |= 1ULL << ((h >> 52) % 64);
+	if (cls & C_CUE)
+		cue_bloom[(h >> 52) / 64] |= 1ULL << ((h >> 52) % 64);
 }
 
 static void lex_init(void)
@@ -692,10 +695,10 @@ static int clause_end(const struct toks *t, const char *text, size_t i)
 	char ch;
 
 	if (i + 1 < t->n) {
-		size_t gap = t->v[i + 1].off - (k->off + k->len);
-
-		if (gap && memchr(text + k->off + k->len, '\n', gap))
-			return 1;
+		/* the bytes between two tokens are white space: a newline among them? */
+		for (uint32_t at = k->off + k->len; at < t->v[i + 1].off; at++)
+			if (text[at] == '\n')
+				return 1;
 	}
 	if (k->len != 1)
 		return 0;
@@ -709,7 +712,7 @@ int check_commentary(struct check_ctx *c)
 	const struct toks *t = c->mod;
 	const char *text = c->in->modified;
 	uint64_t *cls;
-	size_t cues = 0;
+	size_t cue[256], ncue = 0;
 
 	if (!text || !t->n)
 		return 0;
@@ -722,24 +725,28 @@ int check_commentary(struct check_ctx *c)
 		*c->ncls = t->n;
 	}
 	cls = *c->cls;
+	/* the predicate words first: most texts have few */
 	for (size_t i = 0; i < t->n; i++) {
-		cls[i] = lex_get(t->v[i].h);
-		cues += (cls[i] & C_CUE) != 0;
-	}
-	if (!cues)
-		return 0;
-	/* each predicate word in its clause: the words back to the clause's
-	 * start and on to its end (at most 80 either way) */
-	for (size_t j = 0; j < t->n; j++) {
-		struct clause k;
-		size_t a = j, b = j + 1;
+		uint64_t h = t->v[i].h;
 
-		if (!(cls[j] & C_CUE))
-			continue;
+		cls[i] = 0;
+		if ((cue_bloom[(h >> 52) / 64] & (1ULL << ((h >> 52) % 64))) && (lex_get(h) & C_CUE) &&
+		    ncue < CL_ARRAY_SIZE(cue))
+			cue[ncue++] = i;
+	}
+	/* each predicate word in its clause: the words back to the clause's
+	 * start and on to its end (at most 80 either way), classified once */
+	for (size_t q = 0, done = 0; q < ncue; q++) {
+		struct clause k;
+		size_t j = cue[q], a = j, b = j + 1;
+
 		while (a > 0 && j - a < 80 && !clause_end(t, text, a - 1))
 			a--;
 		while (b < t->n && b - j < 80 && !clause_end(t, text, b - 1))
 			b++;
+		for (size_t i = a > done ? a : done; i < b; i++)
+			cls[i] = lex_get(t->v[i].h);
+		done = b > done ? b : done;
 		k = (struct clause){ c, t, text, cls, a, b };
 		if (is_literal(&k, j) || in_condition(&k, j) || !judge(&k, j))
 			continue;

@@ -17,7 +17,7 @@ struct kw_entry {
 	uint64_t *also;         /* rules with it among and_keywords */
 };
 
-#define BLOOM_BITS 4096
+#define BLOOM_BITS 16384
 
 struct kwtab {
 	struct kw_entry *v;
@@ -71,7 +71,7 @@ static int kw_add(struct kwtab *k, const char *word, size_t rule, int also)
 		e->also = calloc(k->words, sizeof(uint64_t));
 		if (!e->bits || !e->also)
 			return CL_ENOMEM;
-		k->bloom[(h >> 52) / 64] |= 1ULL << ((h >> 52) % 64);
+		k->bloom[(h >> 50) / 64] |= 1ULL << ((h >> 50) % 64);
 	}
 	bits = also ? &e->also : &e->bits;
 	(*bits)[rule / 64] |= 1ULL << (rule % 64);
@@ -319,7 +319,7 @@ static void prefilter_word(const struct kwtab *k, struct filter_scratch *s, uint
 	const struct kw_entry *e;
 	size_t j;
 
-	if (!(k->bloom[(h >> 52) / 64] & (1ULL << ((h >> 52) % 64))))
+	if (!(k->bloom[(h >> 50) / 64] & (1ULL << ((h >> 50) % 64))))
 		return;
 	for (j = (size_t)(h ^ (h >> 29)) & (k->cap - 1); k->v[j].h && k->v[j].h != h;
 	     j = (j + 1) & (k->cap - 1))

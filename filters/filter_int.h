@@ -53,6 +53,8 @@ struct toks {
 struct gmap {
 	uint64_t *v;
 	size_t cap, used;
+	uint32_t *touched;       /* the slots in use, to clear them after */
+	size_t ntouched;
 	uint64_t *g;             /* a text's n-gram hashes, before they go in */
 	size_t gcap;
 };

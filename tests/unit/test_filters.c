@@ -1493,8 +1493,8 @@ static const struct positive positives[] = {
 	{ "Is the stack sorted?</questions>", "echoed-tag", FIELD_QUESTIONS },
 	{ "**Reasoning:** the bound decides the method.\n\nGiven n boxes, stack them.",
 	  "reasoning-section", FIELD_MODIFIED },
-	{ "Step 1: identify the bound.\nGiven n boxes, stack them.", "reasoning-section",
-	  FIELD_MODIFIED },
+	{ "Thought process: the bound decides it.\nGiven n boxes, stack them.",
+	  "reasoning-section", FIELD_MODIFIED },
 	{ "Given n boxes, stack them. The constraints on n have been removed so that the solver "
 	  "has to ask.", "announces-removal", FIELD_MODIFIED },
 	{ "Given n boxes, stack them. Some details have been deliberately withheld.",
