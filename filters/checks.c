@@ -974,10 +974,11 @@ static unsigned orig_subgrams(const struct check_ctx *c, size_t at, size_t n)
 /*
  * Whether the n-gram whose occurrence at token at is one of four in a row comes back
  * as a loop does: its four occurrences at one period, and the tokens of
- * each period the same as the next's.  A problem's own repeated phrasing
+ * each period the same as the next's: the period in tokens, or 0.  A
+ * problem's own repeated phrasing
  * ("... and then he ...", a step of a list) has other words between.
  */
-static int periodic(const struct check_ctx *c, size_t at)
+static size_t periodic(const struct check_ctx *c, size_t at)
 {
 	const uint64_t *g = c->map->g;
 	const struct tok *t = c->mod->v;
@@ -995,7 +996,7 @@ static int periodic(const struct check_ctx *c, size_t at)
 	for (size_t i = p[0]; i < p[0] + 3 * d; i++)
 		if (t[i].h != t[i + d].h)
 			return 0;
-	return 1;
+	return d;
 }
 
 /* Whether most of the n tokens at t are words of letters: a phrase that
@@ -1061,8 +1062,7 @@ int check_ngrams(struct check_ctx *c)
 		dup += mc > 1 && mc > 2 * oc;
 		/* a phrase four times, and more than twice as often as the
 		 * original has it: maybe a loop (judged once its counts are all in) */
-		if (mc == (oc < 1 ? 4 : 2 * oc + 2) && nloops < LOOP_CANDIDATES &&
-		    wordy(c->in->modified, &m->v[i], n))
+		if (mc == (oc < 1 ? 4 : 2 * oc + 2) && nloops < LOOP_CANDIDATES)
 			loops[nloops++] = (size_t)i;
 	}
 	c->hidden_ready = c->in->original != NULL && o->n >= n;
@@ -1094,7 +1094,12 @@ int check_ngrams(struct check_ctx *c)
 		unsigned mc = gm_mod(slot), oc = gm_orig(slot);
 		char quoted[100];
 
-		if (mc <= 2 * oc + 1 || !periodic(c, loops[l]) ||
+		size_t d;
+
+		/* a phrase of words, or a block of three tokens or more ("1 <= c
+		 * <= 10^9"), at one period, beyond what the original has */
+		if (mc <= 2 * oc + 1 || !(d = periodic(c, loops[l])) ||
+		    (!wordy(c->in->modified, &m->v[loops[l]], n) && d < 3) ||
 		    2 * orig_subgrams(c, loops[l], n) >= mc)
 			continue;
 		quote(c->in->modified, &m->v[loops[l]], n, quoted, sizeof(quoted));
@@ -1282,6 +1287,11 @@ int check_hidden_question(struct check_ctx *c, const char *q, const struct toks 
 		for (ssize_t i = 0; i < k; i++) {
 			uint64_t slot = gmap_find(c->map, c->map->g[i]);
 
+			/* a quote starts and ends with a word: "from left to
+			 * right," is the four words the rewrite may well name */
+			if (!is_word((unsigned char)q[qt->v[i].off]) ||
+			    !is_word((unsigned char)q[qt->v[i + n - 1].off]))
+				continue;
 			if (gm_orig(slot) && !gm_mod(slot)) {
 				quote(q, &qt->v[i], n, quoted, sizeof(quoted));
 				snprintf(why, sizeof(why), "quotes \"%s\", which the modified problem "
@@ -1453,11 +1463,20 @@ int check_repeated_words(struct check_ctx *c)
 	size_t run = 1;
 
 	/* the same word four times in a row: "the the the the", unless the
-	 * original has it too (an example's output "Yes Yes Yes Yes") */
+	 * original has it too (an example's output "Yes Yes Yes Yes"); any
+	 * other word (a number) six times, and more than twice the original's
+	 * longest run of it and one: "0 0 0 0 0 0" of an example is its own */
 	for (size_t i = 1; i < t->n; i++) {
+		int alpha;
+
 		run = t->v[i].h == t->v[i - 1].h ? run + 1 : 1;
-		if (run >= 4 && alpha_token(c->in->modified, &t->v[i]) &&
-		    !has_run(c->orig, t->v[i].h, run)) {
+		if (run < 4)
+			continue;
+		alpha = alpha_token(c->in->modified, &t->v[i]);
+		if (!alpha && (run < 6 || !is_word((unsigned char)c->in->modified[t->v[i].off]) ||
+			       has_run(c->orig, t->v[i].h, (run - 1) / 2)))
+			continue;
+		if (!alpha || !has_run(c->orig, t->v[i].h, run)) {
 			char why[120];
 
 			snprintf(why, sizeof(why), "repeats the word \"%.*s\" %zu times in a row",

@@ -80,10 +80,14 @@
 #define C_HOLD    (1ULL << 47)  /* hold, apply, add (up): "cannot both hold" */
 #define C_AGAINST (1ULL << 48)  /* against, odds: "goes against", "at odds with" */
 #define C_INTERPN (1ULL << 49)  /* interpretations: "several interpretations" */
+#define C_DIFF    (1ULL << 50)  /* different, conflicting: "two different limits" */
+#define C_DIFFLY  (1ULL << 51)  /* differently, inconsistently: "stated differently" */
+#define C_ALLOW   (1ULL << 52)  /* allows, permits: "longer than this limit allows" */
 
 #define C_CUE (C_SAY | C_SAYS | C_SAYING | C_ADJN | C_ADJG | C_ADJW | C_UNC | C_UNCW | C_INTERP | \
 	       C_MEAN | C_AMB | C_CONFL | C_LEAVE | C_INFO | C_MISSING | C_DEPEND | \
-	       C_CLEAR | C_SILENT | C_MATCH | C_ADJB | C_HOLD | C_AGAINST | C_INTERPN)
+	       C_CLEAR | C_SILENT | C_MATCH | C_ADJB | C_HOLD | C_AGAINST | C_INTERPN | C_DIFF | \
+	       C_DIFFLY | C_ALLOW)
 #define C_AUX (C_BE | C_NEG | C_DO | C_HAVE | C_MODAL)
 
 struct lex {
@@ -120,7 +124,12 @@ static const struct lex lexicon[] = {
 	  "describing detailing", C_SAYING },
 	{ "specified stated mentioned explained clarified indicated explicit described detailed "
 	  "addressed spelled established stipulated elaborated said", C_ADJN },
-	{ "match matches agree agrees correspond corresponds align aligns fit fits", C_MATCH },
+	{ "match matches agree agrees correspond corresponds align aligns fit fits respect "
+	  "respects follow obey obeys satisfy satisfies meet meets honour honor conform conforms "
+	  "comply complies", C_MATCH },
+	{ "different differing conflicting contradicting competing", C_DIFF },
+	{ "differently inconsistently", C_DIFFLY },
+	{ "allows permits allow permit", C_ALLOW },
 	{ "input query queries file test request data array list set string graph tree table "
 	  "matrix line lines", C_PLACE },
 	{ "above below earlier later following preceding follows precedes aforementioned rest "
@@ -135,7 +144,8 @@ static const struct lex lexicon[] = {
 	{ "clear obvious evident apparent", C_CLEAR },
 	{ "unclear unspecified unstated vague vaguely underspecified unexplained unmentioned "
 	  "imprecise imprecisely debatable murky fuzzy undescribed unaddressed unclarified "
-	  "unresolved unanswered undecided unsettled nebulous equivocal unsaid loosely", C_UNC },
+	  "unresolved unanswered undecided unsettled nebulous equivocal unsaid loosely loose",
+	  C_UNC },
 	{ "ambiguous ambiguously", C_UNC | C_INORIG },
 	{ "undefined uncertain unknown indeterminate undetermined arbitrary", C_UNCW | C_INORIG },
 	{ "silent", C_SILENT },
@@ -156,7 +166,7 @@ static const struct lex lexicon[] = {
 	{ "problem statement task description text wording prompt specification spec "
 	  "formulation phrasing story narrative passage paragraph sentence section instructions "
 	  "legend example examples sample samples input output statements sentences "
-	  "descriptions wordings remark remarks", C_SELF },
+	  "descriptions wordings remark remarks explanation explanations", C_SELF },
 	{ "bound bounds limit limits constraint constraints range format information details "
 	  "detail meaning definition sense notion term word phrase condition requirement "
 	  "requirements rule rules guarantee guarantees maximum minimum precise exact expected "
@@ -195,7 +205,7 @@ static uint64_t h_which, h_if, h_the, h_each, h_other, h_to, h_as, h_one, h_way,
 static uint64_t h_open, h_there, h_it, h_about, h_on, h_regarding, h_of, h_for, h_here;
 static uint64_t h_in, h_reading, h_up, h_interpretation, h_apos, h_left, h_by, h_both;
 static uint64_t h_at, h_goes, h_go, h_runs, h_run, h_may, h_or, h_anywhere, h_explicitly;
-static uint64_t h_definition, h_add, h_true, h_a, h_any, h_another;
+static uint64_t h_definition, h_add, h_true, h_a, h_any, h_another, h_out;
 
 static uint64_t wh(const char *w)
 {
@@ -273,6 +283,7 @@ static void lex_init(void)
 	h_a = wh("a");
 	h_any = wh("any");
 	h_another = wh("another");
+	h_out = wh("out");
 }
 
 static uint64_t lex_get(uint64_t h)
@@ -360,7 +371,8 @@ static enum subject subject_of(const struct clause *k, size_t start)
 			seg = i;
 			break;
 		}
-	if (k->cls[seg] & C_WH && hash_at(k, seg) != h_which)
+	/* "which" opens a question at the clause's start, a relative clause later */
+	if (k->cls[seg] & C_WH && (hash_at(k, seg) != h_which || seg == k->a))
 		return SUBJ_WH;
 	for (size_t i = seg; i < j; i++) {
 		if (k->cls[i] & C_SELF)
@@ -656,6 +668,26 @@ static int judge(const struct clause *k, size_t i)
 		}
 	}
 	if (x & C_INFO && i > k->a && (k->cls[i - 1] & C_NO))
+		return 1;
+	/* "stated differently in two places", "described inconsistently" */
+	if (x & C_DIFFLY && i > k->a && (k->cls[i - 1] & (C_ADJN | C_ADJG | C_PHRASE)))
+		return 1;
+	/* "two different limits ... in this statement", "give different counts" */
+	if (x & C_DIFF && i + 1 < k->b && (k->cls[i + 1] & C_META) && self_in_clause(k, i + 1))
+		return 1;
+	/* "longer than this limit allows" */
+	if (x & C_ALLOW && (s == SUBJ_META || s == SUBJ_SELF || s == SUBJ_PRON)) {
+		for (j = i; j > k->a && j + 6 > i; j--)
+			if (hash_at(k, j - 1) == h_than) {
+				for (size_t w = k->a; w < k->b; w++)
+					if (k->cls[w] & (C_SELF | C_META) && w != i)
+						return 1;
+				break;
+			}
+	}
+	/* "is left out here" */
+	if (x & C_LEAVE && hash_at(k, i) == h_left && (aux & C_BE) && i + 1 < k->b &&
+	    hash_at(k, i + 1) == h_out && (TEXTY(s) || (i + 2 < k->b && hash_at(k, i + 2) == h_here)))
 		return 1;
 	/* "without a definition of ..." */
 	if (hash_at(k, i) == h_definition && i > k->a + 1 && (k->cls[i - 2] & C_WITHOUT) &&

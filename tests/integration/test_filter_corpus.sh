@@ -72,7 +72,8 @@ if [ -s "$T/tune.jsonl" ]; then
 		and .verdict == "rejected" and ([.verdicts[] | select(.action == "reject")
 		| .rule] - ["inline-commentary", "clarity-idiom"] | length) == 0) | .id' | wc -l)
 	soft_accepted=$(jq -c 'select(.summary != true and .verdict == "accepted"
-		and ([.verdicts[] | select(.rule == "inline-commentary" and .action == "flag")] | length) > 0)' \
+		and ([.verdicts[] | select((.rule == "inline-commentary" or .rule == "clarity-idiom")
+		and .action == "flag")] | length) > 0)' \
 		"$T/soft.out" | wc -l)
 	[ "$strict" -gt 0 ] && [ "$soft_accepted" -eq "$strict" ] \
 		&& ok "with inline-commentary: soft, the $strict rows only commentary rejected are accepted and flagged" \

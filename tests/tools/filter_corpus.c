@@ -21,6 +21,8 @@
  * line and why, so that a recipe never silently yields the original:
  *
  *   sub        re, with [, all]   replace the first (every) match; $1..$9 in with
+ *                                 are its groups (a literal $ before a digit:
+ *                                 capture it, "(\$)", and write $1)
  *   drop       re                 remove the sentence holding the first match
  *   insert     text, at           add a sentence (positions below)
  *   task       text, at           the same, in the original too (the task's own words)
@@ -51,7 +53,12 @@
  * Placeholders in text, with, and questions: {var} (the statement's first
  * one-letter variable), {name} (its first proper name), {removed} (what
  * the last op took out), {value} (the last number in it).  One that cannot
- * be filled refuses the recipe.
+ * be filled refuses the recipe.  They are filled when their op runs: in
+ * sub's with, {removed} is what an earlier op took out; in constraint's
+ * and number's with, what this one takes out.  markdown, like sub, sets
+ * {removed} (to the last header it rewrote): put it before the edit.
+ * line-end is after the text's last sentence, which in an APPS statement
+ * is its sample output or note: end is usually what is meant.
  *
  * Each row printed: {"id", "split", "n", "category", "label", "kind",
  * "original", "modified", "questions", "finish_reason"}, as
@@ -923,8 +930,13 @@ static int op_examples(struct row *r, const char *mode)
 		while (*out == ':' || *out == '\n' || *out == ' ')
 			out++;
 		stop = strstr(out, "\n\n");
-		if (!stop || strstr(out, "\nInput") < stop)
-			stop = strstr(out, "\nInput") ? strstr(out, "\nInput") : out + strlen(out);
+		{
+			/* up to the next example, or with none to the end of the section */
+			char *next = strstr(out, "\nInput");
+
+			if (!stop || !next || next < stop)
+				stop = next ? next : out + strlen(out);
+		}
 		outl = (size_t)(stop - out);
 		while (inl && in[inl - 1] == '\n')
 			inl--;
