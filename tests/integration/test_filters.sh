@@ -69,8 +69,8 @@ kind_rules() {
 	case $1 in
 	ref_original) echo "ref-original-problem ref-original-bare ref-compared-to-original ref-rewrite ref-new-version ref-before-change" ;;
 	echoed_header) echo "echoed-header echoed-header-statement" ;;
-	explanation_section) echo "explanation-section explanation-removed inline-marker" ;;
-	announcement) echo "announces-change note-this-version changes-made here-is-rewrite inline-marker explanation-removed" ;;
+	explanation_section) echo "explanation-section explanation-label explanation-removed removed-label inline-marker" ;;
+	announcement) echo "announces-change note-this-version changes-made here-is-rewrite inline-marker explanation-removed removed-label inline-commentary" ;;
 	hidden_leak) echo "hidden-leak" ;;
 	unchanged) echo "unchanged" ;;
 	drift) echo "drift" ;;

@@ -588,7 +588,8 @@ static void failed_file_leaves_the_set_as_it_was(void **state)
 /* the shipped rules, in load order: clarity.yaml, commentary.yaml, references.yaml */
 static const char *const shipped_ids[] = {
 	"clarity-idiom", "echoed-header", "echoed-tag", "echoed-header-statement",
-	"explanation-section", "explanation-heading", "explanation-removed", "inline-marker",
+	"explanation-section", "explanation-label", "explanation-heading", "explanation-removed",
+	"removed-label", "inline-marker",
 	"announces-change", "note-this-version", "changes-made", "here-is-rewrite",
 	"reasoning-section", "announces-removal", "solution-instead", "ref-original-problem",
 	"ref-original-bare", "ref-compared-to-original", "ref-rewrite", "ref-new-version",
@@ -1459,13 +1460,13 @@ static const struct positive positives[] = {
 	{ "Given n boxes, stack them.\n\n=== Contradiction ===\nThe two limits disagree.",
 	  "explanation-section", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\n\nWhy this is now unclear: the height is not given.",
-	  "explanation-section", FIELD_MODIFIED },
+	  "explanation-label", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\n\n**Source of ambiguity:** the word \"tall\".",
-	  "explanation-section", FIELD_MODIFIED },
+	  "explanation-label", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\n\n### Removed constraint\nThe bound on n.",
 	  "explanation-removed", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\n\nOmitted details: the bound on the height.",
-	  "explanation-removed", FIELD_MODIFIED },
+	  "removed-label", FIELD_MODIFIED },
 	{ "Given n boxes, stack them by the tall rule [vague] and print the height.",
 	  "inline-marker", FIELD_MODIFIED },
 	{ "Given n boxes (Contradiction: n is both odd and even) stack them.", "inline-marker",
@@ -1502,6 +1503,10 @@ static const struct positive positives[] = {
 	  "has to ask.", "announces-removal", FIELD_MODIFIED },
 	{ "Given n boxes, stack them. Some details have been deliberately withheld.",
 	  "announces-removal", FIELD_MODIFIED },
+	{ "Given n boxes, stack them.\n\n### What was removed\nThe bound on the height.",
+	  "explanation-removed", FIELD_MODIFIED },
+	{ "Given n boxes, stack them.\n\n-----Ambiguity-----\nThe word tall is vague now.",
+	  "explanation-section", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\n\n### Note on the modification\nThe bound was raised.",
 	  "explanation-heading", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\n\n**What changed**\nThe order is gone.",
@@ -1653,7 +1658,7 @@ static void shipped_rules_fire_on_headers_in_underscore_bold(void **state)
 		{ "__Incomplete Statement__:\nGiven n boxes, stack them.", "echoed-header-statement",
 		  FIELD_MODIFIED },
 		{ "Given n boxes, stack them.\n\n__Ambiguity introduced__: the word tall.",
-		  "explanation-section", FIELD_MODIFIED },
+		  "explanation-label", FIELD_MODIFIED },
 	};
 	struct filter_set fs;
 	int missed = 0;
