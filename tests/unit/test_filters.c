@@ -1503,6 +1503,8 @@ static const struct positive positives[] = {
 	  "has to ask.", "announces-removal", FIELD_MODIFIED },
 	{ "Given n boxes, stack them. Some details have been deliberately withheld.",
 	  "announces-removal", FIELD_MODIFIED },
+	{ "Given n boxes, stack them.\n\nChanges made: the bound on the height is gone.",
+	  "removed-label", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\n\n### What was removed\nThe bound on the height.",
 	  "explanation-removed", FIELD_MODIFIED },
 	{ "Given n boxes, stack them.\n\n-----Ambiguity-----\nThe word tall is vague now.",
