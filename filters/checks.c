@@ -532,7 +532,7 @@ static uint64_t gmap_find(const struct gmap *m, uint64_t mixed)
 }
 
 /* The slot of an n-gram, with its key set (counts 0 when new). */
-static uint64_t *gmap_slot(struct gmap *m, uint64_t mixed)
+static inline __attribute__((always_inline)) uint64_t *gmap_slot(struct gmap *m, uint64_t mixed)
 {
 	size_t mask = m->used - 1, i = (size_t)mixed & mask;
 	uint64_t key = gm_key(mixed);
@@ -1348,11 +1348,7 @@ int check_repeated_lines(struct check_ctx *c)
 {
 	const struct toks *t = c->mod;
 	const struct tline *worst = NULL;
-	struct lcount {
-		uint64_t h;
-		size_t n, raw;
-		ssize_t orig;            /* the original's count, -1 until needed */
-	} *tab;
+	struct lcount *tab;
 	size_t cap = 16;
 	char why[160];
 
@@ -1390,11 +1386,19 @@ int check_repeated_lines(struct check_ctx *c)
 			}
 		}
 	}
-	while (cap < 4 * t->nlines)
-		cap *= 2;
-	tab = calloc(cap, sizeof(*tab));
-	if (!tab)
-		return CL_ENOMEM;
+	/* room for the long lines at a quarter load */
+	for (size_t i = 0, long_lines = 0; i < t->nlines; i++)
+		if (t->lines[i].len >= 20 && ++long_lines * 4 > cap)
+			cap *= 2;
+	if (cap > *c->nltab) {
+		tab = realloc(*c->ltab, cap * sizeof(*tab));
+		if (!tab)
+			return CL_ENOMEM;
+		*c->ltab = tab;
+		*c->nltab = cap;
+	}
+	tab = *c->ltab;
+	memset(tab, 0, cap * sizeof(*tab));
 	for (size_t i = 0; i < t->nlines && !worst; i++) {
 		const struct tline *l = &t->lines[i];
 		size_t j = (size_t)(l->h ^ (l->h >> 32)) & (cap - 1);
@@ -1413,16 +1417,13 @@ int check_repeated_lines(struct check_ctx *c)
 			continue;
 		if (tab[j].orig < 0) {
 			/* the original's lines, only now that one is needed */
-			if (toks_lines(c->orig)) {
-				free(tab);
+			if (toks_lines(c->orig))
 				return CL_ENOMEM;
-			}
 			tab[j].orig = (ssize_t)line_count(c->orig, l->h);
 		}
 		if (tab[j].raw > 2 * (size_t)tab[j].orig)
 			worst = l;
 	}
-	free(tab);
 	if (!worst)
 		return 0;
 	snprintf(why, sizeof(why), "repeats the %s \"%.*s%s\"",

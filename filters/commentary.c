@@ -761,7 +761,7 @@ int check_commentary(struct check_ctx *c)
 	for (size_t i = 0; i < t->n; i++) {
 		uint64_t h = t->v[i].h;
 
-		cls[i] = 0;
+
 		if ((cue_bloom[(h >> 52) / 64] & (1ULL << ((h >> 52) % 64))) && (lex_get(h) & C_CUE) &&
 		    ncue < CL_ARRAY_SIZE(cue))
 			cue[ncue++] = i;

@@ -150,6 +150,8 @@ struct filter_scratch {
 	uint32_t orig_at[2 * MAX_VALUES], mod_at[2 * MAX_VALUES];
 	uint64_t *cls;          /* inline-commentary's word classes, per token */
 	size_t ncls;
+	struct lcount *ltab;    /* repeated-lines' counts */
+	size_t nltab;
 };
 
 struct filter_scratch *filter_scratch_new(const struct filter_set *fs)
@@ -185,6 +187,7 @@ void filter_scratch_free(struct filter_scratch *s)
 	toks_release(&s->q);
 	gmap_release(&s->map);
 	free(s->cls);
+	free(s->ltab);
 	free(s);
 }
 
@@ -500,6 +503,7 @@ int filter_run(const struct filter_set *fs, struct filter_scratch *s,
 		.orig_values = s->orig_values, .mod_values = s->mod_values, .orig_at = s->orig_at,
 		.mod_at = s->mod_at,
 		.cls = &s->cls, .ncls = &s->ncls, .actions = fs->check_action,
+		.ltab = &s->ltab, .nltab = &s->nltab,
 		.verdict = check_verdict, .arg = out,
 	};
 	int rc;

@@ -84,6 +84,13 @@ size_t text_values(const char *text, const struct toks *t, double *out, uint32_t
 
 void filter_keywords_free(void *kw);
 
+/* repeated-lines' count of a line */
+struct lcount {
+	uint64_t h;
+	size_t n, raw;
+	ssize_t orig;                /* the original's count, -1 until needed */
+};
+
 /* What a built-in check sees; verdict() records one. */
 struct check_ctx {
 	const struct filter_input *in;
@@ -99,6 +106,8 @@ struct check_ctx {
 	uint64_t **cls;              /* inline-commentary's word classes, per token */
 	size_t *ncls;
 	const signed char *actions;  /* per built-in check */
+	struct lcount **ltab;        /* repeated-lines' table, kept between records */
+	size_t *nltab;
 	int hidden_ready;
 	int (*verdict)(struct check_ctx *c, const char *rule, int field, const char *detail);
 	void *arg;

@@ -18,6 +18,7 @@
 
 #include "../../common/common.h"
 #include "../../pipeline/config.h"
+#include "../../filters/filter.h"
 #include "testutil.h"
 
 #define NAME "cfg.yaml"
@@ -597,6 +598,8 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"prompts.dir: ''    # ",
 		"prompts.max_parse_retries: 2    # ",
 		"filters.dir: ''    # ",
+		"filters.actions: {}    # ",
+		"filters.drift_min_content: 0.3    # ",
 		"filters.leak_ngram: 5    # ",
 		"filters.drift_min_overlap: 0.2    # ",
 		"filters.max_line_repeats: 4    # ",
@@ -627,6 +630,47 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		nl += *p == '\n';
 	assert_int_equal(nl, CL_ARRAY_SIZE(lines));
 	free(text);
+	config_release(&cfg);
+}
+
+/* filters.actions: a mapping of ids to reject, flag (soft) or off, applied
+ * to the set when it is loaded; a bad action or an unknown id is refused
+ * with its line */
+static void filters_actions_set_what_a_rule_or_check_does(void **state)
+{
+	struct config cfg;
+	struct filter_set fs;
+	char *text;
+	int rc;
+
+	(void)state;
+	assert_int_equal(load(&cfg, "filters:\n  actions:\n    inline-commentary: soft\n"
+				    "    here-is-rewrite: off\n    drift: reject\n"), 0);
+	text = print_to_string(&cfg);
+	assert_non_null(strstr(text, "filters.actions: {inline-commentary: soft, "
+				     "here-is-rewrite: off, drift: reject}"));
+	free(text);
+	assert_int_equal(config_filter_set(&cfg, "filters", &fs), 0);
+	assert_int_equal(fs.check_action[filter_check_index("inline-commentary")], FILTER_FLAG);
+	assert_int_equal(fs.check_action[filter_check_index("drift")], FILTER_REJECT);
+	for (size_t i = 0; i < fs.n; i++)
+		if (strcmp(filter_rule_id(&fs, i), "here-is-rewrite") == 0)
+			assert_int_equal(filter_rule_action(&fs, i), FILTER_OFF);
+	filter_set_release(&fs);
+	config_release(&cfg);
+
+	assert_refused("filters:\n  actions:\n    drift: maybe\n",
+		       NAME ":3:12: 'filters.actions': the action of 'drift' must be reject, flag "
+		       "(or soft) or off");
+	assert_refused("filters:\n  actions: soft\n",
+		       NAME ":2:12: 'filters.actions' must be a mapping, such as "
+		       "{inline-commentary: soft}");
+	assert_int_equal(load(&cfg, "filters:\n  actions:\n    no-such-rule: off\n"), 0);
+	err_clear();
+	rc = config_filter_set(&cfg, "filters", &fs);
+	assert_int_equal(rc, CL_ECONFIG);
+	assert_string_equal(err_msg(rc), NAME ":3: filters.actions: no rule or check "
+			    "'no-such-rule' (clarify filters list names them)");
 	config_release(&cfg);
 }
 
@@ -741,6 +785,7 @@ int main(void)
 		cmocka_unit_test(config_set_store_refuses_empty_and_keeps_path),
 		cmocka_unit_test(config_print_shows_every_key_with_value_and_help),
 		cmocka_unit_test(config_print_shows_changed_values),
+		cmocka_unit_test(filters_actions_set_what_a_rule_or_check_does),
 		cmocka_unit_test(config_print_output_loads_back_to_the_same_config),
 		cmocka_unit_test(config_print_quotes_a_path_with_an_apostrophe),
 	};
