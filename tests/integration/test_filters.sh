@@ -97,7 +97,7 @@ done <"$T/ids"
 # ---- the text output ---------------------------------------------------------
 
 expect_status "check as text exits 0" 0 "$CLARIFY" filters check "$LABELLED"
-contains "a rejected row names its rule" "$OUT" "ann-lisrun               rejected: announces-change"
+contains "a rejected row names its rules" "$OUT" "ann-lisrun               rejected: inline-commentary, announces-change"
 contains "a rejected row names every rule that fired" "$OUT" "empty-both-rle           rejected: empty, no-questions"
 contains "built-in checks are named like rules" "$OUT" "same-ws-islands          rejected: unchanged"
 contains "an accepted row says so" "$OUT" "hn-compared-prev-day     accepted"
