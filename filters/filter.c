@@ -469,12 +469,13 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 		    r->action == FILTER_OFF)
 			continue;
 		if (!r->nkeywords) {
-			hit = match_own(r, s, text, t, own, 0, len);
+			hit = match_own(r, s, text, t, r->unless_original ? own : NULL, 0, len);
 		} else {
 			const struct kwin *w = &s->win[i * NWIN];
 
 			for (size_t k = 0; k < s->nwin[i] && !hit; k++)
-				hit = match_own(r, s, text, t, own, win_start(&w[k]),
+				hit = match_own(r, s, text, t, r->unless_original ? own : NULL,
+						win_start(&w[k]),
 						win_end(&w[k], text, len));
 		}
 		if (!hit)

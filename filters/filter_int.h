@@ -14,6 +14,7 @@ struct filter_rule {
 	size_t line;
 	unsigned fields;         /* FIELD_* */
 	int action;
+	int unless_original;      /* a match the original holds too is its own words */
 	char **keywords;         /* lower case; NULL: the pattern always runs */
 	size_t nkeywords;
 	char **also;             /* and one of these too (and_keywords) */

@@ -316,9 +316,15 @@ static int load_rule(struct loader *l, yaml_node_t *map)
 				goto fail;
 			}
 			action = s;
+		} else if (strcmp(key, "unless_in_original") == 0) {
+			if (!s || (strcmp(s, "true") && strcmp(s, "false"))) {
+				rc = rule_error(l, v, r.id, "'unless_in_original' must be true or false");
+				goto fail;
+			}
+			r.unless_original = strcmp(s, "true") == 0;
 		} else {
 			rc = rule_error(l, k, r.id, "unknown key '%s' (id, description, applies_to, "
-					"pattern, flags, keywords, and_keywords, action)", key);
+					"pattern, flags, keywords, and_keywords, action, unless_in_original)", key);
 			goto fail;
 		}
 	}

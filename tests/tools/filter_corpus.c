@@ -1228,7 +1228,7 @@ int main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
-	json_t *ids = json_object();
+	json_t *ids;
 
 	for (; argi < argc && argv[argi][0] == '-' && argv[argi][1] == '-'; argi++) {
 		if (strcmp(argv[argi], "--split") == 0 && argi + 1 < argc)
@@ -1250,6 +1250,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "filter_corpus: cannot open '%s': %s\n", argv[argi + 1], strerror(errno));
 		return 1;
 	}
+	ids = json_object();
 	while ((len = getline(&line, &cap, f)) > 0) {
 		json_error_t e;
 		json_t *recipe, *row = NULL;

@@ -782,6 +782,40 @@ static void rule_without_keywords_always_runs(void **state)
 	filter_set_release(&fs);
 }
 
+/* unless_in_original: a match whose text the original holds too is passed
+ * over (the next one counts); without it, an original's words are no
+ * excuse: an operator's rule means what it says. */
+static int fires_with_original(const struct filter_set *fs, const char *orig, const char *mod)
+{
+	struct filter_input in = { .original = orig, .modified = mod };
+	struct filter_result r;
+	int hit;
+
+	run(fs, &in, &r);
+	hit = find(&r, "r", FIELD_MODIFIED) != NULL;
+	filter_result_release(&r);
+	return hit;
+}
+
+static void unless_in_original_passes_over_the_originals_words(void **state)
+{
+	struct filter_set fs;
+
+	(void)state;
+	set_of_rule(&fs, "modified", "this version[^.]*", "", "reject");
+	assert_true(fires_with_original(&fs, "In this version, q = 0.", "In this version, q = 0."));
+	filter_set_release(&fs);
+	set_of_rule(&fs, "modified", "this version[^.]*", "    unless_in_original: true\n", "reject");
+	assert_false(fires_with_original(&fs, "In this version, q = 0.", "In this version, q = 0."));
+	assert_true(fires_with_original(&fs, "Count the boxes.", "In this version, q = 0."));
+	/* the original's match is passed over, a second one of the rewrite's own is not */
+	assert_true(fires_with_original(&fs, "In this version, q = 0.",
+					"In this version, q = 0. Unlike the first, in this version k is vague."));
+	filter_set_release(&fs);
+	assert_refused(RULE_HEAD "    pattern: a\n    action: reject\n    unless_in_original: yes\n",
+		       NAME ":7:25: rule 'r1': ", "'unless_in_original' must be true or false");
+}
+
 /*
  * filter.h: keywords decide whether a pattern runs "at all"; they say
  * nothing of where it matches.  A match well before the first keyword or
@@ -2287,6 +2321,7 @@ int main(void)
 		cmocka_unit_test(keywords_match_whole_words_in_any_case),
 		cmocka_unit_test(and_keywords_need_one_word_of_each_list),
 		cmocka_unit_test(rule_without_keywords_always_runs),
+		cmocka_unit_test(unless_in_original_passes_over_the_originals_words),
 		cmocka_unit_test(keyword_rules_run_near_their_keywords),
 		cmocka_unit_test(set_of_seventy_rules_runs_each_of_them),
 
