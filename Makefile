@@ -59,6 +59,7 @@ UNIT_BINS := $(UNIT_SRC:%.c=$(B)/%)
 FAKELLM := $(B)/tests/fakellm/fakellm
 NOTIFY := $(B)/tests/tools/notify_listen
 CORPUS_TOOL := $(B)/tests/tools/filter_corpus
+OFFLINE_DUMP := $(B)/tests/tools/offline_dump
 BENCH_BINS := $(BENCH_SRC:%.c=$(B)/%)
 FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
@@ -116,12 +117,16 @@ $(NOTIFY): $(B)/tests/tools/notify_listen.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
+$(OFFLINE_DUMP): $(B)/tests/tools/offline_dump.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(CORPUS_TOOL): $(B)/tests/tools/filter_corpus.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # bench/export also makes the 100,000-record store of tests/integration/test_export.sh
-test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(NOTIFY) $(CORPUS_TOOL) $(B)/bench/export
+test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(NOTIFY) $(CORPUS_TOOL) $(OFFLINE_DUMP) $(B)/bench/export
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
