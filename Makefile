@@ -42,10 +42,8 @@ LDFLAGS_tsan := -fsanitize=thread
 ALL_LDFLAGS := -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
 
 LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) $(wildcard filters/*.c) $(wildcard stats/*.c) \
-	$(wildcard prompts/*.c) \
-	pipeline/config.c pipeline/apps.c \
-	pipeline/llm.c pipeline/llm_openai.c pipeline/llm_gemini.c pipeline/llm_offline.c \
-	pipeline/daemon.c pipeline/export.c
+	$(wildcard prompts/*.c) $(wildcard llm/*.c) \
+	pipeline/config.c pipeline/apps.c pipeline/daemon.c pipeline/export.c
 CLI_SRC := $(wildcard cli/*.c)
 D_SRC := pipeline/clarifyd.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../pipeline/llm.h"
+#include "../llm/llm.h"
 
 struct fake {
 	pid_t pid;

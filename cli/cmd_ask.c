@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../pipeline/llm.h"
+#include "../llm/llm.h"
 #include "cli.h"
 
 #define CACHE_BATCH 64

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../filters/filter.h"
-#include "../pipeline/llm.h"
+#include "../llm/llm.h"
 #include "../prompts/prompt.h"
 #include "../stats/stats.h"
 #include "cli.h"

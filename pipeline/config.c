@@ -10,7 +10,7 @@
 #include <yaml.h>
 
 #include "config.h"
-#include "llm.h"
+#include "../llm/llm.h"
 #include "../filters/filter.h"
 #include "../stats/stats.h"
 

@@ -26,7 +26,7 @@
 #include "../prompts/prompt.h"
 #include "../stats/stats.h"
 #include "daemon.h"
-#include "llm.h"
+#include "../llm/llm.h"
 
 /* One job on its way. */
 struct job {

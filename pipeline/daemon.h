@@ -8,7 +8,7 @@
 #include "../filters/filter.h"
 #include "../stats/stats.h"
 #include "../store/store.h"
-#include "llm.h"
+#include "../llm/llm.h"
 
 struct daemon_opts {
 	struct llm_options llm;       /* borrowed */

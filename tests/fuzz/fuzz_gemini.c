@@ -6,5 +6,5 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	return fuzz_provider(llm_gemini_parse, data, size);
+	return fuzz_provider(llm_provider_gemini.parse, data, size);
 }

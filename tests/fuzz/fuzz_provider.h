@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../pipeline/llm.h"
+#include "../../llm/provider.h"
 
 /* What the cache keeps of r reads back as r. */
 static void check_cached(const struct llm_request *r)

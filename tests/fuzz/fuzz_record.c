@@ -17,7 +17,7 @@
 #include <zdict.h>
 #include <zstd.h>
 
-#include "../../pipeline/llm.h"
+#include "../../llm/llm.h"
 #include "../../store/store.h"
 
 static struct store codec, dcodec;  /* without and with a dictionary */

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "../../common/common.h"
-#include "../../pipeline/llm.h"
+#include "../../llm/provider.h"
 
 /* The text between <tag> and </tag> of reply, trimmed of its newlines, or NULL. */
 static char *tag_text(const char *reply, const char *tag)

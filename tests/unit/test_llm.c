@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../../pipeline/config.h"
-#include "../../pipeline/llm.h"
+#include "../../llm/provider.h"
 
 static struct llm_request request(void)
 {
@@ -35,6 +35,41 @@ static void options(struct llm_options *o, int provider)
 	o->api_key = strdup("sk-test-key");
 }
 
+/* provider.h: the table names every provider, each has what the
+ * transport calls, and the statuses read as documented. */
+static void provider_table_is_complete_and_classifies_statuses(void **state)
+{
+	static const char bad_key[] = "{\"error\": {\"code\": 400, \"status\": "
+		"\"INVALID_ARGUMENT\", \"details\": [{\"reason\": \"API_KEY_INVALID\"}]}}";
+	int n = 0;
+
+	(void)state;
+	for (int id = 0; llm_provider_get(id); id++, n++) {
+		const struct llm_provider *p = llm_provider_get(id);
+
+		assert_int_equal(llm_provider_parse(p->name), id);
+		assert_string_equal(llm_provider_name(id), p->name);
+		if (p->answer)
+			continue;
+		assert_non_null(p->base_url);
+		assert_true(p->url && p->auth_header && p->body && p->parse && p->classify);
+		assert_int_equal(p->classify(200, "{}", 2), LLM_CLASS_OK);
+		assert_int_equal(p->classify(401, "", 0), LLM_CLASS_AUTH);
+		assert_int_equal(p->classify(429, "", 0), LLM_CLASS_THROTTLED);
+		assert_int_equal(p->classify(503, "", 0), LLM_CLASS_SERVER);
+		assert_int_equal(p->classify(408, "", 0), LLM_CLASS_RETRY);
+		assert_int_equal(p->classify(422, "", 0), LLM_CLASS_REFUSED);
+	}
+	assert_int_equal(n, 3);
+	assert_null(llm_provider_get(-1));
+	assert_int_equal(llm_provider_parse("nosuch"), -1);
+	/* Gemini answers an unknown key with 400 API_KEY_INVALID: credentials */
+	assert_int_equal(llm_provider_gemini.classify(400, bad_key, strlen(bad_key)), LLM_CLASS_AUTH);
+	assert_int_equal(llm_provider_openai.classify(400, bad_key, strlen(bad_key)),
+			 LLM_CLASS_REFUSED);
+	assert_int_equal(llm_provider_gemini.classify(400, "{}", 2), LLM_CLASS_REFUSED);
+}
+
 static void openai_body_has_messages_and_parameters(void **state)
 {
 	struct llm_options o;
@@ -45,7 +80,7 @@ static void openai_body_has_messages_and_parameters(void **state)
 	options(&o, LLM_OPENAI);
 	o.extra_body = json_pack("{s:f}", "repetition_penalty", 1.1);
 	r.seed = 7;
-	b = llm_openai_body(&o, &r);
+	b = llm_provider_openai.body(&o, &r);
 	assert_string_equal(jsonx_str(b, "model"), "m1");
 	msgs = json_object_get(b, "messages");
 	assert_int_equal(json_array_size(msgs), 2);
@@ -56,8 +91,8 @@ static void openai_body_has_messages_and_parameters(void **state)
 	assert_null(json_object_get(b, "top_p"));
 	assert_true(json_is_real(json_object_get(b, "repetition_penalty")));
 	json_decref(b);
-	llm_options_release(&o);
 	assert_string_equal(llm_base_url(&o), "https://api.openai.com/v1");
+	llm_options_release(&o);
 }
 
 static void openai_reply_is_parsed(void **state)
@@ -68,7 +103,7 @@ static void openai_reply_is_parsed(void **state)
 			 "\"completion_tokens\":3}}";
 
 	(void)state;
-	assert_int_equal(llm_openai_parse(ok, strlen(ok), &r), 0);
+	assert_int_equal(llm_provider_openai.parse(ok, strlen(ok), &r), 0);
 	assert_string_equal(r.text, "hi");
 	assert_string_equal(r.finish_reason, "length");
 	assert_int_equal(r.tokens_in, 12);
@@ -87,11 +122,11 @@ static void openai_bad_replies_are_told_apart(void **state)
 			      "\"refusal\":\"I can't\"},\"finish_reason\":\"stop\"}]}";
 
 	(void)state;
-	assert_int_equal(llm_openai_parse(empty, strlen(empty), &r), CL_EPARSE);
+	assert_int_equal(llm_provider_openai.parse(empty, strlen(empty), &r), CL_EPARSE);
 	assert_non_null(strstr(r.error, "no choices"));
-	assert_int_equal(llm_openai_parse(trunc, strlen(trunc), &r), CL_EPARSE);
-	assert_int_equal(llm_openai_parse(filtered, strlen(filtered), &r), CL_EINVAL);
-	assert_int_equal(llm_openai_parse(refusal, strlen(refusal), &r), CL_EINVAL);
+	assert_int_equal(llm_provider_openai.parse(trunc, strlen(trunc), &r), CL_EPARSE);
+	assert_int_equal(llm_provider_openai.parse(filtered, strlen(filtered), &r), CL_EINVAL);
+	assert_int_equal(llm_provider_openai.parse(refusal, strlen(refusal), &r), CL_EINVAL);
 	assert_non_null(strstr(r.error, "refused"));
 	assert_null(r.text);
 }
@@ -105,7 +140,7 @@ static void gemini_body_has_system_contents_and_config(void **state)
 	(void)state;
 	options(&o, LLM_GEMINI);
 	r.top_p = 0.9;
-	b = llm_gemini_body(&o, &r);
+	b = llm_provider_gemini.body(&o, &r);
 	assert_string_equal(jsonx_str(json_array_get(json_object_get(json_object_get(b,
 		"systemInstruction"), "parts"), 0), "text"), "You rewrite problems.");
 	assert_string_equal(jsonx_str(json_array_get(json_object_get(json_array_get(
@@ -126,7 +161,7 @@ static void gemini_reply_joins_parts_and_skips_thoughts(void **state)
 			 "\"thoughtsTokenCount\":4}}";
 
 	(void)state;
-	assert_int_equal(llm_gemini_parse(ok, strlen(ok), &r), 0);
+	assert_int_equal(llm_provider_gemini.parse(ok, strlen(ok), &r), 0);
 	assert_string_equal(r.text, "ab");
 	assert_string_equal(r.finish_reason, "length");
 	assert_int_equal(r.tokens_in, 5);
@@ -142,11 +177,11 @@ static void gemini_blocks_and_safety_stops_are_refusals(void **state)
 	const char *none = "{\"candidates\":[]}";
 
 	(void)state;
-	assert_int_equal(llm_gemini_parse(blocked, strlen(blocked), &r), CL_EINVAL);
+	assert_int_equal(llm_provider_gemini.parse(blocked, strlen(blocked), &r), CL_EINVAL);
 	assert_non_null(strstr(r.error, "blocked: SAFETY"));
-	assert_int_equal(llm_gemini_parse(safety, strlen(safety), &r), CL_EINVAL);
+	assert_int_equal(llm_provider_gemini.parse(safety, strlen(safety), &r), CL_EINVAL);
 	assert_non_null(strstr(r.error, "SAFETY"));
-	assert_int_equal(llm_gemini_parse(none, strlen(none), &r), CL_EPARSE);
+	assert_int_equal(llm_provider_gemini.parse(none, strlen(none), &r), CL_EPARSE);
 	assert_null(r.text);
 }
 
@@ -161,10 +196,10 @@ static void token_counts_are_clamped(void **state)
 			"\"usage\":{\"prompt_tokens\":-1,\"completion_tokens\":\"7\"}}";
 
 	(void)state;
-	assert_int_equal(llm_gemini_parse(g, strlen(g), &r), 0);
+	assert_int_equal(llm_provider_gemini.parse(g, strlen(g), &r), 0);
 	assert_int_equal(r.tokens_in, 0);
 	assert_true(r.tokens_out == LLM_TOKENS_MAX);
-	assert_int_equal(llm_openai_parse(o, strlen(o), &r), 0);
+	assert_int_equal(llm_provider_openai.parse(o, strlen(o), &r), 0);
 	assert_int_equal(r.tokens_in, 0);
 	assert_int_equal(r.tokens_out, 0);
 	llm_request_release(&r);
@@ -182,7 +217,7 @@ static void errors_and_finish_reasons_stay_utf8(void **state)
 	json_t *v;
 
 	(void)state;
-	assert_int_equal(llm_openai_parse(o, strlen(o), &r), 0);
+	assert_int_equal(llm_provider_openai.parse(o, strlen(o), &r), 0);
 	assert_string_equal(r.finish_reason, "0123456789012345678901234567890");
 	v = llm_response_json(&r);
 	assert_non_null(v);
@@ -191,7 +226,7 @@ static void errors_and_finish_reasons_stay_utf8(void **state)
 	for (int i = 0; i < 199; i++)
 		strcat(refusal, "x");
 	strcat(refusal, "\\u00e9\"}}]}");
-	assert_int_equal(llm_openai_parse(refusal, strlen(refusal), &r), CL_EINVAL);
+	assert_int_equal(llm_provider_openai.parse(refusal, strlen(refusal), &r), CL_EINVAL);
 	v = json_string(r.error);
 	assert_non_null(v);
 	json_decref(v);
@@ -349,6 +384,7 @@ static void http_client_needs_a_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(provider_table_is_complete_and_classifies_statuses),
 		cmocka_unit_test(openai_body_has_messages_and_parameters),
 		cmocka_unit_test(openai_reply_is_parsed),
 		cmocka_unit_test(openai_bad_replies_are_told_apart),

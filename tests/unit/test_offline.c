@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../pipeline/llm.h"
+#include "../../llm/provider.h"
 
 /* ---- problems ------------------------------------------------------------- */
 

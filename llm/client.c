@@ -1,5 +1,6 @@
 /*
- * llm.c - the LLM client: one I/O thread drives libcurl's multi interface.
+ * client.c - the transport: one I/O thread drives libcurl's multi interface
+ * for whichever provider (provider.h) the options name.
  *
  * Requests move through these lists, each owned by one side:
  *   inbox    submitted by callers, under mu
@@ -18,7 +19,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "llm.h"
+#include "provider.h"
 
 /* One request's transport state. */
 struct attempt {
@@ -44,6 +45,7 @@ struct bucket {
 
 struct llm_client {
 	struct llm_options o;
+	const struct llm_provider *p;
 	char url[2048];
 	struct curl_slist *headers; /* holds the key: wiped at free */
 
@@ -79,21 +81,6 @@ struct llm_client {
 	int64_t tokens_used;          /* estimate until corrected */
 	uint64_t rng;
 };
-
-static const char *const provider_names[] = { "offline", "openai", "gemini" };
-
-const char *llm_provider_name(int p)
-{
-	return p >= 0 && p < (int)CL_ARRAY_SIZE(provider_names) ? provider_names[p] : "?";
-}
-
-int llm_provider_parse(const char *name)
-{
-	for (size_t i = 0; i < CL_ARRAY_SIZE(provider_names); i++)
-		if (strcmp(name, provider_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
 
 const char *llm_status_name(int st)
 {
@@ -140,15 +127,6 @@ void llm_options_release(struct llm_options *o)
 	memset(o, 0, sizeof(*o));
 }
 
-const char *llm_base_url(const struct llm_options *o)
-{
-	if (o->base_url && *o->base_url)
-		return o->base_url;
-	if (o->provider == LLM_GEMINI)
-		return "https://generativelanguage.googleapis.com/v1beta";
-	return "https://api.openai.com/v1";
-}
-
 void llm_request_release(struct llm_request *r)
 {
 	free(r->text);
@@ -159,23 +137,26 @@ void llm_request_release(struct llm_request *r)
 
 static json_t *request_body(const struct llm_options *o, const struct llm_request *r)
 {
-	if (o->provider == LLM_GEMINI)
-		return llm_gemini_body(o, r);
-	return llm_openai_body(o, r);
+	const struct llm_provider *v = llm_provider_get(o->provider);
+
+	return v && v->body ? v->body(o, r) : NULL;
 }
 
 int llm_request_key_payload(const struct llm_options *o, const struct llm_request *r,
 			    struct buf *payload, char out[HASH_SHA256_HEX])
 {
+	const struct llm_provider *v = llm_provider_get(o->provider);
 	const char *provider = llm_provider_name(o->provider), *base = llm_base_url(o);
 	json_t *body;
 	char *text;
 	int rc;
 
 	buf_reset(payload);
-	if (o->provider == LLM_OFFLINE) {
-		/* no body: the key names what the offline rewrite depends on */
-		json_t *k = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s}", "provider", "offline",
+	if (!v)
+		return err_set(CL_EINVAL, "llm: unknown provider %d", o->provider);
+	if (v->answer) {
+		/* no body: the key names what a rewrite without a model depends on */
+		json_t *k = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s}", "provider", v->name,
 				      "seed", (json_int_t)o->seed, "stage", r->stage,
 				      "category", r->category,
 				      "original", r->original ? r->original : "",
@@ -246,64 +227,6 @@ int llm_response_from_json(struct llm_request *r, const json_t *v)
 	r->status = LLM_OK;
 	r->error[0] = '\0';
 	return 0;
-}
-
-int64_t llm_usage_tokens(const json_t *usage, const char *key)
-{
-	int64_t n = jsonx_int(usage, key, 0);
-
-	if (n < 0)
-		return 0;
-	return n > LLM_TOKENS_MAX ? LLM_TOKENS_MAX : n;
-}
-
-/* The length of the UTF-8 character at p (n bytes left), or 0 when p does
- * not start one: overlong forms, surrogates and code points past U+10FFFF
- * are refused, as jansson refuses them. */
-static size_t utf8_char(const unsigned char *p, size_t n)
-{
-	size_t need;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	need = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	if (n < need)
-		return 0;
-	cp = p[0] & (0x7f >> need);
-	for (size_t i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
-void llm_text_fit(char *s)
-{
-	unsigned char *p = (unsigned char *)s;
-	size_t n = strlen(s), i = 0, k, j;
-
-	while (i < n) {
-		k = utf8_char(p + i, n - i);
-		if (k) {
-			i += k;
-			continue;
-		}
-		/* a lead byte and only continuation bytes to the end: cut */
-		for (j = i + 1; j < n && (p[j] & 0xc0) == 0x80; j++)
-			;
-		if (j == n && p[i] >= 0xc2 && p[i] <= 0xf4 && n - i < 4) {
-			p[i] = '\0';
-			return;
-		}
-		p[i++] = '?';
-	}
 }
 
 /* ---- lists ---------------------------------------------------------- */
@@ -759,9 +682,7 @@ static void api_error(const struct buf *body, char *out, size_t n)
 
 static int parse_reply(struct llm_client *c, struct llm_request *r, struct attempt *a)
 {
-	if (c->o.provider == LLM_GEMINI)
-		return llm_gemini_parse(a->body.data ? a->body.data : "", a->body.len, r);
-	return llm_openai_parse(a->body.data ? a->body.data : "", a->body.len, r);
+	return c->p->parse(a->body.data ? a->body.data : "", a->body.len, r);
 }
 
 static void set_fatal(struct llm_client *c, int http)
@@ -821,29 +742,32 @@ static void done_transfer(struct llm_client *c, CURL *e, CURLcode res, double no
 		schedule_retry(c, r, now, why);
 		return;
 	}
-	if (http == 401 || http == 403) {
+	switch (c->p->classify(http, a->body.data, a->body.len)) {
+	case LLM_CLASS_OK:
+		break;
+	case LLM_CLASS_AUTH:
 		set_fatal(c, (int)http);
 		fail(c, r, LLM_EAUTH, "%s", c->fatal_msg);
 		return;
-	}
-	if (http == 429) {
+	case LLM_CLASS_THROTTLED:
 		throttled(c, now);
-		schedule_retry(c, r, now, "HTTP 429 (rate limited)");
+		snprintf(why, sizeof(why), "HTTP %ld (rate limited)", http);
+		schedule_retry(c, r, now, why);
 		return;
-	}
-	if (http == 408 || http == 409 || http >= 500) {
-		if (http >= 500)
-			endpoint_failed(c, now, probe);
+	case LLM_CLASS_SERVER:
+		endpoint_failed(c, now, probe);
+		/* fall through */
+	case LLM_CLASS_RETRY:
 		snprintf(why, sizeof(why), "HTTP %ld", http);
 		schedule_retry(c, r, now, why);
 		return;
-	}
-	if (http < 200 || http > 299) {
+	default: {
 		char msg[256];
 
 		api_error(&a->body, msg, sizeof(msg));
 		fail(c, r, LLM_EREFUSED, "HTTP %ld from %s%s%s", http, c->url, *msg ? ": " : "", msg);
 		return;
+	}
 	}
 	rc = parse_reply(c, r, a);
 	if (rc == CL_EINVAL) {
@@ -1010,15 +934,19 @@ static void curl_setup(void)
 
 int llm_client_new(struct llm_client **out, const struct llm_options *o)
 {
+	const struct llm_provider *p;
 	struct llm_client *c;
 	char hdr[4096];
 	const char *base;
 	int rc = 0;
 
 	*out = NULL;
-	if (o->provider != LLM_OFFLINE && (!o->model || !*o->model))
+	p = llm_provider_get(o->provider);
+	if (!p)
+		return err_set(CL_EINVAL, "llm: unknown provider %d", o->provider);
+	if (!p->answer && (!o->model || !*o->model))
 		return err_set(CL_EINVAL, "llm: no model named");
-	if (o->provider != LLM_OFFLINE && (!o->api_key || !*o->api_key))
+	if (!p->answer && (!o->api_key || !*o->api_key))
 		return err_set(CL_EINVAL, "llm: no API key for the %s provider",
 			       llm_provider_name(o->provider));
 	pthread_once(&curl_once, curl_setup);
@@ -1026,6 +954,7 @@ int llm_client_new(struct llm_client **out, const struct llm_options *o)
 	if (!c)
 		return CL_ENOMEM;
 	c->o = *o;
+	c->p = p;
 	c->o.base_url = strdup(o->base_url ? o->base_url : "");
 	c->o.model = strdup(o->model ? o->model : "");
 	c->o.api_key = o->api_key ? strdup(o->api_key) : NULL;
@@ -1043,22 +972,16 @@ int llm_client_new(struct llm_client **out, const struct llm_options *o)
 		llm_client_free(c);
 		return CL_ENOMEM;
 	}
-	if (c->o.provider == LLM_OFFLINE) {
+	if (p->answer) {
 		*out = c;
 		return 0;
 	}
 
 	base = llm_base_url(&c->o);
-	if (c->o.provider == LLM_GEMINI)
-		snprintf(c->url, sizeof(c->url), "%s/models/%s:generateContent", base, c->o.model);
-	else
-		snprintf(c->url, sizeof(c->url), "%s/chat/completions", base);
+	p->url(&c->o, base, c->url, sizeof(c->url));
 	c->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	c->headers = curl_slist_append(c->headers, "Expect:");
-	if (c->o.provider == LLM_GEMINI)
-		snprintf(hdr, sizeof(hdr), "x-goog-api-key: %s", c->o.api_key);
-	else
-		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", c->o.api_key);
+	p->auth_header(&c->o, hdr, sizeof(hdr));
 	c->headers = curl_slist_append(c->headers, hdr);
 	explicit_bzero(hdr, sizeof(hdr));
 	c->multi = curl_multi_init();
@@ -1105,7 +1028,8 @@ void llm_client_free(struct llm_client *c)
 	free(c);
 }
 
-static void offline_answer(struct llm_client *c, struct llm_request *r)
+/* A provider without a network answers on the caller's thread. */
+static void local_answer(struct llm_client *c, struct llm_request *r)
 {
 	struct buf out;
 	double t0 = time_mono();
@@ -1113,11 +1037,11 @@ static void offline_answer(struct llm_client *c, struct llm_request *r)
 
 	buf_init(&out, c->o.max_response);
 	err_clear();
-	rc = llm_offline_reply(r, c->o.seed, &out);
+	rc = c->p->answer(r, c->o.seed, &out);
 	r->attempts = 1;
 	r->latency = time_mono() - t0;
 	if (rc) {
-		snprintf(r->error, sizeof(r->error), "offline: %s", err_msg(rc));
+		snprintf(r->error, sizeof(r->error), "%s: %s", c->p->name, err_msg(rc));
 		buf_release(&out);
 		finish(c, r, LLM_EREFUSED);
 		return;
@@ -1146,9 +1070,9 @@ void llm_submit(struct llm_client *c, struct llm_request *r)
 	pthread_mutex_lock(&c->mu);
 	c->outstanding++;
 	c->st.submitted++;
-	if (c->o.provider == LLM_OFFLINE) {
+	if (c->p->answer) {
 		pthread_mutex_unlock(&c->mu);
-		offline_answer(c, r);
+		local_answer(c, r);
 		return;
 	}
 	push(&c->inbox, &c->inbox_tail, r);

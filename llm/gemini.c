@@ -1,10 +1,15 @@
-/* llm_gemini.c - the Gemini generateContent request and response */
+/*
+ * gemini.c - the Gemini provider: POST {base}/models/{model}:generateContent
+ * with the key in x-goog-api-key.
+ */
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "llm.h"
+#include "provider.h"
 
-json_t *llm_gemini_body(const struct llm_options *o, const struct llm_request *r)
+static json_t *body_of(const struct llm_options *o, const struct llm_request *r)
 {
 	json_t *body = json_object(), *gen = json_object();
 
@@ -44,7 +49,7 @@ static int is_refusal(const char *reason)
 	return 0;
 }
 
-int llm_gemini_parse(const char *body, size_t n, struct llm_request *r)
+static int parse(const char *body, size_t n, struct llm_request *r)
 {
 	json_t *v, *cand, *parts, *part, *usage;
 	const char *block, *finish;
@@ -120,3 +125,32 @@ out:
 	json_decref(v);
 	return rc;
 }
+
+static void url(const struct llm_options *o, const char *base, char *out, size_t n)
+{
+	snprintf(out, n, "%s/models/%s:generateContent", base, o->model ? o->model : "");
+}
+
+static void auth_header(const struct llm_options *o, char *out, size_t n)
+{
+	snprintf(out, n, "x-goog-api-key: %s", o->api_key ? o->api_key : "");
+}
+
+/* Gemini answers a key it does not know with 400 INVALID_ARGUMENT and the
+ * reason API_KEY_INVALID: credentials, not a bad request. */
+static int classify(long http, const char *body, size_t n)
+{
+	if (http == 400 && body && memmem(body, n, "API_KEY_INVALID", 15))
+		return LLM_CLASS_AUTH;
+	return llm_classify_http(http, body, n);
+}
+
+const struct llm_provider llm_provider_gemini = {
+	.name = "gemini",
+	.base_url = "https://generativelanguage.googleapis.com/v1beta",
+	.url = url,
+	.auth_header = auth_header,
+	.body = body_of,
+	.parse = parse,
+	.classify = classify,
+};

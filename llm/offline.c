@@ -1,5 +1,5 @@
 /*
- * llm_offline.c - the offline provider: deterministic rule-based rewrites
+ * offline.c - the offline provider: deterministic rule-based rewrites
  * and template questions, without a network or a model.
  *
  * This is a hand-written rule engine (no library does this).  It reads a
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llm.h"
+#include "provider.h"
 
 #define MAX_EDITS 6
 #define MAX_QUESTIONS 4
@@ -4587,3 +4587,8 @@ int llm_offline_reply(const struct llm_request *r, uint64_t seed, struct buf *ou
 	}
 	return 0;
 }
+
+const struct llm_provider llm_provider_offline = {
+	.name = "offline",
+	.answer = llm_offline_reply,
+};

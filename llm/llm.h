@@ -1,6 +1,7 @@
 /*
  * llm.h - the LLM client: OpenAI-compatible and Gemini providers over
- * libcurl's multi interface, and an offline provider.
+ * libcurl's multi interface, and an offline provider.  The transport is
+ * client.c; each provider is a file of its own behind provider.h.
  *
  * One I/O thread drives every HTTP request; callers on any thread submit
  * requests and collect them when finished.  The client enforces the
@@ -20,7 +21,7 @@
 
 #include "../common/common.h"
 
-enum llm_provider { LLM_OFFLINE, LLM_OPENAI, LLM_GEMINI };
+enum llm_provider_id { LLM_OFFLINE, LLM_OPENAI, LLM_GEMINI };
 
 enum llm_stage { LLM_STAGE_MODIFY, LLM_STAGE_CLARIFY };
 
@@ -161,44 +162,13 @@ void llm_stats(struct llm_client *c, struct llm_stats *out);
 /* Non-zero once credentials were rejected: the message is in *why. */
 int llm_fatal(struct llm_client *c, char *why, size_t n);
 
-/* ---- provider codecs (llm_openai.c, llm_gemini.c) -------------------- */
-
-/* The request body (a new reference) and the endpoint URL. */
-json_t *llm_openai_body(const struct llm_options *o, const struct llm_request *r);
-json_t *llm_gemini_body(const struct llm_options *o, const struct llm_request *r);
-
-/*
- * Parse a 2xx body into r (text, finish_reason, tokens).  Returns 0, or
- * CL_EPARSE for a body that is not the API's shape (retryable), or
- * CL_EINVAL for a refusal the model made (a blocked prompt, a safety
- * stop: not retried), with the reason in r->error.
- */
-int llm_openai_parse(const char *body, size_t n, struct llm_request *r);
-int llm_gemini_parse(const char *body, size_t n, struct llm_request *r);
-
 /* The largest token count a reply is believed to report. */
 #define LLM_TOKENS_MAX ((int64_t)1 << 40)
-
-/* A token count of a provider's usage object (or a cached reply): 0 when
- * absent, not an integer or negative, at most LLM_TOKENS_MAX, so that sums
- * of them cannot overflow. */
-int64_t llm_usage_tokens(const json_t *usage, const char *key);
 
 /* Make the NUL-terminated text s valid UTF-8 in place, for the store and
  * the logs: a character that a copy bounded in bytes (snprintf into
  * r->error or r->finish_reason) cut at the end is dropped, any other byte
  * that is not UTF-8 (a parser's message may quote the input) becomes '?'. */
 void llm_text_fit(char *s);
-
-/* ---- the offline provider (llm_offline.c) ----------------------------- */
-
-/*
- * Answer r as a model following the templates would, without a network:
- * stage modify gives "<reasoning>...</reasoning>\n<modified_problem>...
- * </modified_problem>", stage clarify "<reasoning>...</reasoning>\n
- * <questions>\none question per line\n</questions>".  Deterministic in
- * (r->original, r->modified, r->category, r->stage, seed).
- */
-int llm_offline_reply(const struct llm_request *r, uint64_t seed, struct buf *out);
 
 #endif

@@ -1,9 +1,12 @@
-/* llm_openai.c - the OpenAI chat completions request and response */
-#include <stdarg.h>
+/*
+ * openai.c - the OpenAI-compatible provider: POST {base}/chat/completions
+ * (OpenAI, vLLM, llama.cpp's server, Ollama, Gemini's OpenAI endpoint).
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "llm.h"
+#include "provider.h"
 
 static void set_params(json_t *o, const struct llm_request *r, const char *temp,
 		       const char *maxtok, const char *top_p, const char *seed)
@@ -18,7 +21,7 @@ static void set_params(json_t *o, const struct llm_request *r, const char *temp,
 		json_object_set_new(o, seed, json_integer(r->seed));
 }
 
-json_t *llm_openai_body(const struct llm_options *o, const struct llm_request *r)
+static json_t *body_of(const struct llm_options *o, const struct llm_request *r)
 {
 	json_t *body = json_object(), *msgs = json_array();
 
@@ -35,19 +38,7 @@ json_t *llm_openai_body(const struct llm_options *o, const struct llm_request *r
 	return body;
 }
 
-static void set_error(struct llm_request *r, const char *fmt, ...) CL_PRINTF(2, 3);
-
-static void set_error(struct llm_request *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->error, sizeof(r->error), fmt, ap);
-	va_end(ap);
-	llm_text_fit(r->error);
-}
-
-int llm_openai_parse(const char *body, size_t n, struct llm_request *r)
+static int parse(const char *body, size_t n, struct llm_request *r)
 {
 	json_t *v, *choice, *msg, *usage;
 	const char *content, *finish, *refusal;
@@ -55,12 +46,12 @@ int llm_openai_parse(const char *body, size_t n, struct llm_request *r)
 
 	v = jsonx_parse(body, n, "response");
 	if (!v) {
-		set_error(r, "%s", err_msg(CL_EPARSE));
+		llm_set_error(r, "%s", err_msg(CL_EPARSE));
 		return CL_EPARSE;
 	}
 	choice = json_array_get(json_object_get(v, "choices"), 0);
 	if (!json_is_object(choice)) {
-		set_error(r, "%s", "response has no choices");
+		llm_set_error(r, "%s", "response has no choices");
 		rc = CL_EPARSE;
 		goto out;
 	}
@@ -69,17 +60,17 @@ int llm_openai_parse(const char *body, size_t n, struct llm_request *r)
 	finish = jsonx_str(choice, "finish_reason");
 	refusal = jsonx_str(msg, "refusal");
 	if (finish && strcmp(finish, "content_filter") == 0) {
-		set_error(r, "%s", "the model's content filter stopped the reply");
+		llm_set_error(r, "%s", "the model's content filter stopped the reply");
 		rc = CL_EINVAL;
 		goto out;
 	}
 	if (!content && refusal) {
-		set_error(r, "the model refused: %.200s", refusal);
+		llm_set_error(r, "the model refused: %.200s", refusal);
 		rc = CL_EINVAL;
 		goto out;
 	}
 	if (!content) {
-		set_error(r, "%s", "response has no message content");
+		llm_set_error(r, "%s", "response has no message content");
 		rc = CL_EPARSE;
 		goto out;
 	}
@@ -98,3 +89,24 @@ out:
 	json_decref(v);
 	return rc;
 }
+
+static void url(const struct llm_options *o, const char *base, char *out, size_t n)
+{
+	(void)o;
+	snprintf(out, n, "%s/chat/completions", base);
+}
+
+static void auth_header(const struct llm_options *o, char *out, size_t n)
+{
+	snprintf(out, n, "Authorization: Bearer %s", o->api_key ? o->api_key : "");
+}
+
+const struct llm_provider llm_provider_openai = {
+	.name = "openai",
+	.base_url = "https://api.openai.com/v1",
+	.url = url,
+	.auth_header = auth_header,
+	.body = body_of,
+	.parse = parse,
+	.classify = llm_classify_http,
+};
