@@ -43,7 +43,8 @@ ALL_LDFLAGS := -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
 
 LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) $(wildcard filters/*.c) $(wildcard stats/*.c) \
 	$(wildcard prompts/*.c) $(wildcard llm/*.c) \
-	pipeline/config.c pipeline/apps.c pipeline/daemon.c pipeline/export.c
+	$(wildcard export/*.c) \
+	pipeline/config.c pipeline/apps.c pipeline/daemon.c
 CLI_SRC := $(wildcard cli/*.c)
 D_SRC := pipeline/clarifyd.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

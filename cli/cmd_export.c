@@ -3,7 +3,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "../pipeline/export.h"
+#include "../export/export.h"
 #include "cli.h"
 
 static volatile sig_atomic_t stop;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/export.h"
+#include "../../export/export.h"
 
 #define TX(s) { (s), sizeof(s) - 1 }
 
