@@ -636,7 +636,7 @@ static size_t math_sign(const unsigned char *p)
 	return 0;
 }
 
-enum { REL_NONE, REL_LE, REL_GE, REL_NE, REL_LT, REL_GT, REL_EQ };
+enum { REL_NONE, REL_LE, REL_GE, REL_NE, REL_LT, REL_GT, REL_EQ, OP_PLUS, OP_MINUS, OP_MUL, OP_DIV, OP_PM };
 
 /* The relation a LaTeX command names: \\le and \\leq are <=. */
 static int latex_relation(const unsigned char *p, size_t n)
@@ -644,7 +644,8 @@ static int latex_relation(const unsigned char *p, size_t n)
 	static const struct { const char *name; int rel; } cmds[] = {
 		{ "le", REL_LE }, { "leq", REL_LE }, { "leqslant", REL_LE }, { "ge", REL_GE },
 		{ "geq", REL_GE }, { "geqslant", REL_GE }, { "ne", REL_NE }, { "neq", REL_NE },
-		{ "lt", REL_LT }, { "gt", REL_GT },
+		{ "lt", REL_LT }, { "gt", REL_GT }, { "cdot", OP_MUL }, { "times", OP_MUL },
+		{ "ast", OP_MUL }, { "div", OP_DIV }, { "pm", OP_PM },
 	};
 
 	for (size_t i = 0; i < CL_ARRAY_SIZE(cmds); i++)
@@ -653,18 +654,67 @@ static int latex_relation(const unsigned char *p, size_t n)
 	return REL_NONE;
 }
 
+/* Is the ASCII + - * at p an operator, not a hyphen ("non-negative"), a
+ * rule ("-----Input-----"), a bullet ("- item") or emphasis ("**Input**")? */
+static int ascii_op(const unsigned char *start, const unsigned char *p)
+{
+	const unsigned char *q = p, *b = p, *f = p + 1;
+	unsigned char prev, next;
+
+	if ((p > start && p[-1] == *p) || p[1] == *p)
+		return 0;
+	/* past the $ of inline math: "$j$-th" is "j-th" */
+	while (b > start && b[-1] == '$')
+		b--;
+	while (*f == '$')
+		f++;
+	prev = b > start ? b[-1] : '\n';
+	next = *f;
+	while (q > start && (q[-1] == ' ' || q[-1] == '\t'))
+		q--;
+	if ((q == start || q[-1] == '\n') && next == ' ')
+		return 0;                               /* a bullet */
+	if (*p == '-')
+		return !(((prev | 32) >= 'a' && (prev | 32) <= 'z') &&
+			 ((next | 32) >= 'a' && (next | 32) <= 'z'));
+	if (*p == '*') {
+		int lp = ((prev | 32) >= 'a' && (prev | 32) <= 'z'), ln = ((next | 32) >= 'a' && (next | 32) <= 'z');
+
+		/* "a * b", "2*10^5", "2* 6"; not the ends of "*word*" */
+		return !((prev == ' ' || prev == '\n') && ln) &&
+		       !(lp && (next == ' ' || next == '\n' || next == '\0' || next == ',' || next == '.'));
+	}
+	return 1;
+}
+
 /*
- * Past what formatting changes, to the next word or relation: white
- * space, punctuation, LaTeX commands (\\cdot, \\dots) and math signs go;
- * a relation (<=, \\le, U+2264; !=, \\neq, U+2260; =, <, >) is kept as
- * one, since "a = b" for "a \\neq b" is an edit.  *rel gets it, or
- * REL_NONE before a word (or at the end).
+ * Past what formatting changes, to the next word, relation or operator:
+ * white space, punctuation, LaTeX commands (\\dots, \\left) and other
+ * math signs go; a relation (<=, \\le, U+2264; !=, \\neq, U+2260; =, <, >)
+ * or an arithmetic operator (+, -, U+2212; *, \\cdot, \\times, U+00B7,
+ * U+00D7) is kept as one, since "a = b" for "a \\neq b", or "a - b" for
+ * "a \\cdot b", is an edit.  *rel gets it, or REL_NONE before a word (or
+ * at the end).  start is the text's first byte.
  */
-static const unsigned char *skip_format(const unsigned char *p, int *rel)
+static const unsigned char *skip_format(const unsigned char *start, const unsigned char *p,
+					int *rel)
 {
 	*rel = REL_NONE;
 	for (;;) {
 		size_t k;
+
+		if ((*p == '+' || *p == '-' || *p == '*') && ascii_op(start, p)) {
+			*rel = *p == '+' ? OP_PLUS : *p == '-' ? OP_MINUS : OP_MUL;
+			return p + 1;
+		}
+		if ((p[0] == 0xc2 && p[1] == 0xb7) || (p[0] == 0xc3 && p[1] == 0x97)) {
+			*rel = OP_MUL;
+			return p + 2;
+		}
+		if (p[0] == 0xe2 && p[1] == 0x88 && p[2] == 0x92) {
+			*rel = OP_MINUS;
+			return p + 3;
+		}
 
 		if (*p == '\\' && ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z'))) {
 			const unsigned char *q = ++p;
@@ -732,8 +782,8 @@ static int same_words(const char *a, size_t la, const char *b, size_t lb)
 	for (;;) {
 		int rp, rq;
 
-		p = skip_format(p, &rp);
-		q = skip_format(q, &rq);
+		p = skip_format((const unsigned char *)a, p, &rp);
+		q = skip_format((const unsigned char *)b, q, &rq);
 		if (rp != rq)
 			return 0;
 		if (rp)

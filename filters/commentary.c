@@ -83,11 +83,17 @@
 #define C_DIFF    (1ULL << 50)  /* different, conflicting: "two different limits" */
 #define C_DIFFLY  (1ULL << 51)  /* differently, inconsistently: "stated differently" */
 #define C_ALLOW   (1ULL << 52)  /* allows, permits: "longer than this limit allows" */
+#define C_WRONG   (1ULL << 53)  /* wrong, incorrect: "one of the two must be wrong" */
+#define C_RIGHT   (1ULL << 54)  /* right, correct: "cannot both be right" */
+#define C_DIFFER  (1ULL << 55)  /* differs: "differs from the one in the story" */
+#define C_DECIDE  (1ULL << 56)  /* decide, judge: "for the reader to decide" */
+#define C_CONSIST (1ULL << 57)  /* consistently: "not used consistently in the statement" */
+#define C_FIXV    (1ULL << 58)  /* fixes, bounds: "nothing here fixes how many" */
 
 #define C_CUE (C_SAY | C_SAYS | C_SAYING | C_ADJN | C_ADJG | C_ADJW | C_UNC | C_UNCW | C_INTERP | \
 	       C_MEAN | C_AMB | C_CONFL | C_LEAVE | C_INFO | C_MISSING | C_DEPEND | \
 	       C_CLEAR | C_SILENT | C_MATCH | C_ADJB | C_HOLD | C_AGAINST | C_INTERPN | C_DIFF | \
-	       C_DIFFLY | C_ALLOW)
+	       C_DIFFLY | C_ALLOW | C_WRONG | C_RIGHT | C_DIFFER | C_DECIDE | C_CONSIST | C_FIXV)
 #define C_AUX (C_BE | C_NEG | C_DO | C_HAVE | C_MODAL)
 
 struct lex {
@@ -112,18 +118,18 @@ static const struct lex lexicon[] = {
 	  "necessarily particularly yet also further anywhere truly properly formally strictly "
 	  "totally exhaustively adequately sufficiently unambiguously expressly definitively "
 	  "currently still here made kept somewhat rather otherwise therefore thus however "
-	  "honestly admittedly unfortunately currently even", C_ADV },
+	  "honestly admittedly unfortunately currently even only ever", C_ADV },
 	{ "t", C_APOS },
 	{ "say specify state mention define clarify indicate tell explain describe detail give "
 	  "provide address cover stipulate spell establish reveal list settle pin determine",
 	  C_SAY },
 	{ "says specifies states mentions defines clarifies indicates tells explains describes "
 	  "details gives provides addresses covers stipulates establishes reveals lists settles "
-	  "said", C_SAYS },
+	  "said pins", C_SAYS },
 	{ "saying specifying stating mentioning defining clarifying indicating explaining "
 	  "describing detailing", C_SAYING },
 	{ "specified stated mentioned explained clarified indicated explicit described detailed "
-	  "addressed spelled established stipulated elaborated said", C_ADJN },
+	  "addressed spelled established stipulated elaborated said pinned covered", C_ADJN },
 	{ "match matches agree agrees correspond corresponds align aligns fit fits respect "
 	  "respects follow obey obeys satisfy satisfies meet meets honour honor conform conforms "
 	  "comply complies", C_MATCH },
@@ -135,13 +141,19 @@ static const struct lex lexicon[] = {
 	{ "above below earlier later following preceding follows precedes aforementioned rest "
 	  "shown", 
 	  C_WHERE },
-	{ "phrased worded formulated written described expressed defined", C_PHRASE },
+	{ "phrased worded formulated written described expressed defined stated given", C_PHRASE },
 	{ "bounded limited restricted capped quantified constrained", C_ADJB },
 	{ "hold apply add", C_HOLD },
 	{ "against odds", C_AGAINST },
 	{ "given provided defined", C_ADJG },
 	{ "known determined certain fixed settled decided", C_ADJW },
-	{ "clear obvious evident apparent", C_CLEAR },
+	{ "clear obvious evident apparent precise", C_CLEAR },
+	{ "wrong incorrect mistaken erroneous", C_WRONG },
+	{ "right correct valid true accurate", C_RIGHT },
+	{ "differ differs differed", C_DIFFER },
+	{ "decide judge choose guess", C_DECIDE },
+	{ "consistently consistent", C_CONSIST },
+	{ "fixes bounds determines limits constrains settles", C_FIXV },
 	{ "unclear unspecified unstated vague vaguely underspecified unexplained unmentioned "
 	  "imprecise imprecisely debatable murky fuzzy undescribed unaddressed unclarified "
 	  "unresolved unanswered undecided unsettled nebulous equivocal unsaid loosely loose",
@@ -206,6 +218,7 @@ static uint64_t h_open, h_there, h_it, h_about, h_on, h_regarding, h_of, h_for, 
 static uint64_t h_in, h_reading, h_up, h_interpretation, h_apos, h_left, h_by, h_both;
 static uint64_t h_at, h_goes, h_go, h_runs, h_run, h_may, h_or, h_anywhere, h_explicitly;
 static uint64_t h_definition, h_add, h_true, h_a, h_any, h_another, h_out;
+static uint64_t h_be, h_with, h_from, h_otherwise, h_nothing, h_you;
 
 static uint64_t wh(const char *w)
 {
@@ -284,6 +297,12 @@ static void lex_init(void)
 	h_any = wh("any");
 	h_another = wh("another");
 	h_out = wh("out");
+	h_be = wh("be");
+	h_with = wh("with");
+	h_from = wh("from");
+	h_otherwise = wh("otherwise");
+	h_nothing = wh("nothing");
+	h_you = wh("you");
 }
 
 static uint64_t lex_get(uint64_t h)
@@ -461,6 +480,25 @@ static int self_in_clause(const struct clause *k, size_t i)
 	return 0;
 }
 
+/* A part of the text in the clause that is not where data goes: "the
+ * story", "the formal statement", "above" (not "the input"). */
+static int part_in_clause(const struct clause *k, size_t i)
+{
+	for (size_t j = k->a; j < k->b; j++)
+		if (j != i && ((k->cls[j] & C_WHERE) || ((k->cls[j] & C_SELF) && !(k->cls[j] & C_PLACE))))
+			return 1;
+	return 0;
+}
+
+/* A negation anywhere in the clause before token i. */
+static int neg_before(const struct clause *k, size_t i)
+{
+	for (size_t j = k->a; j < i; j++)
+		if (k->cls[j] & C_NEG)
+			return 1;
+	return 0;
+}
+
 /* "in two ways", "differently", "either ... or", "as A or B", "more than one way" */
 static int ways_after(const struct clause *k, size_t i)
 {
@@ -530,6 +568,17 @@ static int judge(const struct clause *k, size_t i)
 	enum subject s;
 
 	aux = aux_chain(k, i, &start);
+	/* "does not seem to match", "do not appear to say": the chain goes on
+	 * before the to */
+	if (!(aux & C_NEG) && start == i && i > k->a + 1 && hash_at(k, i - 1) == h_to) {
+		size_t st2;
+		uint64_t aux2 = aux_chain(k, i - 1, &st2);
+
+		if (aux2 & C_NEG) {
+			aux |= aux2;
+			start = st2;
+		}
+	}
 	s = subject_of(k, start);
 	/* "no upper bound is given": for the predicates of what is said */
 	if (!(aux & C_NEG) && (x & (C_ADJN | C_ADJG | C_ADJB)) && (s == SUBJ_META || s == SUBJ_SELF) &&
@@ -584,11 +633,13 @@ static int judge(const struct clause *k, size_t i)
 			    hash_at(k, j) == h_here)
 				return 1;
 	}
-	if (x & C_UNC && !(aux & C_BE) && i > k->a && (k->cls[i - 1] & C_PHRASE)) {
-		size_t st;
+	if (x & C_UNC && !(aux & C_BE) && i > k->a) {
+		size_t st, p = i - 1;
 
-		/* "phrased loosely", "is worded vaguely" */
-		if (aux_chain(k, i - 1, &st) & C_BE)
+		/* "phrased loosely", "is worded vaguely", "is stated only loosely" */
+		while (p > k->a && (k->cls[p] & C_ADV) && !(k->cls[p] & C_PHRASE))
+			p--;
+		if ((k->cls[p] & C_PHRASE) && (aux_chain(k, p, &st) & C_BE))
 			return 1;
 	}
 	if (x & C_UNCW && (aux & C_BE) && !(aux & C_NEG) &&
@@ -702,6 +753,42 @@ static int judge(const struct clause *k, size_t i)
 	}
 	if (x & C_MATCH && (aux & C_NEG) && (s == SUBJ_SELF || s == SUBJ_META || self_in_clause(k, i)))
 		return 1;
+	/* "does not add up with the total stated earlier" */
+	if (x & C_HOLD && hash_at(k, i) == h_add && (aux & C_NEG) && i + 2 < k->b &&
+	    hash_at(k, i + 1) == h_up && (hash_at(k, i + 2) == h_with || hash_at(k, i + 2) == h_to) &&
+	    (TEXTY(s) || s == SUBJ_PRON || part_in_clause(k, i)))
+		return 1;
+	/* "one of the two descriptions has to be wrong": a part of the text,
+	 * necessarily wrong */
+	if (x & C_WRONG && (aux & C_BE) && start > k->a &&
+	    ((aux & C_MODAL) || hash_at(k, start - 1) == h_to) && part_in_clause(k, i))
+		return 1;
+	/* "... cannot both be right" */
+	if (x & C_RIGHT && i > k->a + 2 && hash_at(k, i - 1) == h_be && hash_at(k, i - 2) == h_both &&
+	    (aux_chain(k, i - 2, &j) & C_NEG))
+		return 1;
+	/* "differs from the one in the formal statement" */
+	if (x & C_DIFFER && i + 1 < k->b && hash_at(k, i + 1) == h_from && part_in_clause(k, i))
+		return 1;
+	/* "is for the reader to decide", "left for the solver to judge" */
+	if (x & C_DECIDE && i > k->a + 2 && hash_at(k, i - 1) == h_to) {
+		for (j = i - 1; j > k->a && j + 4 > i; j--)
+			if (k->cls[j - 1] & C_READER && hash_at(k, j - 1) != h_you)
+				return 1;
+	}
+	/* "not one the rest of the statement uses consistently" */
+	if (x & C_CONSIST && neg_before(k, i) && part_in_clause(k, i))
+		return 1;
+	/* "says otherwise" */
+	if (x & (C_SAYS | C_SAY) && i + 1 < k->b && hash_at(k, i + 1) == h_otherwise &&
+	    (TEXTY(s) || part_in_clause(k, i)))
+		return 1;
+	/* "nothing here fixes how many", "nothing in the statement bounds how large" */
+	if (x & (C_FIXV | C_SAYS) && wh_after(k, i)) {
+		for (j = i; j > k->a && j + 6 > i; j--)
+			if (hash_at(k, j - 1) == h_nothing)
+				return 1;
+	}
 	return 0;
 }
 

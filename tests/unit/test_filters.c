@@ -591,7 +591,8 @@ static const char *const shipped_ids[] = {
 	"explanation-section", "explanation-label", "explanation-heading", "explanation-removed",
 	"removed-label", "inline-marker",
 	"announces-change", "note-this-version", "changes-made", "here-is-rewrite",
-	"reasoning-section", "announces-removal", "solution-instead", "ref-original-problem",
+	"reasoning-section", "announces-purpose", "announces-removal", "solution-instead",
+	"ref-original-problem",
 	"ref-original-bare", "ref-compared-to-original", "ref-rewrite", "ref-new-version",
 	"ref-before-change", "ref-edit-in-question", "ref-the-edit", "question-states-answer",
 	"ref-earlier-in-question",
@@ -1560,6 +1561,20 @@ static const struct positive positives[] = {
 	{ "The stack is built bottom up, isn't it?", "question-states-answer", FIELD_QUESTIONS },
 	{ "Is n still at most 100 as before?", "ref-earlier-in-question", FIELD_QUESTIONS },
 	{ "Should we keep the previous bound on n?", "ref-earlier-in-question", FIELD_QUESTIONS },
+	{ "Previously the boxes had to be sorted; is that still so?", "ref-earlier-in-question",
+	  FIELD_QUESTIONS },
+	{ "Must the sum be even, as the statement specified before?", "ref-earlier-in-question",
+	  FIELD_QUESTIONS },
+	{ "The original asked for the tallest stack; is any stack fine?", "ref-original-problem",
+	  FIELD_QUESTIONS },
+	{ "Given n boxes, stack them.\n\nThe height bound was dropped to make the problem incomplete.",
+	  "announces-purpose", FIELD_MODIFIED },
+	{ "Given n boxes, stack them.\n\nNote: the exact height limit was replaced with a looser "
+	  "phrase.", "announces-purpose", FIELD_MODIFIED },
+	{ "Rewritten (incomplete) problem:\n\nGiven n boxes, stack them.", "echoed-header",
+	  FIELD_MODIFIED },
+	{ "Given n boxes, stack them.\n\nWhat I removed: the bound on n.", "removed-label",
+	  FIELD_MODIFIED },
 };
 
 static const char *const hard_negatives[] = {
@@ -1591,6 +1606,9 @@ static const char *const hard_negatives[] = {
 	"A rewrite of a string replaces one letter; find the fewest rewrites.",
 	"The new version number is the old one plus one.",
 	"The interpretation of each command is given in the table below.",
+	"Can a previously visited cell be entered again?",
+	"Boxes that were removed are not counted; to make the stack stable, sort them first.",
+	"To make the array sorted, you may swap two elements; the swapped ones were chosen at random.",
 	"Is the element that was removed counted in the answer?",
 	"Does the array stay the same as before the operation?",
 	"Print the solution as n integers.",
@@ -1869,6 +1887,32 @@ static void unchanged_sees_through_formatting_but_not_a_changed_relation(void **
 	assert_true(check_fires(&in, NULL, "unchanged"));
 	in.modified = "Print n ($1 \\le n \\le 10^5$) numbers with $a_i = a_{i+1}$.\n\n"
 		      "-----Input-----\nOne line.";
+	assert_false(check_fires(&in, NULL, "unchanged"));
+}
+
+/* an arithmetic operator is part of the task ("a - b" for "a \\cdot b",
+ * "print 1" for "print -1"); hyphens, rules, bullets and emphasis are not */
+static void unchanged_sees_a_changed_operator(void **state)
+{
+	struct filter_input in = { .original = "Find real $a$ and $b$ with $a + b = d$ and "
+					      "$a \\cdot b = d$; the $i$-th query is $2 \\cdot 10^5$ "
+					      "at most. Print -1 if there is none.\n\n-----Input-----\n"
+					      "- one line\n*One* number." };
+
+	(void)state;
+	in.modified = "Find real a and b with a + b = d and a * b = d; the i-th query is 2*10^5 at "
+		      "most. Print -1 if there is none.\n\n**Input**\n- one line\n*One* number.";
+	assert_true(check_fires(&in, NULL, "unchanged"));
+	in.modified = "Find real a and b with a + b = d and a · b = d; the i-th query is 2 × 10^5 "
+		      "at most. Print −1 if there is none.\n\n## Input\n- one line\nOne number.";
+	assert_true(check_fires(&in, NULL, "unchanged"));
+	in.modified = "Find real $a$ and $b$ with $a + b = d$ and $a - b = d$; the $i$-th query is "
+		      "$2 \\cdot 10^5$ at most. Print -1 if there is none.\n\n-----Input-----\n"
+		      "- one line\n*One* number.";
+	assert_false(check_fires(&in, NULL, "unchanged"));
+	in.modified = "Find real $a$ and $b$ with $a + b = d$ and $a \\cdot b = d$; the $i$-th query "
+		      "is $2 \\cdot 10^5$ at most. Print 1 if there is none.\n\n-----Input-----\n"
+		      "- one line\n*One* number.";
 	assert_false(check_fires(&in, NULL, "unchanged"));
 }
 
@@ -2359,6 +2403,7 @@ int main(void)
 		cmocka_unit_test(drift_passes_a_reordered_paraphrase_and_catches_another_problem),
 		cmocka_unit_test(repetition_is_judged_against_the_original),
 		cmocka_unit_test(unchanged_sees_through_formatting_but_not_a_changed_relation),
+		cmocka_unit_test(unchanged_sees_a_changed_operator),
 		cmocka_unit_test(questions_may_not_give_a_dropped_bound),
 		cmocka_unit_test(actions_make_a_check_soft_or_turn_it_off),
 		cmocka_unit_test(a_match_the_original_has_is_the_problems_own),
