@@ -89,11 +89,14 @@
 #define C_DECIDE  (1ULL << 56)  /* decide, judge: "for the reader to decide" */
 #define C_CONSIST (1ULL << 57)  /* consistently: "not used consistently in the statement" */
 #define C_FIXV    (1ULL << 58)  /* fixes, bounds: "nothing here fixes how many" */
+#define C_NOTHING (1ULL << 59)  /* nothing: "nothing here fixes how many" */
+#define C_BOTH    (1ULL << 60)  /* both: "cannot both be right" */
+#define C_READERX (1ULL << 61)  /* reader, solver (not you): "for the reader to decide" */
 
 #define C_CUE (C_SAY | C_SAYS | C_SAYING | C_ADJN | C_ADJG | C_ADJW | C_UNC | C_UNCW | C_INTERP | \
 	       C_MEAN | C_AMB | C_CONFL | C_LEAVE | C_INFO | C_MISSING | C_DEPEND | \
 	       C_CLEAR | C_SILENT | C_MATCH | C_ADJB | C_HOLD | C_AGAINST | C_INTERPN | C_DIFF | \
-	       C_DIFFLY | C_ALLOW | C_WRONG | C_RIGHT | C_DIFFER | C_DECIDE | C_CONSIST | C_FIXV)
+	       C_DIFFLY | C_ALLOW | C_WRONG | C_DIFFER | C_CONSIST | C_NOTHING | C_BOTH | C_READERX)
 #define C_AUX (C_BE | C_NEG | C_DO | C_HAVE | C_MODAL)
 
 struct lex {
@@ -154,6 +157,10 @@ static const struct lex lexicon[] = {
 	{ "decide judge choose guess", C_DECIDE },
 	{ "consistently consistent", C_CONSIST },
 	{ "fixes bounds determines limits constrains settles", C_FIXV },
+	{ "nothing", C_NOTHING },
+	{ "both", C_BOTH },
+	{ "reader readers solver solvers programmer programmers contestant contestants implementer",
+	  C_READERX },
 	{ "unclear unspecified unstated vague vaguely underspecified unexplained unmentioned "
 	  "imprecise imprecisely debatable murky fuzzy undescribed unaddressed unclarified "
 	  "unresolved unanswered undecided unsettled nebulous equivocal unsaid loosely loose",
@@ -218,7 +225,7 @@ static uint64_t h_open, h_there, h_it, h_about, h_on, h_regarding, h_of, h_for, 
 static uint64_t h_in, h_reading, h_up, h_interpretation, h_apos, h_left, h_by, h_both;
 static uint64_t h_at, h_goes, h_go, h_runs, h_run, h_may, h_or, h_anywhere, h_explicitly;
 static uint64_t h_definition, h_add, h_true, h_a, h_any, h_another, h_out;
-static uint64_t h_be, h_with, h_from, h_otherwise, h_nothing, h_you;
+static uint64_t h_be, h_with, h_from, h_otherwise;
 
 static uint64_t wh(const char *w)
 {
@@ -301,8 +308,6 @@ static void lex_init(void)
 	h_with = wh("with");
 	h_from = wh("from");
 	h_otherwise = wh("otherwise");
-	h_nothing = wh("nothing");
-	h_you = wh("you");
 }
 
 static uint64_t lex_get(uint64_t h)
@@ -764,18 +769,15 @@ static int judge(const struct clause *k, size_t i)
 	    ((aux & C_MODAL) || hash_at(k, start - 1) == h_to) && part_in_clause(k, i))
 		return 1;
 	/* "... cannot both be right" */
-	if (x & C_RIGHT && i > k->a + 2 && hash_at(k, i - 1) == h_be && hash_at(k, i - 2) == h_both &&
-	    (aux_chain(k, i - 2, &j) & C_NEG))
+	if (x & C_BOTH && i > k->a && i + 2 < k->b && hash_at(k, i + 1) == h_be &&
+	    (k->cls[i + 2] & C_RIGHT) && (aux_chain(k, i, &j) & C_NEG))
 		return 1;
 	/* "differs from the one in the formal statement" */
 	if (x & C_DIFFER && i + 1 < k->b && hash_at(k, i + 1) == h_from && part_in_clause(k, i))
 		return 1;
 	/* "is for the reader to decide", "left for the solver to judge" */
-	if (x & C_DECIDE && i > k->a + 2 && hash_at(k, i - 1) == h_to) {
-		for (j = i - 1; j > k->a && j + 4 > i; j--)
-			if (k->cls[j - 1] & C_READER && hash_at(k, j - 1) != h_you)
-				return 1;
-	}
+	if (x & C_READERX && i + 2 < k->b && hash_at(k, i + 1) == h_to && (k->cls[i + 2] & C_DECIDE))
+		return 1;
 	/* "not one the rest of the statement uses consistently" */
 	if (x & C_CONSIST && neg_before(k, i) && part_in_clause(k, i))
 		return 1;
@@ -784,9 +786,9 @@ static int judge(const struct clause *k, size_t i)
 	    (TEXTY(s) || part_in_clause(k, i)))
 		return 1;
 	/* "nothing here fixes how many", "nothing in the statement bounds how large" */
-	if (x & (C_FIXV | C_SAYS) && wh_after(k, i)) {
-		for (j = i; j > k->a && j + 6 > i; j--)
-			if (hash_at(k, j - 1) == h_nothing)
+	if (x & C_NOTHING) {
+		for (j = i + 1; j < k->b && j < i + 7; j++)
+			if (k->cls[j] & (C_FIXV | C_SAYS) && wh_after(k, j))
 				return 1;
 	}
 	return 0;
