@@ -93,6 +93,25 @@ struct lcount {
 };
 
 /* What a built-in check sees; verdict() records one. */
+/* bytes (tokens.c, checks.c, commentary.c) */
+static inline int is_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c >= 0x80;
+}
+
+static inline int is_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static inline unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+#define ROLL_P 0x100000001b3ULL
+
 struct check_ctx {
 	const struct filter_input *in;
 	const struct filter_limits *limits;
