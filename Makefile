@@ -96,7 +96,7 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
-$(FAKELLM): $(B)/tests/fakellm/fakellm.o $(LIB)
+$(FAKELLM): $(B)/tests/fakellm/fakellm.o $(B)/tests/fakellm/reply.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(PKG_LIBS)
 
