@@ -80,6 +80,9 @@ $(B)/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# offline_rules.c builds llm/offline.yaml in (.incbin)
+$(B)/llm/offline_rules.o: llm/offline.yaml
+
 $(LIB): $(LIB_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -107,7 +110,7 @@ $(B)/bench/%: $(B)/bench/%.o $(LIB)
 # libFuzzer harnesses: clang only, with ASan+UBSan, the library compiled in.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(PKG_CFLAGS)
-build/fuzz/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h) $(wildcard tests/fuzz/*.h)
+build/fuzz/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h) $(wildcard tests/fuzz/*.h) llm/offline.yaml
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)

@@ -944,6 +944,8 @@ int llm_client_new(struct llm_client **out, const struct llm_options *o)
 	p = llm_provider_get(o->provider);
 	if (!p)
 		return err_set(CL_EINVAL, "llm: unknown provider %d", o->provider);
+	if (p->check && (rc = p->check()) != 0)
+		return rc;
 	if (!p->answer && (!o->model || !*o->model))
 		return err_set(CL_EINVAL, "llm: no model named");
 	if (!p->answer && (!o->api_key || !*o->api_key))

@@ -71,4 +71,5 @@ int llm_offline_reply(const struct llm_request *r, uint64_t seed, struct buf *ou
 const struct llm_provider llm_provider_offline = {
 	.name = "offline",
 	.answer = llm_offline_reply,
+	.check = llm_offline_check,
 };

@@ -424,287 +424,6 @@ static void expand(char *out, size_t cap, const char *t, const struct edit *e)
 	off_u8_cut(out, o);
 }
 
-static int edit_slots(const struct edit *e, struct slot *s)
-{
-	int v = e->var[0] != '\0', ns = 0;
-
-#define SLOT(a, b, c) (s[ns].alt[0] = (a), s[ns].alt[1] = (b), s[ns].alt[2] = (c), ns++)
-	switch (e->kind) {
-	case EK_DROP_BOUND:
-		if (v) {
-			SLOT("What are the smallest and largest possible values of {v}?",
-			     "What is the range of {v}?", "How large can {v} be?");
-			SLOT("How large can {v} get, so that I can tell which time complexity is "
-			     "fast enough?",
-			     "Is there an upper limit on {v}?", NULL);
-		} else {
-			SLOT("What are the limits on the input values?",
-			     "How large can the input be?", NULL);
-			SLOT("Which time complexity should the solution aim for?", NULL, NULL);
-		}
-		break;
-	case EK_DROP_SENT:
-		switch (e->cls) {
-		case KW_GUAR_ANSWER:
-			SLOT("Is a valid answer always guaranteed to exist, and what should be "
-			     "printed if it does not?",
-			     "Can it happen that no answer exists, and what should the output be "
-			     "then?",
-			     NULL);
-			break;
-		case KW_GUAR:
-			if (v)
-				SLOT("What is guaranteed about {v} in the input?",
-				     "Which properties of {v} may the solution rely on?", NULL);
-			else
-				SLOT("What properties of the input are guaranteed?",
-				     "Which properties of the input may the solution rely on?",
-				     NULL);
-			break;
-		case KW_MOD:
-			SLOT("Should the answer be printed exactly, or reduced modulo some number, "
-			     "and if so which one?",
-			     "In what form should a very large answer be printed?", NULL);
-			break;
-		case KW_DISTINCT:
-			if (v)
-				SLOT("Can {v} contain repeated values, or are all of them "
-				     "different?",
-				     "May two of {v} be equal?", NULL);
-			else
-				SLOT("Can the input contain repeated values?",
-				     "May two input values be equal?", NULL);
-			break;
-		case KW_LIMIT:
-			if (v)
-				SLOT("Is there a limit on {v}, and what exactly is it?",
-				     "How large can {v} be?", NULL);
-			else
-				SLOT("Are there limits on the values in the input, and what are "
-				     "they?",
-				     "How large can the input values be?", NULL);
-			break;
-		case KW_ORDER:
-			if (v)
-				SLOT("Is {v} given in any particular order?",
-				     "Is the input sorted in some way?", NULL);
-			else
-				SLOT("Is the input given in any particular order?",
-				     "Is the input sorted in some way?", NULL);
-			break;
-		case KW_IF:
-			if (v)
-				SLOT("How should special cases involving {v} be handled?",
-				     "Are there special cases for {v} that need particular "
-				     "handling?",
-				     NULL);
-			else
-				SLOT("Are there special cases that need particular handling, and "
-				     "how should they be treated?",
-				     "How should unusual inputs be handled?", NULL);
-			break;
-		case KW_EACH:
-			if (v)
-				SLOT("What condition must every one of {v} satisfy?",
-				     "Is there a rule that applies to each of {v} individually?",
-				     NULL);
-			else
-				SLOT("What condition must every element of the input satisfy?",
-				     "Is there a rule that applies to each element individually?",
-				     NULL);
-			break;
-		case KW_REL:
-			if (v)
-				SLOT("What relation, if any, holds between {v}?",
-				     "Do {v} satisfy any ordering or relation?", NULL);
-			else
-				SLOT("Do the input values satisfy any relation to one another?",
-				     NULL, NULL);
-			break;
-		default:
-			if (v)
-				SLOT("Are there further conditions on {v} that the solution may "
-				     "rely on?",
-				     "What else is known about {v}?", NULL);
-			else
-				SLOT("Are there further conditions on the input that the solution "
-				     "may rely on?",
-				     "What else is known about the input?", NULL);
-			break;
-		}
-		break;
-	case EK_DROP_GENERIC:
-		SLOT("Is there any further requirement on the input or the output that the "
-		     "solution must follow?",
-		     "What exactly must the output contain?", "What exactly is the task?");
-		break;
-	case EK_VAGUE_BOUND:
-		if (v)
-			SLOT("What exactly are the bounds on {v}?",
-			     "What are the exact smallest and largest values of {v}?", NULL);
-		else
-			SLOT("What exactly are the limits on the input?",
-			     "How large can the input be exactly?", NULL);
-		break;
-	case EK_VAGUE_ATMOST:
-		if (e->what[0])
-			SLOT("What exact upper limit does \"{w}\" stand for?",
-			     "How many is \"{w}\" in precise terms?", NULL);
-		else
-			SLOT("What is the exact upper limit the statement refers to?", NULL, NULL);
-		break;
-	case EK_VAGUE_ATLEAST:
-		if (e->what[0])
-			SLOT("What exact minimum does \"{w}\" stand for?",
-			     "How many is \"{w}\" in precise terms?", NULL);
-		else
-			SLOT("What is the exact minimum the statement refers to?", NULL, NULL);
-		break;
-	case EK_VAGUE_SORTED:
-		SLOT("Is the order increasing or decreasing, and can equal values be next to each "
-		     "other?",
-		     "Which sort order is meant, and is it strict?", NULL);
-		break;
-	case EK_VAGUE_EXACTLY:
-		if (e->what[0])
-			SLOT("Does \"{w}\" mean the amount must match precisely, or is some "
-			     "tolerance allowed?",
-			     "How precisely must the amount match?", NULL);
-		else
-			SLOT("How precisely must the amounts in the statement be matched?", NULL,
-			     NULL);
-		break;
-	case EK_VAGUE_DISTINCT:
-		SLOT("Can the values repeat, or must they all be different?",
-		     "May two of the values be equal?", NULL);
-		break;
-	case EK_VAGUE_BEST:
-		switch (e->cls) {
-		case FAM_SIZE:
-			SLOT("Does \"best\" mean the smallest or the largest?",
-			     "Should the answer be the smallest or the largest one?", NULL);
-			break;
-		case FAM_LENGTH:
-			SLOT("Does \"best\" mean the shortest or the longest?",
-			     "Should the answer be the shortest or the longest one?", NULL);
-			break;
-		case FAM_COUNT:
-			SLOT("Does \"best\" mean the fewest or the most?", NULL, NULL);
-			break;
-		default:
-			SLOT("Should the answer be the minimum or the maximum?",
-			     "Is the best value the smallest one or the largest one?", NULL);
-			break;
-		}
-		break;
-	case EK_VAGUE_MODULO:
-		SLOT("In what exact form should the answer be printed; should it be reduced modulo "
-		     "some number, and which one?",
-		     "In what form should a very large answer be printed?", NULL);
-		break;
-	case EK_VAGUE_LEX:
-		SLOT("Which ordering should be used to compare candidate answers?",
-		     "How are two candidate answers compared?", NULL);
-		break;
-	case EK_VAGUE_INDEXED:
-		SLOT("Are the indices counted from 0 or from 1?",
-		     "Do positions start at 0 or at 1?", NULL);
-		break;
-	case EK_VAGUE_INTEGER:
-		SLOT("Are the numbers always integers, or can they have a fractional part?",
-		     "Can the values be fractional?", NULL);
-		break;
-	case EK_VAGUE_CASE:
-		SLOT("Which characters can appear in the strings, and is the letter case "
-		     "restricted?",
-		     "Can the strings contain characters other than letters of one case?", NULL);
-		break;
-	case EK_VAGUE_SIGN:
-		SLOT("Can the values be zero or negative?", "What sign can the values have?", NULL);
-		break;
-	case EK_VAGUE_VALUE:
-		SLOT("Which specific value is meant by \"some value\"?",
-		     "What is the exact value meant here?", NULL);
-		break;
-	case EK_VAGUE_GENERIC:
-		if (e->what[0])
-			SLOT("What exactly does \"{w}\" mean here, in precise terms?",
-			     "Which precise values and conditions does the statement intend?",
-			     NULL);
-		else
-			SLOT("Which precise values and conditions does the statement intend?",
-			     "Could you state the requirements precisely?", NULL);
-		break;
-	case EK_CONFLICT_OUTPUT:
-		if (!e->ex) {
-			SLOT("One of the examples gives a result that does not seem to follow from "
-			     "the statement; which one is correct?",
-			     NULL, NULL);
-		} else if (e->exlines > 1 && e->exline > 0) {
-			SLOT("Line {k} of the expected output in {x} does not seem to follow from "
-			     "the statement for its input; is the statement or the example "
-			     "correct?",
-			     "The expected output in {x} does not seem to follow from the "
-			     "statement; which one is correct?",
-			     NULL);
-			SLOT("What is the correct expected output for {x}?", NULL, NULL);
-		} else {
-			SLOT("The output shown in {x} does not seem to follow from the statement "
-			     "for that input; which one is correct?",
-			     "Is the expected output in {x} right?", NULL);
-			SLOT("What should the correct output of {x} be?", NULL, NULL);
-		}
-		break;
-	case EK_CONFLICT_NOTE:
-		SLOT("The explanation of {x} does not seem to agree with its input and output; "
-		     "which one should be trusted?",
-		     "Is the explanation of {x} consistent with its data?", NULL);
-		break;
-	case EK_CONFLICT_BOUND:
-		if (e->ex && v) {
-			SLOT("{X} uses a value of {v} outside the range allowed by the "
-			     "constraints; which is correct, the example or the constraint?",
-			     "Does {x} respect the limits on {v}?", NULL);
-			SLOT("What is the actual upper limit on {v}?", NULL, NULL);
-		} else if (v) {
-			SLOT("The limits on {v} seem to disagree with other parts of the "
-			     "statement; which limit applies?",
-			     "Which limit on {v} applies?", NULL);
-		} else {
-			SLOT("The stated limits seem to disagree with other parts of the "
-			     "statement; which limits apply?",
-			     NULL, NULL);
-		}
-		break;
-	case EK_CONFLICT_VALUE:
-		SLOT("The statement seems to use different values for the same quantity; which "
-		     "value is intended?",
-		     "Which of the values given in the statement is the intended one?", NULL);
-		break;
-	case EK_CONFLICT_APPEND:
-		if (e->cls)
-			SLOT("Should the function return the result described in the statement, or "
-			     "return nothing?",
-			     NULL, NULL);
-		else
-			SLOT("Should the program print the result described in the statement, or "
-			     "print nothing at all?",
-			     NULL, NULL);
-		break;
-	default:
-		if (v)
-			SLOT("Two parts of the statement seem to disagree about {v}; which one is "
-			     "correct?",
-			     "Which of the conflicting requirements on {v} applies?", NULL);
-		else
-			SLOT("Two parts of the statement seem to disagree; which one is correct?",
-			     "Which of the conflicting requirements applies?", NULL);
-		break;
-	}
-#undef SLOT
-	return ns;
-}
-
 static int add_question(struct buf *qs, char (*seen)[256], int *nq, const char *q)
 {
 	for (int i = 0; i < *nq; i++)
@@ -715,29 +434,25 @@ static int add_question(struct buf *qs, char (*seen)[256], int *nq, const char *
 	return buf_addf(qs, "%s\n", q);
 }
 
-static int make_questions(const struct checker *ck, const struct rewrite *w, struct buf *qs)
+/* The questions of the rule file's entry for each edit (llm/offline.yaml):
+ * the first question of every edit, then the second ones, each in the
+ * first wording that does not quote what was removed. */
+static int make_questions(const struct off_rules *R, const struct checker *ck,
+			  const struct rewrite *w, struct buf *qs)
 {
-	static const char *const generic[] = {
-		"Could you state every requirement on the input and the output precisely?",
-		"Which limits on the input should the solution handle?",
-		"What exactly must the output contain?",
-		"Could you clarify the task?",
-	};
 	char seen[MAX_QUESTIONS][256];
 	int nq = 0, rc;
 
-	/* the first question of every edit, then the second ones */
 	for (int round = 0; round < 2 && nq < MAX_QUESTIONS; round++) {
 		for (int i = 0; i < w->ne && nq < MAX_QUESTIONS; i++) {
-			struct slot s[2];
-			int ns = edit_slots(&w->e[i], s);
+			const struct off_rule *s = off_rules_find(R->q, R->nq, &w->e[i]);
 
-			if (round >= ns)
+			if (!s || round >= s->nask)
 				continue;
-			for (int k = 0; k < 3 && s[round].alt[k]; k++) {
+			for (int k = 0; k < 3 && s->ask[round][k]; k++) {
 				char q[256];
 
-				expand(q, sizeof(q), s[round].alt[k], &w->e[i]);
+				expand(q, sizeof(q), s->ask[round][k], &w->e[i]);
 				if (question_bad(ck, q))
 					continue;
 				rc = add_question(qs, seen, &nq, q);
@@ -749,135 +464,30 @@ static int make_questions(const struct checker *ck, const struct rewrite *w, str
 		if (w->ne > 2)
 			break; /* one question per edit is plenty */
 	}
-	for (size_t k = 0; k < CL_ARRAY_SIZE(generic) && nq == 0; k++) {
-		if (question_bad(ck, generic[k]) && k + 1 < CL_ARRAY_SIZE(generic))
+	for (size_t k = 0; k < R->ngeneric && nq == 0; k++) {
+		if (question_bad(ck, R->generic[k]) && k + 1 < R->ngeneric)
 			continue;
-		rc = add_question(qs, seen, &nq, generic[k]);
+		rc = add_question(qs, seen, &nq, R->generic[k]);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-static int clarify_reasoning(const struct rewrite *w, struct buf *b)
+/* One line of the rule file's reasoning per edit, then its closing line. */
+static int clarify_reasoning(const struct off_rules *R, const struct rewrite *w, struct buf *b)
 {
-	static const char *const need[] = {
-		[KW_NONE] = "which further conditions hold",
-		[KW_GUAR_ANSWER] = "whether an answer always exists",
-		[KW_GUAR] = "what is guaranteed about the input",
-		[KW_MOD] = "in which form a large answer must be printed",
-		[KW_DISTINCT] = "whether values can repeat",
-		[KW_LIMIT] = "how far a quantity can go",
-		[KW_ORDER] = "whether the data comes in a particular order",
-		[KW_IF] = "how special cases are handled",
-		[KW_EACH] = "what every element must satisfy",
-		[KW_REL] = "how the values relate to each other",
-	};
 	int rc = 0;
 
 	for (int i = 0; i < w->ne && !rc; i++) {
-		const struct edit *e = &w->e[i];
+		const struct off_rule *s = off_rules_find(R->why, R->nwhy, &w->e[i]);
 		char t[256];
 
-		switch (e->kind) {
-		case EK_DROP_BOUND:
-			expand(t, sizeof(t),
-			       e->var[0] ? "The statement does not give the range of {v}, and the "
-					   "range decides both the algorithm and the integer types."
-					 : "The statement does not say how large the input values "
-					   "can be.",
-			       e);
-			break;
-		case EK_DROP_SENT:
-			snprintf(t, sizeof(t),
-				 "A solver needs to know %s, and the statement does not settle it.",
-				 need[e->cls >= 0 && e->cls <= KW_REL ? e->cls : 0]);
-			break;
-		case EK_DROP_GENERIC:
-			snprintf(t, sizeof(t),
-				 "The statement stops short of a full specification of the task.");
-			break;
-		case EK_VAGUE_BEST:
-			snprintf(t, sizeof(t),
-				 "\"best\" could mean either extreme, and the two give different "
-				 "answers.");
-			break;
-		case EK_VAGUE_DISTINCT:
-			snprintf(t, sizeof(t),
-				 "The statement does not say whether the values may repeat.");
-			break;
-		case EK_VAGUE_SORTED:
-			snprintf(t, sizeof(t),
-				 "The statement says the data is ordered but not in which "
-				 "direction or how strictly.");
-			break;
-		case EK_VAGUE_CASE:
-			snprintf(t, sizeof(t),
-				 "The statement does not pin down which characters the strings "
-				 "use.");
-			break;
-		case EK_VAGUE_SIGN:
-			snprintf(t, sizeof(t),
-				 "The statement does not say whether the values can be zero or "
-				 "negative.");
-			break;
-		case EK_VAGUE_INTEGER:
-			snprintf(t, sizeof(t),
-				 "The statement does not say whether the values are whole "
-				 "numbers.");
-			break;
-		case EK_VAGUE_BOUND:
-			expand(t, sizeof(t),
-			       e->var[0] ? "The size of {v} is described only loosely, without "
-					   "numbers."
-					 : "The limits are described only loosely, without "
-					   "numbers.",
-			       e);
-			break;
-		case EK_CONFLICT_OUTPUT:
-			expand(t, sizeof(t),
-			       e->ex ? "The expected output of {x} does not agree with the rule in "
-				       "the statement, so one of the two must be wrong."
-				     : "A worked example does not agree with the rule in the "
-				       "statement.",
-			       e);
-			break;
-		case EK_CONFLICT_NOTE:
-			expand(t, sizeof(t),
-			       "The explanation of {x} uses numbers that do not match its data.",
-			       e);
-			break;
-		case EK_CONFLICT_BOUND:
-			expand(t, sizeof(t),
-			       e->ex && e->var[0] ? "{X} breaks the limit on {v} given in the "
-						    "constraints."
-						  : "The stated limits and the rest of the "
-						    "statement do not fit together.",
-			       e);
-			break;
-		case EK_CONFLICT_VALUE:
-		case EK_CONFLICT_GENERIC:
-			snprintf(t, sizeof(t),
-				 "Two parts of the statement give conflicting information.");
-			break;
-		case EK_CONFLICT_APPEND:
-			snprintf(t, sizeof(t),
-				 "The last requirement contradicts the task described before it.");
-			break;
-		default:
-			expand(t, sizeof(t),
-			       e->what[0] ? "The wording \"{w}\" is not precise enough to "
-					    "implement."
-					  : "Part of the statement is worded too loosely to "
-					    "implement.",
-			       e);
-			break;
-		}
+		expand(t, sizeof(t), s ? s->say : "", &w->e[i]);
 		rc = buf_addf(b, "%s\n", t);
 	}
 	if (!rc)
-		rc = buf_adds(b, "I ask one question per unclear point, about the statement "
-				 "exactly as it is written, without assuming an answer.");
+		rc = buf_adds(b, R->close);
 	return rc;
 }
 
@@ -886,9 +496,12 @@ int off_clarify(const char *o, size_t on, const char *m, size_t mn, int cat, uin
 {
 	struct rewrite w;
 	struct checker ck;
+	const struct off_rules *R = off_rules_shipped();
 	struct buf qs, why;
 	int rc;
 
+	if (!R)
+		return CL_ECONFIG;
 	memset(&ck, 0, sizeof(ck));
 	buf_init(&qs, 0);
 	buf_init(&why, 0);
@@ -930,9 +543,9 @@ int off_clarify(const char *o, size_t on, const char *m, size_t mn, int cat, uin
 			rc = toks_build(&ck.mt[mode], m, mn, mode);
 	}
 	if (!rc)
-		rc = make_questions(&ck, &w, &qs);
+		rc = make_questions(R, &ck, &w, &qs);
 	if (!rc)
-		rc = clarify_reasoning(&w, &why);
+		rc = clarify_reasoning(R, &w, &why);
 	if (!rc)
 		rc = buf_addf(reply, "<reasoning>\n%s\n</reasoning>\n<questions>\n%s</questions>",
 			      why.data, qs.data ? qs.data : "");

@@ -92,7 +92,7 @@ enum edit_kind {
 	EK_VAGUE_DISTINCT, EK_VAGUE_BEST, EK_VAGUE_MODULO, EK_VAGUE_LEX, EK_VAGUE_INDEXED,
 	EK_VAGUE_INTEGER, EK_VAGUE_CASE, EK_VAGUE_SIGN, EK_VAGUE_VALUE, EK_VAGUE_GENERIC,
 	EK_CONFLICT_OUTPUT, EK_CONFLICT_NOTE, EK_CONFLICT_BOUND, EK_CONFLICT_VALUE,
-	EK_CONFLICT_APPEND, EK_CONFLICT_GENERIC,
+	EK_CONFLICT_APPEND, EK_CONFLICT_GENERIC, EK_COUNT
 };
 
 /* What a condition sentence is about. */
@@ -234,10 +234,6 @@ struct checker {
 };
 
 /* Up to three phrasings for each question an edit raises, best first. */
-struct slot {
-	const char *alt[3];
-};
-
 
 
 int off_is_digit(int c);
@@ -298,5 +294,34 @@ void off_rewrite_release(struct rewrite *w);
 int off_rewrite_compute(const char *p, size_t n, int cat, uint64_t seed, struct rewrite *w);
 int off_clarify(const char *o, size_t on, const char *m, size_t mn, int cat, uint64_t seed,
 		   struct buf *reply);
+
+/* ---- the rule file (offline_rules.c, llm/offline.yaml) ---------------------- */
+
+/* An entry: for an edit of kind (-1: any) and class (-1: any), when the
+ * conditions hold (bits of var, what, example, lines) and none of unless. */
+struct off_rule {
+	int kind, cls;
+	unsigned when, unless;
+	char *ask[2][3];         /* questions: up to two, each up to three wordings */
+	int nask;
+	char *say;               /* reasoning */
+	size_t line;
+};
+
+struct off_rules {
+	struct off_rule *q, *why;
+	size_t nq, nwhy;
+	char **generic;
+	size_t ngeneric;
+	char *close;
+};
+
+/* Parse a rule file; CL_ECONFIG with "NAME:LINE: why" for a bad one. */
+int off_rules_parse(const char *data, size_t len, const char *name, struct off_rules **out);
+void off_rules_free(struct off_rules *r);
+/* The shipped rules (built in), read once; NULL with the error set if bad. */
+const struct off_rules *off_rules_shipped(void);
+/* The first entry of v[0..n) for e, or NULL. */
+const struct off_rule *off_rules_find(const struct off_rule *v, size_t n, const struct edit *e);
 
 #endif

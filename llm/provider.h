@@ -41,6 +41,9 @@ struct llm_provider {
 	int (*classify)(long http, const char *body, size_t n);
 	/* A provider without a network answers here instead (the others: NULL). */
 	int (*answer)(const struct llm_request *r, uint64_t seed, struct buf *out);
+	/* What it needs checked before a client starts (the offline provider's
+	 * rule file): 0, or an error with its message; NULL for nothing. */
+	int (*check)(void);
 };
 
 extern const struct llm_provider llm_provider_offline, llm_provider_openai, llm_provider_gemini;
@@ -72,5 +75,11 @@ void llm_set_error(struct llm_request *r, const char *fmt, ...) CL_PRINTF(2, 3);
  * (r->original, r->modified, r->category, r->stage, seed).
  */
 int llm_offline_reply(const struct llm_request *r, uint64_t seed, struct buf *out);
+
+/* Check the offline provider's built-in rule file (llm/offline.yaml), as
+ * start-up does: 0, or CL_ECONFIG with "llm/offline.yaml:LINE: why". */
+int llm_offline_check(void);
+/* The same for a rule file held in data (a test, a new file). */
+int llm_offline_check_text(const char *data, size_t len, const char *name);
 
 #endif

@@ -665,6 +665,56 @@ static void questions_never_quote_what_was_taken_out(void **state)
 	assert_false(leaks("Does an answer exist?", orig, "Find the range."));
 }
 
+/* llm/offline.yaml: the shipped file loads; a bad one is refused with
+ * its line and why */
+#define RULES_HEAD "questions:\n  - edit: any\n    ask:\n      - [\"What is {v}?\"]\n" \
+	"generic_questions: [\"Could you clarify the task?\"]\n" \
+	"reasoning:\n  - edit: any\n    say: \"Unclear.\"\n" \
+	"reasoning_close: \"I ask.\"\n"
+
+static void assert_rules_refused(const char *text, const char *want)
+{
+	int rc;
+
+	err_clear();
+	rc = llm_offline_check_text(text, strlen(text), "r.yaml");
+	assert_int_equal(rc, CL_ECONFIG);
+	if (!strstr(err_msg(rc), want))
+		fail_msg("wanted \"%s\", got \"%s\"", want, err_msg(rc));
+}
+
+static void rule_file_loads_and_refuses_with_line_and_reason(void **state)
+{
+	(void)state;
+	assert_int_equal(llm_offline_check(), 0);
+	assert_int_equal(llm_offline_check_text(RULES_HEAD, strlen(RULES_HEAD), "r.yaml"), 0);
+	assert_rules_refused(RULES_HEAD "extra: 1\n", "r.yaml:10: unknown key 'extra'");
+	assert_rules_refused("questions:\n  - edit: drop-everything\n    ask: [[\"Q?\"]]\n",
+			     "r.yaml:2: unknown edit 'drop-everything'");
+	assert_rules_refused("questions:\n  - edit: drop-sentence\n    class: colour\n"
+			     "    ask: [[\"Q?\"]]\n",
+			     "r.yaml:3: unknown class 'colour' of edit 'drop-sentence'");
+	assert_rules_refused("questions:\n  - edit: drop-bound\n    class: size\n    ask: [[\"Q?\"]]\n",
+			     "r.yaml:3: edit 'drop-bound' has no classes");
+	assert_rules_refused("questions:\n  - edit: any\n    when: [sunny]\n    ask: [[\"Q?\"]]\n",
+			     "r.yaml:3: unknown condition 'sunny'");
+	assert_rules_refused("questions:\n  - edit: any\n    ask: [[\"What is {y}?\"]]\n",
+			     "r.yaml:3: a wording: unknown fill '{y}'");
+	assert_rules_refused("questions:\n  - edit: any\n    ask: [[a, b, c, d]]\n",
+			     "r.yaml:3: at most three wordings per question");
+	assert_rules_refused("questions:\n  - edit: any\n    ask: [[a], [b], [c]]\n",
+			     "r.yaml:3: at most two questions per entry");
+	assert_rules_refused("questions:\n  - edit: vague-best\n    ask: [[a]]\n"
+			     "generic_questions: [g]\nreasoning:\n  - edit: any\n    say: s\n"
+			     "reasoning_close: c\n",
+			     "r.yaml:2: questions: edit 'drop-bound' has no entry without conditions");
+	assert_rules_refused("questions:\n  - edit: any\n    ask: [[a]]\n  - ask: [[b]]\n",
+			     "r.yaml:4: an entry without 'edit'");
+	assert_rules_refused("questions: [\n", "r.yaml:");
+	assert_rules_refused("questions:\n  - edit: any\n    ask: [[a]]\n", "missing 'reasoning'");
+	assert_rules_refused(RULES_HEAD "questions: []\n", "duplicate key 'questions'");
+}
+
 static void bad_requests_are_refused(void **state)
 {
 	struct llm_request r;
@@ -804,6 +854,7 @@ int main(void)
 		cmocka_unit_test(the_buffer_cap_is_respected),
 		cmocka_unit_test(multibyte_text_stays_whole),
 		cmocka_unit_test(shared_apps_problems),
+		cmocka_unit_test(rule_file_loads_and_refuses_with_line_and_reason),
 	};
 
 	return cmocka_run_group_tests_name("offline", tests, NULL, NULL);
