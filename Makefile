@@ -170,6 +170,7 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(FAKELLM) $(CORPUS_TOOL)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@for s in bench/*.sh; do echo "== $$s"; CLARIFY=$(B)/clarify sh $$s || exit 1; done
 
 SOAK_JOBS ?= 5000
 CRASH_ROUNDS ?= 50

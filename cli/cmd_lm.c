@@ -3,7 +3,7 @@
  * model (interpolated modified Kneser-Ney, as KenLM's lmplz builds it).
  *
  *   clarify lm train [--order N] [--tokenized FILE] [-o OUT.arpa] [--no-store]
- *   clarify lm score [--arpa FILE] [--tokenized] [--json] [FILE]
+ *   clarify lm score [--arpa FILE] [--tokenized] [--summary] [--json] [FILE]
  *   clarify lm info  [--arpa FILE] [--json]
  *
  * The model trained from the store's problems is kept in the store (meta
@@ -20,7 +20,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: clarify lm train [--order N] [--tokenized FILE] [-o OUT.arpa] [--no-store]\n"
-		   "       clarify lm score [--arpa FILE] [--tokenized] [--json] [FILE]\n"
+		   "       clarify lm score [--arpa FILE] [--tokenized] [--summary] [--json] [FILE]\n"
 		   "       clarify lm info [--arpa FILE] [--json]\n\n"
 		   "The n-gram language model that scores every record (interpolated modified\n"
 		   "Kneser-Ney, exactly as KenLM's lmplz builds it; ARPA files from KenLM or\n"
@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		   "options:\n"
 		   "  --order N        2 to 5 (default: stats.order, 4)\n"
 		   "  --tokenized      the input is tokenized already (score; train FILE)\n"
+		   "  --summary        score: print the totals only, as query -v summary does\n"
 		   "  --arpa FILE      use this ARPA model instead of the store's\n"
 		   "  -o FILE          write the trained model as ARPA\n"
 		   "  --no-store       do not keep the trained model in the store\n"
@@ -49,6 +50,7 @@ struct lm_opts {
 	int order;
 	const char *tokenized_file;
 	int tokenized;
+	int summary;             /* score: the totals only */
 	const char *arpa;
 	const char *out;
 	int no_store;
@@ -239,6 +241,7 @@ struct scorer {
 	const struct stats_lm *lm;
 	struct stats_lm_ppl acc;
 	int json;
+	int summary;
 	uint64_t line;
 };
 
@@ -264,6 +267,8 @@ static void score_tokens(struct scorer *sc, char *line)
 	if (!n)
 		return;
 	total = stats_lm_score_sentence(sc->lm, toks, n, &oov, &sc->acc);
+	if (sc->summary)
+		return;
 	if (sc->json) {
 		printf("{\"line\":%llu,\"log10\":%.7g,\"oov\":%d}\n", (unsigned long long)sc->line,
 		       total, oov);
@@ -292,7 +297,8 @@ static int score(struct cli *c, const struct lm_opts *o)
 	}
 	sc.lm = lm;
 	sc.json = o->json;
-	if (!o->json)
+	sc.summary = o->summary;
+	if (!o->json && !o->summary)
 		printf("line\ttotal_log10\toov\n");
 	for (;;) {
 		ssize_t len = getline(&line, &cap, f);
@@ -383,6 +389,7 @@ int cmd_lm(struct cli *c, int argc, char **argv)
 		{ "arpa", required_argument, NULL, 'a' },
 		{ "no-store", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "summary", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -416,6 +423,9 @@ int cmd_lm(struct cli *c, int argc, char **argv)
 			break;
 		case 'j':
 			o.json = 1;
+			break;
+		case 'u':
+			o.summary = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -42,6 +42,10 @@ if [ -f "$REF/kenlm-o3.arpa" ]; then
 	contains "o4: KenLM's perplexity including OOVs" "$(cat "$T/o4.tsv")" "Perplexity including OOVs:	61.12001"
 	contains "o4: and excluding OOVs" "$(cat "$T/o4.tsv")" "Perplexity excluding OOVs:	41.06040"
 	contains "o4: 617 OOVs" "$(cat "$T/o4.tsv")" "# OOVs:	617"
+	# --summary: the same totals, and nothing else
+	"$CLARIFY" lm score --summary --arpa "$REF/kenlm-o4.arpa" --tokenized "$REF/test.txt" >"$T/o4s.tsv" 2>&1
+	[ "$(cat "$T/o4s.tsv")" = "$(grep '^# ' "$T/o4.tsv")" ] && ok "score --summary prints the totals only" \
+		|| fail "score --summary prints the totals only" "$(head -5 "$T/o4s.tsv")"
 
 	# training on train.txt gives KenLM's n-grams; the ARPA written back scores the same
 	expect_status "train --tokenized train.txt" 0 "$CLARIFY" -s "$T/ref" lm train --order 3 \
