@@ -1,5 +1,6 @@
 /*
- * offline.c - the offline provider: deterministic rule-based rewrites and\n * template questions, without a network or a model (offline_int.h).
+ * offline.c - the offline provider: deterministic rule-based rewrites and
+ * template questions, without a network or a model (offline_int.h).
  */
 #include "offline_int.h"
 
@@ -40,6 +41,8 @@ int llm_offline_reply(const struct llm_request *r, uint64_t seed, struct buf *ou
 		return err_set(CL_EINVAL, "unknown stage %d", r->stage);
 	if (r->stage == LLM_STAGE_CLARIFY && (!r->modified || !r->modified[0]))
 		return err_set(CL_EINVAL, "stage clarify needs the modified problem");
+	if (!off_rules_shipped())
+		return CL_ECONFIG; /* its message is set */
 	on = strlen(r->original);
 	a = 0;
 	b = on;

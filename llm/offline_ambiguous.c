@@ -1,17 +1,10 @@
 /*
- * offline_ambiguous.c - stage 1, ambiguous: blur a bound or a precise\n * term (exactly, minimum, distinct, modulo, indexed...).
+ * offline_ambiguous.c - stage 1, ambiguous: blur a bound or a precise
+ * term (exactly, minimum, distinct, modulo, indexed...).
  */
 #include "offline_int.h"
 
 /* ---- stage 1: ambiguous --------------------------------------------------- */
-
-static const char *const paren_phrase[] = { "not too large", "a reasonable number",
-					    "can be large" };
-static const char *const paren_plural[] = { "not too large", "reasonable numbers", "can be large" };
-static const char *const sing_phrase[] = { "is not too large", "is a reasonable number",
-					   "can be large" };
-static const char *const plur_phrase[] = { "are not too large", "are reasonable numbers",
-					   "can be large" };
 
 /* Keep the capital of the word replaced: "Exactly" -> "About". */
 void off_cased(char *out, size_t cap, const char *repl, const char *orig)
@@ -529,7 +522,12 @@ static int amb_rule(struct amb *a, int rule)
 		size_t idx[64], n = 0;
 		const struct bound *bd;
 		char repl[160];
-		size_t ph = off_rng_pick(&a->x->rng, CL_ARRAY_SIZE(paren_phrase));
+		const struct off_rules *R = off_rules_shipped();
+		size_t ph = off_rng_pick(&a->x->rng, R->nvague);
+		char *const *paren_phrase = R->vague[OFF_VAGUE_PAREN];
+		char *const *paren_plural = R->vague[OFF_VAGUE_PAREN_PLURAL];
+		char *const *sing_phrase = R->vague[OFF_VAGUE_SINGULAR];
+		char *const *plur_phrase = R->vague[OFF_VAGUE_PLURAL];
 
 		for (size_t i = 0; i < a->x->bs.n && n < CL_ARRAY_SIZE(idx); i++)
 			if (a->x->bs.v[i].amb)

@@ -1,5 +1,6 @@
 /*
- * offline_clarify.c - stage 2: what the rewrite changed (known, or from\n * a line diff), the questions about it, and the reasoning.
+ * offline_clarify.c - stage 2: what the rewrite changed (known, or from
+ * a line diff), the questions about it, and the reasoning.
  */
 #include "offline_int.h"
 

@@ -1,5 +1,7 @@
 /*
- * offline_doc.c - a statement as lines in sections, its sentences, the\n * edits of a rewrite and their byte spans, what a text is about, and the\n * bounds and condition sentences the rewrites work on.
+ * offline_doc.c - a statement as lines in sections, its sentences, the
+ * edits of a rewrite and their byte spans, what a text is about, and the
+ * bounds and condition sentences the rewrites work on.
  */
 #include "offline_int.h"
 

@@ -1,5 +1,6 @@
 /*
- * offline_incomplete.c - stage 1, incomplete: drop a bound or a\n * condition sentence.
+ * offline_incomplete.c - stage 1, incomplete: drop a bound or a
+ * condition sentence.
  */
 #include "offline_int.h"
 

@@ -1,5 +1,7 @@
 /*
- * offline_inconsistent.c - stage 1, inconsistent: make a number\n * disagree with the rest (an example's output, a bound, a note); the\n * fallbacks that always change something; the rewrite of a statement.
+ * offline_inconsistent.c - stage 1, inconsistent: make a number
+ * disagree with the rest (an example's output, a bound, a note); the
+ * fallbacks that always change something; the rewrite of a statement.
  */
 #include "offline_int.h"
 

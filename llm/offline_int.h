@@ -314,7 +314,11 @@ struct off_rules {
 	char **generic;
 	size_t ngeneric;
 	char *close;
+	char *vague[4][8];       /* paren, paren_plural, singular, plural */
+	size_t nvague;
 };
+
+enum { OFF_VAGUE_PAREN, OFF_VAGUE_PAREN_PLURAL, OFF_VAGUE_SINGULAR, OFF_VAGUE_PLURAL };
 
 /* Parse a rule file; CL_ECONFIG with "NAME:LINE: why" for a bad one. */
 int off_rules_parse(const char *data, size_t len, const char *name, struct off_rules **out);

@@ -1,6 +1,7 @@
 /*
  * offline_rules.c - the offline provider's rule file (llm/offline.yaml):
- * the questions per edit, the reasoning, the questions of last resort.
+ * the questions per edit, the reasoning, the questions of last resort,
+ * the words of a blurred bound.
  * Read with libyaml's document API; a bad file is refused with its line
  * and the reason.  The shipped file is built into the program (below) and
  * read once, at the first reply or when clarifyd checks it at start.
@@ -55,6 +56,7 @@ static const char *const *classes_of(int kind)
 }
 
 static const char *const cond_names[] = { "var", "what", "example", "lines" };
+static const char *const vague_names[] = { "paren", "paren_plural", "singular", "plural" };
 
 struct loader {
 	yaml_document_t doc;
@@ -262,6 +264,48 @@ static int complete(const struct loader *l, const yaml_node_t *n, const struct o
 	return 0;
 }
 
+/* vague_bounds: four lists of the same length, 1 to 8 */
+static int vague(const struct loader *l, const yaml_node_t *n, struct off_rules *r)
+{
+	size_t len[4] = { 0 };
+	int seen = 0;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(l, n, "'vague_bounds' is a mapping of paren, paren_plural, singular, plural");
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+		const char *key = scalar(k);
+		int c = key ? find_name(vague_names, 4, key) : -1;
+
+		if (c < 0)
+			return bad(l, k, "unknown key '%s' (paren, paren_plural, singular, plural)",
+				   key ? key : "?");
+		if (seen & (1 << c))
+			return bad(l, k, "duplicate key '%s'", key);
+		seen |= 1 << c;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return bad(l, v, "'%s' is a list of phrases", key);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			int rc;
+
+			if (len[c] == 8)
+				return bad(l, node(l, *it), "'%s' has more than 8 phrases", key);
+			rc = text(l, node(l, *it), "a phrase", &r->vague[c][len[c]]);
+			if (rc)
+				return rc;
+			len[c]++;
+		}
+	}
+	if (seen != 15)
+		return bad(l, n, "'vague_bounds' needs paren, paren_plural, singular and plural");
+	if (!len[0] || len[1] != len[0] || len[2] != len[0] || len[3] != len[0])
+		return bad(l, n, "the lists of 'vague_bounds' must be as long as each other (%zu, %zu, "
+			   "%zu, %zu)", len[0], len[1], len[2], len[3]);
+	r->nvague = len[0];
+	return 0;
+}
+
 void off_rules_free(struct off_rules *r)
 {
 	if (!r)
@@ -278,6 +322,9 @@ void off_rules_free(struct off_rules *r)
 	free(r->why);
 	free(r->generic);
 	free(r->close);
+	for (int c = 0; c < 4; c++)
+		for (int i = 0; i < 8; i++)
+			free(r->vague[c][i]);
 	free(r);
 }
 
@@ -285,7 +332,7 @@ int off_rules_parse(const char *data, size_t len, const char *name, struct off_r
 {
 	struct loader l = { .name = name };
 	yaml_parser_t parser;
-	yaml_node_t *root, *qs = NULL, *why = NULL, *gen = NULL, *close = NULL;
+	yaml_node_t *root, *qs = NULL, *why = NULL, *gen = NULL, *close = NULL, *vb = NULL;
 	size_t gcap = 0;
 	int rc = 0;
 
@@ -316,11 +363,12 @@ int off_rules_parse(const char *data, size_t len, const char *name, struct off_r
 		yaml_node_t **slot = !key ? NULL : strcmp(key, "questions") == 0 ? &qs :
 				     strcmp(key, "reasoning") == 0 ? &why :
 				     strcmp(key, "generic_questions") == 0 ? &gen :
-				     strcmp(key, "reasoning_close") == 0 ? &close : NULL;
+				     strcmp(key, "reasoning_close") == 0 ? &close :
+				     strcmp(key, "vague_bounds") == 0 ? &vb : NULL;
 
 		if (!slot) {
 			rc = bad(&l, k, "unknown key '%s' (questions, generic_questions, reasoning, "
-					"reasoning_close)", key ? key : "?");
+					"reasoning_close, vague_bounds)", key ? key : "?");
 			goto out;
 		}
 		if (*slot) {
@@ -347,9 +395,12 @@ int off_rules_parse(const char *data, size_t len, const char *name, struct off_r
 	}
 	if (!rc && close)
 		rc = text(&l, close, "'reasoning_close'", &l.r->close);
-	if (!rc && (!qs || !why || !gen || !close))
+	if (!rc && vb)
+		rc = vague(&l, vb, l.r);
+	if (!rc && (!qs || !why || !gen || !close || !vb))
 		rc = bad(&l, root, "missing '%s'", !qs ? "questions" : !why ? "reasoning" :
-				   !gen ? "generic_questions" : "reasoning_close");
+				   !gen ? "generic_questions" : !close ? "reasoning_close" :
+				   "vague_bounds");
 	if (!rc)
 		rc = complete(&l, qs, l.r->q, l.r->nq, "questions");
 	if (!rc)

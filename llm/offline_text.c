@@ -1,5 +1,6 @@
 /*
- * offline_text.c - bytes, the offline provider's seeded generator, and\n * comparison chains ("1 \\le n \\le 10^5") with their operands.
+ * offline_text.c - bytes, the offline provider's seeded generator, and
+ * comparison chains ("1 \le n \le 10^5") with their operands.
  */
 #include "offline_int.h"
 

@@ -1,5 +1,6 @@
 /*
- * lm_arpa.c - ARPA in and out: a one-pass reader with line-numbered\n * errors, and the writer.
+ * lm_arpa.c - ARPA in and out: a one-pass reader with line-numbered
+ * errors, and the writer.
  */
 #include "lm_int.h"
 

@@ -1,5 +1,6 @@
 /*
- * lm_build.c - building a model's block from its n-grams: the vocabulary, the\n * n-gram maps, hidden suffixes and extension marks, the packing.
+ * lm_build.c - building a model's block from its n-grams: the vocabulary, the
+ * n-gram maps, hidden suffixes and extension marks, the packing.
  */
 #include "lm_int.h"
 

@@ -1,5 +1,6 @@
 /*
- * lm_score.c - scoring, as KenLM's query does it: a state of the last words,\n * one chain of probes per word, perplexity with and without OOVs.
+ * lm_score.c - scoring, as KenLM's query does it: a state of the last words,
+ * one chain of probes per word, perplexity with and without OOVs.
  */
 #include "lm_int.h"
 

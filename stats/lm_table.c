@@ -1,5 +1,6 @@
 /*
- * lm_table.c - the model's block: its layout, the n-gram tables, the words,\n * looking n-grams up, saving and loading.
+ * lm_table.c - the model's block: its layout, the n-gram tables, the words,
+ * looking n-grams up, saving and loading.
  */
 #include "lm_int.h"
 

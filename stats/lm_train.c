@@ -1,5 +1,6 @@
 /*
- * lm_train.c - training: counts, discounts and interpolated modified\n * Kneser-Ney estimation, as KenLM's lmplz does it.
+ * lm_train.c - training: counts, discounts and interpolated modified
+ * Kneser-Ney estimation, as KenLM's lmplz does it.
  */
 #include "lm_int.h"
 

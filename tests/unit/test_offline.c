@@ -670,7 +670,8 @@ static void questions_never_quote_what_was_taken_out(void **state)
 #define RULES_HEAD "questions:\n  - edit: any\n    ask:\n      - [\"What is {v}?\"]\n" \
 	"generic_questions: [\"Could you clarify the task?\"]\n" \
 	"reasoning:\n  - edit: any\n    say: \"Unclear.\"\n" \
-	"reasoning_close: \"I ask.\"\n"
+	"reasoning_close: \"I ask.\"\n" \
+	"vague_bounds:\n  paren: [a]\n  paren_plural: [b]\n  singular: [c]\n  plural: [d]\n"
 
 static void assert_rules_refused(const char *text, const char *want)
 {
@@ -688,7 +689,7 @@ static void rule_file_loads_and_refuses_with_line_and_reason(void **state)
 	(void)state;
 	assert_int_equal(llm_offline_check(), 0);
 	assert_int_equal(llm_offline_check_text(RULES_HEAD, strlen(RULES_HEAD), "r.yaml"), 0);
-	assert_rules_refused(RULES_HEAD "extra: 1\n", "r.yaml:10: unknown key 'extra'");
+	assert_rules_refused(RULES_HEAD "extra: 1\n", "r.yaml:15: unknown key 'extra'");
 	assert_rules_refused("questions:\n  - edit: drop-everything\n    ask: [[\"Q?\"]]\n",
 			     "r.yaml:2: unknown edit 'drop-everything'");
 	assert_rules_refused("questions:\n  - edit: drop-sentence\n    class: colour\n"
@@ -706,13 +707,19 @@ static void rule_file_loads_and_refuses_with_line_and_reason(void **state)
 			     "r.yaml:3: at most two questions per entry");
 	assert_rules_refused("questions:\n  - edit: vague-best\n    ask: [[a]]\n"
 			     "generic_questions: [g]\nreasoning:\n  - edit: any\n    say: s\n"
-			     "reasoning_close: c\n",
+			     "reasoning_close: c\nvague_bounds:\n  paren: [a]\n  paren_plural: [b]\n"
+			     "  singular: [c]\n  plural: [d]\n",
 			     "r.yaml:2: questions: edit 'drop-bound' has no entry without conditions");
 	assert_rules_refused("questions:\n  - edit: any\n    ask: [[a]]\n  - ask: [[b]]\n",
 			     "r.yaml:4: an entry without 'edit'");
 	assert_rules_refused("questions: [\n", "r.yaml:");
 	assert_rules_refused("questions:\n  - edit: any\n    ask: [[a]]\n", "missing 'reasoning'");
 	assert_rules_refused(RULES_HEAD "questions: []\n", "duplicate key 'questions'");
+	assert_rules_refused("vague_bounds:\n  paren: [a, b]\n  paren_plural: [b]\n  singular: [c]\n"
+			     "  plural: [d]\n", "r.yaml:2: the lists of 'vague_bounds' must be as long as "
+			     "each other (2, 1, 1, 1)");
+	assert_rules_refused("vague_bounds:\n  paren: [a]\n  sideways: [b]\n",
+			     "r.yaml:3: unknown key 'sideways'");
 }
 
 static void bad_requests_are_refused(void **state)
