@@ -109,11 +109,22 @@ done <"$T/failed.keys"
 	|| fail "each failed job has its last_error" "$noreason without a reason; $(wc -l <"$T/failed.keys") keys, $f failed"
 printf '%s' "$reasons" | grep . | sort | uniq -c | sort -rn | head -5 | sed 's/^/# failed: /'
 
+# a sanitizer build (ASan, TSan) runs several times slower
+sanitized=""
+if nm -D "$CLARIFYD" 2>/dev/null | grep -q '__asan_init\|__tsan_init' ||
+	ldd "$CLARIFYD" 2>/dev/null | grep -q 'libasan\|libtsan'; then
+	sanitized=yes
+fi
+
 # Retry-After: a 429's own retry never comes before t + RA; and no request
-# at all arrives from 0.1 s after a 429 (by then its answer is in; what
-# arrives sooner was already on its way) to t + RA
+# at all arrives from GRACE after a 429 (by then its answer is in; what
+# arrives sooner was already on its way) to t + RA, GRACE being 0.1 s.  A
+# sanitizer build is too slow for the second: a request already sent can
+# take longer than that to arrive whole (TSan), so there only a 429's own
+# retry is held to it, and the others are a figure.
+GRACE=0.1
 jq -r '[.t, (.fault // "-"), (.prompt_sha256 // "-")] | @tsv' "$T/fake.log" | sort -n >"$T/arrivals"
-viol=$(awk -F'\t' -v ra="$RA" '
+viol=$(awk -F'\t' -v ra="$RA" -v grace="$GRACE" '
 	{ t[NR] = $1; f[NR] = $2; h[NR] = $3 }
 	END {
 		own = 0; any = 0
@@ -121,12 +132,16 @@ viol=$(awk -F'\t' -v ra="$RA" '
 			if (f[i] != "429") continue
 			for (j = i + 1; j <= NR && t[j] < t[i] + ra; j++) {
 				if (h[j] == h[i]) own++
-				if (t[j] >= t[i] + 0.1 && t[j] < t[i] + ra - 0.002) any++
+				if (t[j] >= t[i] + grace && t[j] < t[i] + ra - 0.002) any++
 			}
 		}
 		print own, any
 	}' "$T/arrivals")
 n429=$(grep -c '"fault": "429"' "$T/fake.log")
+if [ -n "$sanitized" ]; then
+	echo "# figure: soak: requests arriving inside another request's Retry-After, 0.1 s after its 429: ${viol#* } (not judged in a sanitizer build)"
+	viol="${viol% *} 0"
+fi
 [ "$n429" -gt 0 ] && [ "$viol" = "0 0" ] && ok "no request broke a Retry-After ($n429 429s of $RA s)" \
 	|| fail "no request broke a Retry-After" "$n429 429s; early retries, early requests: $viol"
 
@@ -146,11 +161,6 @@ echo "# soak: faults $(jq -r '.fault // empty' "$T/fake.log" | sort | uniq -c | 
 echo "# soak: at $at progress VmRSS ${rss0} kB, RssAnon ${anon0} kB; at the end VmRSS ${rssend} kB, RssAnon ${anonend} kB"
 # a sanitizer build keeps what is freed for a while (ASan's quarantine,
 # TSan's shadow): its memory says nothing of clarifyd's
-sanitized=""
-if nm -D "$CLARIFYD" 2>/dev/null | grep -q '__asan_init\|__tsan_init' ||
-	ldd "$CLARIFYD" 2>/dev/null | grep -q 'libasan\|libtsan'; then
-	sanitized=yes
-fi
 if [ -n "$sanitized" ]; then
 	skip "anonymous memory stays flat" "a sanitizer build ($anon0 kB at $at, $anonend kB at the end)"
 	skip "VmRSS stays flat" "a sanitizer build"
