@@ -7,7 +7,12 @@
 
 #include "prompt.h"
 
-static const char *const stage_names[PROMPT_STAGES] = { "modify", "clarify" };
+static const char *const stage_names[PROMPT_STAGES] = { "modify", "clarify", "answer" };
+
+const char *prompt_stage_name(int stage)
+{
+	return stage >= 0 && stage < PROMPT_STAGES ? stage_names[stage] : "?";
+}
 
 static const struct {
 	const char *name;
@@ -17,10 +22,12 @@ static const struct {
 	{ "reasoning", PROMPT_REASONING, "reasoning" },
 	{ "modified_problem", PROMPT_MODIFIED, "modified_problem" },
 	{ "questions", PROMPT_QUESTIONS, "questions" },
+	{ "answers", PROMPT_ANSWERS, "answers" },
+	{ "verdict", PROMPT_VERDICT, "verdict" },
 };
 
 static const char *const variables[] = { "original", "modified", "category", "starter_code",
-					 "difficulty" };
+					 "difficulty", "questions" };
 
 void prompt_template_release(struct prompt_template *t)
 {
@@ -122,9 +129,13 @@ static int check_variables(const struct loader *l, const yaml_node_t *n, const c
 				break;
 		if (i == CL_ARRAY_SIZE(variables))
 			return tpl_error(l, line, col, "unknown variable '{{%.*s}}' (original, "
-					 "modified, category, starter_code, difficulty)", (int)len, p + 2);
-		if (strcmp(variables[i], "modified") == 0 && stage != PROMPT_CLARIFY)
-			return tpl_error(l, line, col, "'{{modified}}' exists in the clarify stage only");
+					 "modified, category, starter_code, difficulty, questions)",
+					 (int)len, p + 2);
+		if (strcmp(variables[i], "modified") == 0 && stage == PROMPT_MODIFY)
+			return tpl_error(l, line, col, "'{{modified}}' exists in the clarify and answer "
+					 "stages only");
+		if (strcmp(variables[i], "questions") == 0 && stage != PROMPT_ANSWER)
+			return tpl_error(l, line, col, "'{{questions}}' exists in the answer stage only");
 	}
 	return 0;
 }
@@ -259,9 +270,11 @@ int prompt_template_load_buffer(struct prompt_template *t, const char *data, siz
 			break;
 		case 2:
 			t->stage = strcmp(s, "modify") == 0 ? PROMPT_MODIFY :
-				   strcmp(s, "clarify") == 0 ? PROMPT_CLARIFY : -1;
+				   strcmp(s, "clarify") == 0 ? PROMPT_CLARIFY :
+				   strcmp(s, "answer") == 0 ? PROMPT_ANSWER : -1;
 			if (t->stage < 0)
-				rc = node_error(&l, vn, "stage must be modify or clarify, not '%s'", s);
+				rc = node_error(&l, vn, "stage must be modify, clarify or answer, not '%s'",
+						s);
 			break;
 		case 3:
 			t->category = category_parse(s);
@@ -300,15 +313,23 @@ int prompt_template_load_buffer(struct prompt_template *t, const char *data, siz
 				"modified_problem");
 	if (!rc && t->stage == PROMPT_CLARIFY && !(t->outputs & PROMPT_QUESTIONS))
 		rc = node_error(&l, root, "%s", "a clarify template's output must include questions");
+	if (!rc && t->stage == PROMPT_ANSWER &&
+	    (t->outputs & (PROMPT_ANSWERS | PROMPT_VERDICT)) != (PROMPT_ANSWERS | PROMPT_VERDICT))
+		rc = node_error(&l, root, "%s", "an answer template's output must include answers "
+				"and verdict");
 	if (!rc)
 		rc = check_variables(&l, system_node, t->system, t->stage);
 	if (!rc)
 		rc = check_variables(&l, user_node, t->user, t->stage);
 	if (!rc && !strstr(t->user, "{{original}}") && !strstr(t->system, "{{original}}"))
 		rc = node_error(&l, user_node, "%s", "the template never shows '{{original}}'");
-	if (!rc && t->stage == PROMPT_CLARIFY && !strstr(t->user, "{{modified}}") &&
+	if (!rc && t->stage != PROMPT_MODIFY && !strstr(t->user, "{{modified}}") &&
 	    !strstr(t->system, "{{modified}}"))
-		rc = node_error(&l, user_node, "%s", "a clarify template must show '{{modified}}'");
+		rc = node_error(&l, user_node, "a%s %s template must show '{{modified}}'",
+				t->stage == PROMPT_ANSWER ? "n" : "", stage_names[t->stage]);
+	if (!rc && t->stage == PROMPT_ANSWER && !strstr(t->user, "{{questions}}") &&
+	    !strstr(t->system, "{{questions}}"))
+		rc = node_error(&l, user_node, "%s", "an answer template must show '{{questions}}'");
 	if (!rc)
 		rc = set_text(&t->file, name);
 	if (!rc)
@@ -321,7 +342,7 @@ out:
 	return rc;
 }
 
-/* ---- the set of six --------------------------------------------------------- */
+/* ---- the set: six templates, nine with the answer stage ---------------------- */
 
 void prompt_set_release(struct prompt_set *ps)
 {
@@ -385,17 +406,23 @@ int prompt_set_load_dir(struct prompt_set *ps, const char *dir)
 		ps->t[t.stage][t.category] = t;
 	}
 	closedir(d);
-	for (int s = 0; !rc && s < PROMPT_STAGES; s++)
+	ps->stages = PROMPT_ANSWER;
+	for (int c = 0; c < CAT_COUNT; c++)
+		if (ps->t[PROMPT_ANSWER][c].name)
+			ps->stages = PROMPT_STAGES; /* then all three must be there */
+	for (int s = 0; !rc && s < ps->stages; s++)
 		for (int c = 0; !rc && c < CAT_COUNT; c++)
 			if (!ps->t[s][c].name)
-				rc = err_set(CL_ECONFIG, "'%s' has no %s template for %s", dir,
-					     stage_names[s], category_name(c));
+				rc = err_set(CL_ECONFIG, "'%s' has no %s template for %s%s", dir,
+					     stage_names[s], category_name(c),
+					     s == PROMPT_ANSWER ? " (the answer stage needs all "
+								  "three or none)" : "");
 	if (rc) {
 		prompt_set_release(ps);
 		return rc;
 	}
 	buf_init(&all, 0);
-	for (int s = 0; s < PROMPT_STAGES; s++)
+	for (int s = 0; s < ps->stages; s++)
 		for (int c = 0; c < CAT_COUNT; c++)
 			buf_adds(&all, ps->t[s][c].hash);
 	hash_sha256_hex(all.data, all.len, ps->fingerprint);
@@ -433,7 +460,12 @@ static int render_one(const char *tpl, const struct prompt_vars *v, struct buf *
 			val = v->starter_code;
 		else if (len == 10 && memcmp(o + 2, "difficulty", 10) == 0)
 			val = v->difficulty;
-		rc = buf_adds(out, val ? val : "");
+		else if (len == 9 && memcmp(o + 2, "questions", 9) == 0) {
+			for (size_t i = 0; !rc && i < v->nquestions; i++)
+				rc = buf_addf(out, "%s%zu. %s", i ? "\n" : "", i + 1, v->questions[i]);
+		}
+		if (!rc)
+			rc = buf_adds(out, val ? val : "");
 		if (rc)
 			return rc;
 		p = e + 2;
@@ -457,6 +489,10 @@ void prompt_reply_release(struct prompt_reply *r)
 	for (size_t i = 0; i < r->nquestions; i++)
 		free(r->questions[i]);
 	free(r->questions);
+	for (size_t i = 0; i < r->nanswers; i++)
+		free(r->answers[i]);
+	free(r->answers);
+	prompt_verdict_release(&r->verdict);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -467,7 +503,7 @@ static int is_space(char c)
 
 /* The trimmed text between <tag> and </tag> (the last complete pair, as a
  * model may quote the tags in its reasoning), or NULL. */
-static char *between(const char *reply, const char *tag)
+char *prompt_tag_text(const char *reply, const char *tag)
 {
 	char open[64], close[64];
 	const char *a = NULL, *b, *p;
@@ -545,26 +581,29 @@ int prompt_parse_reply(const struct prompt_template *t, const char *reply,
 	char *q;
 	int rc;
 
+	if (t->stage == PROMPT_ANSWER)
+		return prompt_parse_answers(t, reply, 0, out);
 	prompt_reply_release(out);
 	if (!reply)
 		return err_set(CL_EPARSE, "empty reply");
 	if (t->outputs & PROMPT_REASONING)
-		out->reasoning = between(reply, "reasoning"); /* optional in practice */
+		out->reasoning = prompt_tag_text(reply, "reasoning"); /* optional in practice */
 	if (t->outputs & PROMPT_MODIFIED) {
-		out->modified = between(reply, "modified_problem");
+		out->modified = prompt_tag_text(reply, "modified_problem");
 		if (!out->modified)
 			return err_set(CL_EPARSE, "the reply has no <modified_problem>");
 	}
 	if (t->outputs & PROMPT_QUESTIONS) {
-		q = between(reply, "questions");
+		q = prompt_tag_text(reply, "questions");
 		if (!q)
-			return err_set(CL_EPARSE, "the reply has no <questions>");
+			return err_set(CL_EPARSE, strstr(reply, "<questions>") ? "empty <questions>" :
+					   "the reply has no <questions>");
 		rc = split_questions(q, out);
 		free(q);
 		if (rc)
 			return rc;
 		if (!out->nquestions)
-			return err_set(CL_EPARSE, "the reply's <questions> is empty");
+			return err_set(CL_EPARSE, "empty <questions>");
 	}
 	return 0;
 }

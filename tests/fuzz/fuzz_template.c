@@ -10,7 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct prompt_template t;
 	struct prompt_reply r = { 0 };
-	struct prompt_vars v = { "orig", "mod", "", "easy", CAT_AMBIGUOUS };
+	struct prompt_vars v = { .original = "orig", .modified = "mod", .starter_code = "",
+				  .difficulty = "easy", .category = CAT_AMBIGUOUS };
 	struct buf sys, user;
 	char *text;
 

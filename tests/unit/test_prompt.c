@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../prompts/prompt.h"
+#include "testutil.h"
 
 static const char *good =
 	"name: t\n"
@@ -46,9 +47,12 @@ static void shipped_templates_load_one_per_stage_and_category(void **state)
 			assert_int_equal(t->category, c);
 			assert_int_equal(strlen(t->hash), 64);
 			assert_true(t->outputs & PROMPT_REASONING);
-			assert_true(t->outputs & (s == PROMPT_MODIFY ? PROMPT_MODIFIED : PROMPT_QUESTIONS));
+			assert_true(t->outputs & (s == PROMPT_MODIFY	? PROMPT_MODIFIED :
+						  s == PROMPT_CLARIFY ? PROMPT_QUESTIONS :
+									PROMPT_ANSWERS | PROMPT_VERDICT));
 		}
 	}
+	assert_int_equal(ps.stages, 3);
 	assert_int_equal(strlen(ps.fingerprint), 64);
 	prompt_set_release(&ps);
 }
@@ -78,7 +82,7 @@ static void refusals_name_file_line_and_column(void **state)
 		{ "version: 2\n", "versoin: 2\n", "t.yaml:2:1:", "unknown key 'versoin'" },
 		{ "  Level: {{difficulty}}\n", "  Level: {{level}}\n", "t.yaml:11:10:",
 		  "unknown variable '{{level}}'" },
-		{ "stage: clarify\n", "stage: review\n", "t.yaml:3:8:", "modify or clarify" },
+		{ "stage: clarify\n", "stage: review\n", "t.yaml:3:8:", "modify, clarify or answer" },
 		{ "category: incomplete\n", "category: vague\n", "t.yaml:4:11:", "unknown category" },
 		{ "output: [reasoning, questions]\n", "output: [reasoning, answer]\n", "t.yaml:12:21:",
 		  "unknown output field 'answer'" },
@@ -119,7 +123,189 @@ static void modified_is_a_clarify_variable_only(void **state)
 	rc = load(&t, text);
 	assert_int_equal(rc, CL_ECONFIG);
 	assert_non_null(strstr(err_msg(rc), "t.yaml:8:8:"));
-	assert_non_null(strstr(err_msg(rc), "clarify stage only"));
+	assert_non_null(strstr(err_msg(rc), "clarify and answer stages only"));
+}
+
+static const char answer_tpl[] =
+	"name: a\nversion: 1\nstage: answer\ncategory: ambiguous\n"
+	"system: s\nuser: |\n  {{original}}\n  {{modified}}\n  {{questions}}\n"
+	"output: [reasoning, answers, verdict]\n";
+
+/* The answer stage's templates: all three or none. */
+static void a_set_has_the_answer_stage_whole_or_not_at_all(void **state)
+{
+	struct prompt_set ps, full;
+	char dir[512], cmd[1200], path[600];
+	int rc;
+
+	(void)state;
+	assert_int_equal(prompt_set_load_dir(&full, "prompts"), 0);
+	assert_int_equal(test_tmpdir(dir, sizeof(dir), "prompts"), 0);
+	snprintf(cmd, sizeof(cmd), "cp prompts/*.yaml '%s'/", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/answer-inconsistent.yaml", dir);
+	assert_int_equal(remove(path), 0);
+	err_clear();
+	rc = prompt_set_load_dir(&ps, dir);
+	assert_int_equal(rc, CL_ECONFIG);
+	assert_non_null(strstr(err_msg(rc), "no answer template for inconsistent"));
+	assert_non_null(strstr(err_msg(rc), "all three or none"));
+	snprintf(path, sizeof(path), "%s/answer-ambiguous.yaml", dir);
+	assert_int_equal(remove(path), 0);
+	snprintf(path, sizeof(path), "%s/answer-incomplete.yaml", dir);
+	assert_int_equal(remove(path), 0);
+	assert_int_equal(prompt_set_load_dir(&ps, dir), 0);
+	assert_int_equal(ps.stages, 2);
+	assert_null(prompt_set_get(&ps, PROMPT_ANSWER, CAT_AMBIGUOUS));
+	assert_string_not_equal(ps.fingerprint, full.fingerprint);
+	prompt_set_release(&ps);
+	prompt_set_release(&full);
+	test_rmtree(dir);
+}
+
+static void the_answer_stage_is_checked_like_the_others(void **state)
+{
+	struct prompt_template t;
+	char text[1024];
+	int rc;
+
+	(void)state;
+	assert_int_equal(load(&t, answer_tpl), 0);
+	assert_int_equal(t.stage, PROMPT_ANSWER);
+	assert_int_equal(t.outputs, PROMPT_REASONING | PROMPT_ANSWERS | PROMPT_VERDICT);
+	prompt_template_release(&t);
+	/* {{questions}} belongs to the answer stage */
+	rc = load(&t, "name: m\nversion: 1\nstage: clarify\ncategory: ambiguous\n"
+		      "system: s\nuser: |\n  {{original}} {{modified}}\n  {{questions}}\n"
+		      "output: [reasoning, questions]\n");
+	assert_int_equal(rc, CL_ECONFIG);
+	assert_non_null(strstr(err_msg(rc), "t.yaml:8:3:"));
+	assert_non_null(strstr(err_msg(rc), "answer stage only"));
+	/* the verdict is required */
+	snprintf(text, sizeof(text), "%.*soutput: [reasoning, answers]\n",
+		 (int)(strstr(answer_tpl, "output:") - answer_tpl), answer_tpl);
+	rc = load(&t, text);
+	assert_int_equal(rc, CL_ECONFIG);
+	assert_non_null(strstr(err_msg(rc), "must include answers and verdict"));
+	/* and so are the questions */
+	snprintf(text, sizeof(text), "name: a\nversion: 1\nstage: answer\ncategory: ambiguous\n"
+		 "system: s\nuser: |\n  {{original}}\n  {{modified}}\n"
+		 "output: [reasoning, answers, verdict]\n");
+	rc = load(&t, text);
+	assert_int_equal(rc, CL_ECONFIG);
+	assert_non_null(strstr(err_msg(rc), "must show '{{questions}}'"));
+}
+
+static void questions_render_numbered_one_a_line(void **state)
+{
+	static const char *const q[] = { "What is n?", "Is it sorted?" };
+	struct prompt_template t;
+	struct prompt_vars v = { .original = "O", .modified = "M", .questions = q, .nquestions = 2 };
+	struct buf sys, user;
+
+	(void)state;
+	assert_int_equal(load(&t, answer_tpl), 0);
+	buf_init(&sys, 0);
+	buf_init(&user, 0);
+	assert_int_equal(prompt_render(&t, &v, &sys, &user), 0);
+	assert_string_equal(user.data, "O\nM\n1. What is n?\n2. Is it sorted?\n");
+	buf_release(&sys);
+	buf_release(&user);
+	prompt_template_release(&t);
+}
+
+static const char verdict_ok[] =
+	"{\"recovers\": true, \"targets_change\": [true, false], \"self_announced\": false,"
+	" \"mentions_original\": false, \"reason\": \"the answers give\\nthe bound back\"}";
+
+static void answers_and_verdict_are_taken_in_order(void **state)
+{
+	struct prompt_template t;
+	struct prompt_reply r = { 0 };
+	char reply[2048];
+
+	(void)state;
+	assert_int_equal(load(&t, answer_tpl), 0);
+	snprintf(reply, sizeof(reply),
+		 "<reasoning>The bound went.</reasoning>\n<answers>\n1. n is at most 10^5,\n"
+		 "   and at least 1.\n2) Yes, ascending.\n</answers>\n<verdict>\n```json\n%s\n```\n"
+		 "</verdict>", verdict_ok);
+	assert_int_equal(prompt_parse_answers(&t, reply, 2, &r), 0);
+	assert_int_equal(r.nanswers, 2);
+	assert_string_equal(r.answers[0], "n is at most 10^5, and at least 1.");
+	assert_string_equal(r.answers[1], "Yes, ascending.");
+	assert_true(r.has_verdict);
+	assert_true(r.verdict.recovers);
+	assert_int_equal(r.verdict.ntargets, 2);
+	assert_true(r.verdict.targets_change[0]);
+	assert_false(r.verdict.targets_change[1]);
+	assert_false(r.verdict.self_announced);
+	assert_false(r.verdict.mentions_original);
+	assert_string_equal(r.verdict.reason, "the answers give the bound back");
+	/* without markers each line is an answer */
+	snprintf(reply, sizeof(reply), "<answers>\nAt most 10^5.\nYes.\n</answers><verdict>%s</verdict>",
+		 verdict_ok);
+	assert_int_equal(prompt_parse_answers(&t, reply, 2, &r), 0);
+	assert_string_equal(r.answers[1], "Yes.");
+	/* one answer short */
+	snprintf(reply, sizeof(reply), "<answers>1. At most 10^5.</answers><verdict>%s</verdict>",
+		 verdict_ok);
+	err_clear();
+	assert_int_equal(prompt_parse_answers(&t, reply, 2, &r), CL_EPARSE);
+	assert_string_equal(err_msg(CL_EPARSE), "the reply has 1 answer for 2 questions");
+	err_clear();
+	assert_int_equal(prompt_parse_answers(&t, "<answers> </answers>", 2, &r), CL_EPARSE);
+	assert_string_equal(err_msg(CL_EPARSE), "empty <answers>");
+	err_clear();
+	assert_int_equal(prompt_parse_answers(&t, "<answers>1. a\n2. b</answers>", 2, &r), CL_EPARSE);
+	assert_string_equal(err_msg(CL_EPARSE), "the reply has no <verdict>");
+	prompt_reply_release(&r);
+	prompt_template_release(&t);
+}
+
+static void a_malformed_verdict_says_what_is_wrong(void **state)
+{
+	static const struct {
+		const char *json, *why;
+	} cases[] = {
+		{ "recovers: yes", "the <verdict> is not JSON: " },
+		{ "[true]", "must be a JSON object, not a list" },
+		{ "{\"targets_change\": [true], \"self_announced\": false, \"mentions_original\": false,"
+		  " \"reason\": \"r\"}", "the <verdict> has no 'recovers'" },
+		{ "{\"recovers\": \"true\", \"targets_change\": [true], \"self_announced\": false,"
+		  " \"mentions_original\": false, \"reason\": \"r\"}",
+		  "'recovers' must be true or false, not a string" },
+		{ "{\"recovers\": true, \"targets_change\": [true, true], \"self_announced\": false,"
+		  " \"mentions_original\": false, \"reason\": \"r\"}",
+		  "'targets_change' has 2 entries for 1 questions" },
+		{ "{\"recovers\": true, \"targets_change\": [1], \"self_announced\": false,"
+		  " \"mentions_original\": false, \"reason\": \"r\"}",
+		  "'targets_change' entry 1 must be true or false, not a number" },
+		{ "{\"recovers\": true, \"targets_change\": true, \"self_announced\": false,"
+		  " \"mentions_original\": false, \"reason\": \"r\"}",
+		  "'targets_change' must be a list" },
+		{ "{\"recovers\": true, \"targets_change\": [true], \"self_announced\": false,"
+		  " \"mentions_original\": null, \"reason\": \"r\"}",
+		  "'mentions_original' must be true or false, not null" },
+		{ "{\"recovers\": true, \"targets_change\": [true], \"self_announced\": false,"
+		  " \"mentions_original\": false, \"reason\": \"\"}", "'reason' must be a non-empty text" },
+		{ "{\"recovers\": true, \"recovers\": false, \"targets_change\": [true], "
+		  "\"self_announced\": false, \"mentions_original\": false, \"reason\": \"r\"}",
+		  "duplicate" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct prompt_verdict v = { 0 };
+		int rc;
+
+		err_clear();
+		rc = prompt_parse_verdict(cases[i].json, 1, &v);
+		if (rc != CL_EPARSE || !strstr(err_msg(rc), cases[i].why))
+			fail_msg("case %zu: rc %d '%s', wanted '%s'", i, rc, err_msg(rc), cases[i].why);
+		assert_null(v.targets_change);
+		assert_null(v.reason);
+	}
 }
 
 static void malformed_yaml_is_refused_with_its_line(void **state)
@@ -136,7 +322,8 @@ static void malformed_yaml_is_refused_with_its_line(void **state)
 static void render_fills_every_variable(void **state)
 {
 	struct prompt_template t;
-	struct prompt_vars v = { "Sum a and b.", "Sum them.", "", "interview", CAT_INCOMPLETE };
+	struct prompt_vars v = { .original = "Sum a and b.", .modified = "Sum them.", .starter_code = "",
+				  .difficulty = "interview", .category = CAT_INCOMPLETE };
 	struct buf sys, user;
 
 	(void)state;
@@ -170,7 +357,9 @@ static void replies_give_their_fields_and_questions(void **state)
 	err_clear();
 	assert_int_equal(prompt_parse_reply(&t, "<reasoning>x</reasoning>", &r), CL_EPARSE);
 	assert_non_null(strstr(err_msg(CL_EPARSE), "<questions>"));
+	err_clear();
 	assert_int_equal(prompt_parse_reply(&t, "<questions>\n \n</questions>", &r), CL_EPARSE);
+	assert_string_equal(err_msg(CL_EPARSE), "empty <questions>");
 	prompt_reply_release(&r);
 	prompt_template_release(&t);
 }
@@ -197,6 +386,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(shipped_templates_load_one_per_stage_and_category),
+		cmocka_unit_test(the_answer_stage_is_checked_like_the_others),
+		cmocka_unit_test(a_set_has_the_answer_stage_whole_or_not_at_all),
+		cmocka_unit_test(questions_render_numbered_one_a_line),
+		cmocka_unit_test(answers_and_verdict_are_taken_in_order),
+		cmocka_unit_test(a_malformed_verdict_says_what_is_wrong),
 		cmocka_unit_test(a_valid_template_loads_with_its_params),
 		cmocka_unit_test(refusals_name_file_line_and_column),
 		cmocka_unit_test(modified_is_a_clarify_variable_only),
