@@ -23,7 +23,7 @@
 
 enum llm_provider_id { LLM_OFFLINE, LLM_OPENAI, LLM_GEMINI };
 
-enum llm_stage { LLM_STAGE_MODIFY, LLM_STAGE_CLARIFY };
+enum llm_stage { LLM_STAGE_MODIFY, LLM_STAGE_CLARIFY, LLM_STAGE_ANSWER };
 
 const char *llm_provider_name(int p);
 int llm_provider_parse(const char *name); /* -1 when unknown */
@@ -79,7 +79,9 @@ struct llm_request {
 	int stage;               /* LLM_STAGE_* */
 	int category;            /* CAT_* */
 	const char *original;    /* the problem */
-	const char *modified;    /* stage 2: the rewritten problem */
+	const char *modified;    /* stages 2 and 3: the rewritten problem */
+	const char *const *questions; /* stage 3: the questions to answer */
+	size_t nquestions;
 	void *udata;             /* the caller's */
 	/* optional: the body llm_request_key_payload() made for these fields
 	 * (the caller's, sent as it is: valid until llm_wait() returns r);

@@ -25,6 +25,12 @@ static int modify_reply(const struct rewrite *w, struct buf *out)
 	return rc;
 }
 
+static const char *stage_name(int stage)
+{
+	return stage == LLM_STAGE_MODIFY ? "modify" : stage == LLM_STAGE_CLARIFY ? "clarify" :
+									      "answer";
+}
+
 int llm_offline_reply(const struct llm_request *r, uint64_t seed, struct buf *out)
 {
 	size_t start, on, a, b;
@@ -37,10 +43,13 @@ int llm_offline_reply(const struct llm_request *r, uint64_t seed, struct buf *ou
 		return err_set(CL_EINVAL, "the request has no original problem");
 	if (r->category < 0 || r->category >= CAT_COUNT)
 		return err_set(CL_EINVAL, "unknown category %d", r->category);
-	if (r->stage != LLM_STAGE_MODIFY && r->stage != LLM_STAGE_CLARIFY)
+	if (r->stage != LLM_STAGE_MODIFY && r->stage != LLM_STAGE_CLARIFY &&
+	    r->stage != LLM_STAGE_ANSWER)
 		return err_set(CL_EINVAL, "unknown stage %d", r->stage);
-	if (r->stage == LLM_STAGE_CLARIFY && (!r->modified || !r->modified[0]))
-		return err_set(CL_EINVAL, "stage clarify needs the modified problem");
+	if (r->stage != LLM_STAGE_MODIFY && (!r->modified || !r->modified[0]))
+		return err_set(CL_EINVAL, "stage %s needs the modified problem", stage_name(r->stage));
+	if (r->stage == LLM_STAGE_ANSWER && (!r->questions || !r->nquestions))
+		return err_set(CL_EINVAL, "stage answer needs the questions");
 	if (!off_rules_shipped())
 		return CL_ECONFIG; /* its message is set */
 	on = strlen(r->original);
@@ -56,17 +65,20 @@ int llm_offline_reply(const struct llm_request *r, uint64_t seed, struct buf *ou
 			rc = modify_reply(&w, out);
 			off_rewrite_release(&w);
 		}
-	} else {
+	} else if (r->stage == LLM_STAGE_CLARIFY) {
 		rc = off_clarify(r->original, on, r->modified, strlen(r->modified), r->category, seed,
 			     out);
+	} else {
+		rc = off_answer(r->original, on, r->modified, strlen(r->modified), r->category,
+				seed, r->questions, r->nquestions, out);
 	}
 	if (rc) {
 		/* nothing half-written stays in the caller's buffer */
 		out->len = start;
 		if (out->data)
 			out->data[start] = '\0';
-		return err_set(rc, "cannot write the %s reply: %s",
-			       r->stage == LLM_STAGE_MODIFY ? "modify" : "clarify", err_str(rc));
+		return err_set(rc, "cannot write the %s reply: %s", stage_name(r->stage),
+			       err_str(rc));
 	}
 	return 0;
 }

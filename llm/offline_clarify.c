@@ -21,7 +21,7 @@ static void widen_to_words(const char *p, size_t lo, size_t hi, size_t *a, size_
 		(*b)++;
 }
 
-static int diff_units(const struct doc *o, const struct doc *m, struct unit *u, int max)
+int off_diff_units(const struct doc *o, const struct doc *m, struct unit *u, int max)
 {
 	unsigned char *used_o, *used_m;
 	int nu = 0;
@@ -522,7 +522,7 @@ int off_clarify(const char *o, size_t on, const char *m, size_t mn, int cat, uin
 			off_doc_release(&od);
 			goto out;
 		}
-		nu = diff_units(&od, &md, u, (int)CL_ARRAY_SIZE(u));
+		nu = off_diff_units(&od, &md, u, (int)CL_ARRAY_SIZE(u));
 		if (nu < 0)
 			rc = nu;
 		else

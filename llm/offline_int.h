@@ -292,6 +292,13 @@ int off_modify_ambiguous(struct ctx *x, struct rewrite *w, struct spans *sp);
 int off_same_text(const char *a, size_t an, const char *b, size_t bn);
 void off_rewrite_release(struct rewrite *w);
 int off_rewrite_compute(const char *p, size_t n, int cat, uint64_t seed, struct rewrite *w);
+/* The lines the rewrite m changed in o: up to max units; their count or
+ * CL_ENOMEM. */
+int off_diff_units(const struct doc *o, const struct doc *m, struct unit *u, int max);
+/* Stage 3: answer questions q[0..nq) from o and judge the rewrite m
+ * (offline_answer.c). */
+int off_answer(const char *o, size_t on, const char *m, size_t mn, int cat, uint64_t seed,
+	       const char *const *q, size_t nq, struct buf *reply);
 int off_clarify(const char *o, size_t on, const char *m, size_t mn, int cat, uint64_t seed,
 		   struct buf *reply);
 
@@ -316,7 +323,13 @@ struct off_rules {
 	char *close;
 	char *vague[4][8];       /* paren, paren_plural, singular, plural */
 	size_t nvague;
+	/* stage 3: phrases (lower case) by which a rewrite announces itself
+	 * or speaks of an original; judge.self_announced, judge.mentions_original */
+	char **judge[2];
+	size_t njudge[2];
 };
+
+enum { OFF_JUDGE_ANNOUNCED, OFF_JUDGE_MENTIONS };
 
 enum { OFF_VAGUE_PAREN, OFF_VAGUE_PAREN_PLURAL, OFF_VAGUE_SINGULAR, OFF_VAGUE_PLURAL };
 

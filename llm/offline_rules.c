@@ -325,14 +325,61 @@ void off_rules_free(struct off_rules *r)
 	for (int c = 0; c < 4; c++)
 		for (int i = 0; i < 8; i++)
 			free(r->vague[c][i]);
+	for (int j = 0; j < 2; j++) {
+		for (size_t i = 0; i < r->njudge[j]; i++)
+			free(r->judge[j][i]);
+		free(r->judge[j]);
+	}
 	free(r);
+}
+
+/* judge: { self_announced: [phrase, ...], mentions_original: [phrase, ...] },
+ * each phrase lower case, matched on word boundaries */
+static int judge(const struct loader *l, const yaml_node_t *n, struct off_rules *r)
+{
+	static const char *const names[2] = { "self_announced", "mentions_original" };
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(l, n, "'judge' is a mapping of self_announced and mentions_original");
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+		const char *key = scalar(k);
+		int j = key ? find_name(names, 2, key) : -1;
+		size_t cap = 0;
+
+		if (j < 0)
+			return bad(l, k, "unknown key '%s' (self_announced, mentions_original)",
+				   key ? key : "?");
+		if (r->njudge[j])
+			return bad(l, k, "duplicate key '%s'", key);
+		if (v->type != YAML_SEQUENCE_NODE ||
+		    v->data.sequence.items.start == v->data.sequence.items.top)
+			return bad(l, v, "'%s' is a list of at least one phrase", key);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			const yaml_node_t *e = node(l, *it);
+			int rc = ARRAY_GROW(r->judge[j], cap, r->njudge[j], 8);
+
+			if (rc)
+				return rc;
+			r->judge[j][r->njudge[j]] = NULL;
+			rc = text(l, e, "a phrase", &r->judge[j][r->njudge[j]]);
+			r->njudge[j]++;
+			if (rc)
+				return rc;
+			for (const char *c = r->judge[j][r->njudge[j] - 1]; *c; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					return bad(l, e, "a phrase of '%s' is written in lower case", key);
+		}
+	}
+	return 0;
 }
 
 int off_rules_parse(const char *data, size_t len, const char *name, struct off_rules **out)
 {
 	struct loader l = { .name = name };
 	yaml_parser_t parser;
-	yaml_node_t *root, *qs = NULL, *why = NULL, *gen = NULL, *close = NULL, *vb = NULL;
+	yaml_node_t *root, *qs = NULL, *why = NULL, *gen = NULL, *close = NULL, *vb = NULL, *jg = NULL;
 	size_t gcap = 0;
 	int rc = 0;
 
@@ -364,11 +411,12 @@ int off_rules_parse(const char *data, size_t len, const char *name, struct off_r
 				     strcmp(key, "reasoning") == 0 ? &why :
 				     strcmp(key, "generic_questions") == 0 ? &gen :
 				     strcmp(key, "reasoning_close") == 0 ? &close :
-				     strcmp(key, "vague_bounds") == 0 ? &vb : NULL;
+				     strcmp(key, "vague_bounds") == 0 ? &vb :
+				     strcmp(key, "judge") == 0 ? &jg : NULL;
 
 		if (!slot) {
 			rc = bad(&l, k, "unknown key '%s' (questions, generic_questions, reasoning, "
-					"reasoning_close, vague_bounds)", key ? key : "?");
+					"reasoning_close, vague_bounds, judge)", key ? key : "?");
 			goto out;
 		}
 		if (*slot) {
@@ -397,6 +445,8 @@ int off_rules_parse(const char *data, size_t len, const char *name, struct off_r
 		rc = text(&l, close, "'reasoning_close'", &l.r->close);
 	if (!rc && vb)
 		rc = vague(&l, vb, l.r);
+	if (!rc && jg)
+		rc = judge(&l, jg, l.r);
 	if (!rc && (!qs || !why || !gen || !close || !vb))
 		rc = bad(&l, root, "missing '%s'", !qs ? "questions" : !why ? "reasoning" :
 				   !gen ? "generic_questions" : !close ? "reasoning_close" :

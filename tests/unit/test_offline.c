@@ -720,6 +720,17 @@ static void rule_file_loads_and_refuses_with_line_and_reason(void **state)
 			     "each other (2, 1, 1, 1)");
 	assert_rules_refused("vague_bounds:\n  paren: [a]\n  sideways: [b]\n",
 			     "r.yaml:3: unknown key 'sideways'");
+	/* the judge's phrases (optional: a file without them loads, as above) */
+	{
+		static const char with_judge[] = RULES_HEAD "judge:\n  self_announced: [is vague]\n";
+
+		assert_int_equal(llm_offline_check_text(with_judge, strlen(with_judge), "r.yaml"), 0);
+	}
+	assert_rules_refused(RULES_HEAD "judge:\n  self_announced: [Is Vague]\n",
+			     "r.yaml:16: a phrase of 'self_announced' is written in lower case");
+	assert_rules_refused(RULES_HEAD "judge:\n  mentions: [x]\n", "r.yaml:16: unknown key 'mentions'");
+	assert_rules_refused(RULES_HEAD "judge:\n  mentions_original: []\n",
+			     "r.yaml:16: 'mentions_original' is a list of at least one phrase");
 }
 
 static void bad_requests_are_refused(void **state)
