@@ -1,7 +1,9 @@
 /*
  * reply.c - what fakellm's model says: the text of a reply, a
  * deterministic function of the prompt (stage 1: the problem with its
- * bounds made vague; stage 2: questions), and the JSON helpers it needs.
+ * bounds made vague; stage 2: questions; stage 3: answers and a verdict,
+ * broken on demand by a JUDGE:KIND in the prompt), and the JSON helpers
+ * it needs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +146,91 @@ static const char questions_text[] =
 	"<reasoning>\nThe statement leaves the input bounds unstated.\n</reasoning>\n"
 	"<questions>\nWhat is the range of n?\nCan the input be empty?\n</questions>";
 
-/* TEXT: the questions when the prompt asks for them, else the last user
+/* ---- stage 3 ------------------------------------------------------------ */
+
+/* How the verdict comes out: JUDGE:KIND in the prompt. */
+enum judge_kind {
+	J_OK, J_NOT_RECOVERED, J_OFF_TARGET, J_SELF_ANNOUNCED, J_MENTIONS_ORIGINAL, J_MALFORMED,
+	J_MISSING_KEY, J_WRONG_TYPE, J_SHORT, J_COUNT
+};
+
+static const char *const judge_names[J_COUNT] = {
+	"ok", "not-recovered", "off-target", "self-announced", "mentions-original", "malformed",
+	"missing-key", "wrong-type", "short",
+};
+
+static int judge_kind(const struct buf *prompt)
+{
+	const char *s = buf_str(prompt), *j = memmem(s, prompt->len, "JUDGE:", 6);
+
+	if (!j)
+		return J_OK;
+	j += 6;
+	for (int k = J_COUNT - 1; k > 0; k--) {
+		size_t n = strlen(judge_names[k]);
+
+		if ((size_t)(s + prompt->len - j) >= n && memcmp(j, judge_names[k], n) == 0)
+			return k;
+	}
+	return J_OK;
+}
+
+/* The questions shown in the last <questions> block of the user message:
+ * its non-blank lines; at least one. */
+static size_t count_questions(const struct buf *user)
+{
+	const char *s = buf_str(user), *a = NULL, *b, *p;
+	size_t n = 0;
+
+	for (p = memmem(s, user->len, "<questions>", 11); p;
+	     p = memmem(p + 1, user->len - (size_t)(p + 1 - s), "<questions>", 11))
+		a = p + 11;
+	b = a ? memmem(a, user->len - (size_t)(a - s), "</questions>", 12) : NULL;
+	for (p = a; b && p < b;) {
+		const char *nl = memchr(p, '\n', (size_t)(b - p)), *e = nl ? nl : b;
+		int blank = 1;
+
+		for (const char *c = p; c < e; c++)
+			if (!is_blank(*c) && *c != '\r')
+				blank = 0;
+		n += !blank;
+		p = e + 1;
+	}
+	return n ? n : 1;
+}
+
+static int answer_build(const struct buf *prompt, const struct buf *user, struct buf *out)
+{
+	int kind = judge_kind(prompt);
+	size_t nq = count_questions(user), na = kind == J_SHORT && nq > 1 ? nq - 1 : nq;
+	int rc = buf_adds(out, "<reasoning>\nThe statement lost its bound on n.\n</reasoning>\n"
+			       "<answers>\n");
+
+	for (size_t i = 0; !rc && i < na; i++)
+		rc = buf_addf(out, "%zu. The complete problem says 1 <= n <= 100.\n", i + 1);
+	if (!rc)
+		rc = buf_adds(out, "</answers>\n<verdict>\n");
+	if (rc)
+		return rc;
+	if (kind == J_MALFORMED)
+		return buf_adds(out, "recovers: probably\n</verdict>");
+	rc = buf_addf(out, "{%s\"targets_change\": [", kind == J_MISSING_KEY ? "" :
+			   kind == J_WRONG_TYPE ? "\"recovers\": \"yes\", " :
+			   kind == J_NOT_RECOVERED ? "\"recovers\": false, " : "\"recovers\": true, ");
+	for (size_t i = 0; !rc && i < nq; i++)
+		rc = buf_addf(out, "%s%s", i ? ", " : "", kind == J_OFF_TARGET ? "false" : "true");
+	if (!rc)
+		rc = buf_addf(out, "], \"self_announced\": %s, \"mentions_original\": %s, "
+			      "\"reason\": \"%s\"}\n</verdict>",
+			      kind == J_SELF_ANNOUNCED ? "true" : "false",
+			      kind == J_MENTIONS_ORIGINAL ? "true" : "false",
+			      kind == J_NOT_RECOVERED ? "the answers leave the bound open" :
+							"the answers give the bound back");
+	return rc;
+}
+
+/* TEXT: the answers and verdict when the prompt asks for a verdict, the
+ * questions when it asks for them, else the last user
  * message rewritten: the problem inside its <problem> tags when the
  * prompt wraps it so (as clarifyd's templates do), else the whole message. */
 int text_build(const struct buf *prompt, const struct buf *user, struct buf *out)
@@ -153,6 +239,8 @@ int text_build(const struct buf *prompt, const struct buf *user, struct buf *out
 	size_t n = user->len;
 	int rc;
 
+	if (memmem(buf_str(prompt), prompt->len, "<verdict>", 9))
+		return answer_build(prompt, user, out);
 	if (memmem(buf_str(prompt), prompt->len, "<questions>", 11))
 		return buf_adds(out, questions_text);
 	a = memmem(text, n, "<problem>", 9);

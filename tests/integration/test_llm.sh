@@ -63,6 +63,16 @@ for PROVIDER in openai gemini; do
 	contains "$PROVIDER: the reply is the model's text" "$(field .text)" "<modified_problem>"
 	[ "$(field .tokens_in)" -gt 0 ] && ok "$PROVIDER: usage is read" || fail "$PROVIDER: usage is read" "$REPLY"
 
+	# stage 3: answers, one per question shown, and a verdict broken on demand
+	q3=$(printf 'Answer, then give your <verdict>.\n<questions>\n1. What is n?\n2. Is it sorted?\n</questions>')
+	ask "stage 3 is answered" 0 --no-cache "$q3"
+	contains "$PROVIDER: two answers" "$(field .text)" "2. The complete problem says"
+	contains "$PROVIDER: a JSON verdict" "$(field .text)" '"recovers": true, "targets_change": [true, true]'
+	ask "a malformed verdict on demand" 0 --no-cache "$q3 JUDGE:malformed"
+	contains "$PROVIDER: the verdict is not JSON" "$(field .text)" "recovers: probably"
+	ask "a verdict that does not recover" 0 --no-cache "$q3 JUDGE:not-recovered"
+	contains "$PROVIDER: recovers false" "$(field .text)" '"recovers": false'
+
 	# retryable faults: each fails once, the retry succeeds
 	for f in 500 503 408 429 429date truncated badjson empty hang oversized slow; do
 		ask "fault $f is retried" 0 --no-cache "FAULT:$f*1 problem $f"
