@@ -456,8 +456,8 @@ static int run_patterns(const struct filter_set *fs, struct filter_scratch *s, i
 
 	/* toks_fill checked the UTF-8 once, so that no match checks it again */
 	if (!t->utf8)
-		return fs->check_action[FILTER_NCHECKS - 1] == FILTER_OFF ? 0 :
-		       filter_result_add(out, "invalid-utf8", fs->check_action[FILTER_NCHECKS - 1],
+		return fs->check_action[FILTER_CHECK_UTF8] == FILTER_OFF ? 0 :
+		       filter_result_add(out, "invalid-utf8", fs->check_action[FILTER_CHECK_UTF8],
 					 field, "the text is not valid UTF-8");
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct filter_rule *r = &fs->rules[i];

@@ -30,8 +30,10 @@
  * Built-in checks (ids fixed, filter_checks[]): unchanged, drift,
  * hidden-leak, repeated-lines, repeated-ngrams, repeated-questions, empty,
  * truncated, no-questions, not-a-question, inline-commentary,
- * invalid-utf8.  Their thresholds are in struct filter_limits; each
- * rejects unless filter_set_action() says otherwise.
+ * invalid-utf8, and the judge's four (stage 3, filter_judge()):
+ * judge-not-recovered, judge-off-target, judge-self-announced,
+ * judge-mentions-original.  Their thresholds are in struct filter_limits;
+ * each rejects unless filter_set_action() says otherwise.
  *
  * A set is read-only once loaded and may be shared by threads; each
  * thread runs it with its own struct filter_scratch.
@@ -63,7 +65,9 @@ int filter_action_parse(const char *s);
 const char *filter_action_name(int action);     /* "reject", "flag", "off" */
 
 /* The built-in checks' ids, in a fixed order. */
-#define FILTER_NCHECKS 12
+#define FILTER_NCHECKS 16
+#define FILTER_CHECK_UTF8 11     /* filter_checks[] index of invalid-utf8 */
+#define FILTER_CHECK_JUDGE 12    /* ... of the first judge-* check */
 extern const char *const filter_checks[FILTER_NCHECKS];
 int filter_check_index(const char *id);          /* -1 when no check has it */
 
@@ -130,6 +134,23 @@ struct filter_input {
 	int questions_expected;       /* stage 2 done: check the questions */
 	int category;
 };
+
+/* Stage 3: what the judge said of a record (the answer stage's verdict). */
+struct filter_judgement {
+	int recovers;          /* the rewrite plus the answers specify the original's task */
+	size_t ntargets;       /* questions judged */
+	size_t targeted;       /* of them, those that ask about the change */
+	int self_announced;
+	int mentions_original;
+	const char *reason;    /* the judge's line, may be NULL */
+};
+
+struct filter_result;
+
+/* Add the judge-* verdicts the judgement calls for, each with its action
+ * (off: none).  0 or CL_ENOMEM. */
+int filter_judge(const struct filter_set *fs, const struct filter_judgement *j,
+		 struct filter_result *out);
 
 struct filter_verdict {
 	char rule[64];                /* a rule id or a built-in check */

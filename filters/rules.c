@@ -23,7 +23,8 @@ void filter_limits_default(struct filter_limits *l)
 const char *const filter_checks[FILTER_NCHECKS] = {
 	"unchanged", "drift", "hidden-leak", "repeated-lines", "repeated-ngrams",
 	"repeated-questions", "empty", "truncated", "no-questions", "not-a-question",
-	"inline-commentary", "invalid-utf8",
+	"inline-commentary", "invalid-utf8", "judge-not-recovered", "judge-off-target",
+	"judge-self-announced", "judge-mentions-original",
 };
 
 int filter_action_parse(const char *s)

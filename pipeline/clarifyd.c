@@ -96,6 +96,9 @@ static int run_load(struct boot *b, struct run **out)
 	config_stats_bounds(&r->cfg, &r->d.bounds);
 	r->d.cache = r->cfg.llm.cache && !b->no_cache;
 	r->d.max_parse_retries = (int)r->cfg.prompts.max_parse_retries;
+	r->d.stages = (int)r->cfg.jobs.stages;
+	r->d.filter_actions = r->cfg.filters.actions;
+	r->d.config_file = r->cfg.file;
 	r->d.once = b->once;
 	r->d.shard = b->shard;
 	r->d.shards = b->shards;

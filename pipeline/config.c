@@ -24,6 +24,7 @@ enum cfg_type {
 	CFG_LEVEL,      /* a log level name */
 	CFG_PROVIDER,   /* offline, openai, gemini */
 	CFG_CATEGORIES, /* a list of category names */
+	CFG_STAGES,     /* [modify, clarify] or [modify, clarify, answer]: int64_t 2 or 3 */
 	CFG_ACTIONS,    /* a mapping of rule ids to reject, flag (soft) or off */
 };
 
@@ -57,6 +58,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ "jobs.categories", CFG_CATEGORIES, OFF(jobs.categories), 0, 0,
 	  "ambiguous, inconsistent, incomplete",
 	  "categories a job is created for, per problem" },
+	{ "jobs.stages", CFG_STAGES, OFF(jobs.stages), 0, 0, "modify, clarify, answer",
+	  "the stages a job goes through: [modify, clarify] or [modify, clarify, answer] "
+	  "(stage 3 answers the questions from the original and judges the record)" },
 	{ "jobs.workers", CFG_INT, OFF(jobs.workers), 0, 256, "0",
 	  "threads for the CPU work (parsing, filters, scores); 0: one per CPU" },
 	{ "log.level", CFG_LEVEL, OFF(log.level), 0, 0, "info",
@@ -187,6 +191,36 @@ static int cfg_is_section(const char *prefix)
 	return 0;
 }
 
+/* "modify, clarify[, answer]": the number of stages, or -1. */
+static int parse_stages_words(const char *const *w, size_t n)
+{
+	static const char *const names[] = { "modify", "clarify", "answer" };
+
+	if (n < 2 || n > 3)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(w[i], names[i]) != 0)
+			return -1;
+	return (int)n;
+}
+
+static int parse_stages(const char *s)
+{
+	char tmp[256], *p, *save = NULL;
+	const char *w[4];
+	size_t n = 0;
+
+	if (strlen(s) >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, strlen(s) + 1);
+	for (p = strtok_r(tmp, ", []", &save); p; p = strtok_r(NULL, ", []", &save)) {
+		if (n == 4)
+			return -1;
+		w[n++] = p;
+	}
+	return parse_stages_words(w, n);
+}
+
 static int parse_categories(const char *s, unsigned *out, const char **bad)
 {
 	char tmp[256], *p, *save = NULL;
@@ -302,6 +336,15 @@ static int cfg_set(struct config *cfg, const struct cfg_key *k, const char *text
 		}
 		*(int64_t *)field = v;
 		return 0;
+	case CFG_STAGES:
+		v = parse_stages(text);
+		if (v < 0) {
+			snprintf(why, whylen, "'%s' takes [modify, clarify] or [modify, clarify, answer]; "
+				 "got '%s'", k->name, text);
+			return CL_EINVAL;
+		}
+		*(int64_t *)field = v;
+		return 0;
 	case CFG_CATEGORIES: {
 		const char *bad = NULL;
 
@@ -327,6 +370,9 @@ static int cfg_scalar(struct cfg_loader *l, const struct cfg_key *k, yaml_node_t
 		return cfg_error(l, v, "'%s' must be a list, such as [ambiguous, incomplete]",
 				 k->name);
 	}
+	if (k->type == CFG_STAGES)
+		return cfg_error(l, v, "'%s' must be a list: [modify, clarify] or [modify, clarify, "
+				 "answer]", k->name);
 	if (k->type == CFG_ACTIONS && v->data.scalar.length)
 		return cfg_error(l, v, "'%s' must be a mapping, such as {inline-commentary: soft}",
 				 k->name);
@@ -347,6 +393,27 @@ static int cfg_sequence(struct cfg_loader *l, const struct cfg_key *k, yaml_node
 {
 	unsigned set = 0;
 
+	if (k->type == CFG_STAGES) {
+		const char *w[4];
+		size_t n = 0;
+		int stages;
+
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *item = yaml_document_get_node(&l->doc, *it);
+
+			if (!item || item->type != YAML_SCALAR_NODE || n == 4)
+				return cfg_error(l, item ? item : v, "'%s' items must be stage names",
+						 k->name);
+			w[n++] = (const char *)item->data.scalar.value;
+		}
+		stages = parse_stages_words(w, n);
+		if (stages < 0)
+			return cfg_error(l, v, "'%s' must be [modify, clarify] or [modify, clarify, "
+					 "answer], in that order", k->name);
+		*(int64_t *)((char *)l->cfg + k->off) = stages;
+		return 0;
+	}
 	if (k->type != CFG_CATEGORIES)
 		return cfg_error(l, v, "'%s' takes a single value, not a list", k->name);
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
@@ -651,6 +718,9 @@ void config_print(const struct config *cfg, FILE *f)
 			fputc('}', f);
 			break;
 		}
+		case CFG_STAGES:
+			fprintf(f, "[modify, clarify%s]", *(const int64_t *)field == 3 ? ", answer" : "");
+			break;
 		case CFG_CATEGORIES: {
 			const char *sep = "";
 
@@ -771,17 +841,9 @@ void config_filter_limits(const struct config *cfg, struct filter_limits *l)
 	l->max_questions = (int)cfg->filters.max_questions;
 }
 
-int config_filter_set(const struct config *cfg, const char *dir, struct filter_set *fs)
+int config_filter_actions(const char *actions, const char *file, struct filter_set *fs)
 {
-	char path[4096];
-	int rc;
-
-	config_data_dir(dir && *dir ? dir : cfg->filters.dir, "filters", path, sizeof(path));
-	rc = file_exists(path) ? filter_set_load_file(fs, path) : filter_set_load_dir(fs, path);
-	if (rc)
-		return rc;
-	config_filter_limits(cfg, &fs->limits);
-	for (const char *p = cfg->filters.actions; *p;) {
+	for (const char *p = actions ? actions : ""; *p;) {
 		char id[128], act[16];
 		size_t n = strcspn(p, "="), m = strcspn(p + n + 1, "@");
 		unsigned long line = strtoul(p + n + 1 + m + 1, NULL, 10);
@@ -792,13 +854,26 @@ int config_filter_set(const struct config *cfg, const char *dir, struct filter_s
 			filter_set_release(fs);
 			return err_set(CL_ECONFIG, "%s:%lu: filters.actions: no rule or check '%s' "
 				       "(clarify filters list names them)",
-				       cfg->file ? cfg->file : "the config", line, id);
+				       file ? file : "the config", line, id);
 		}
 		p += strcspn(p, ",");
 		if (*p)
 			p++;
 	}
 	return 0;
+}
+
+int config_filter_set(const struct config *cfg, const char *dir, struct filter_set *fs)
+{
+	char path[4096];
+	int rc;
+
+	config_data_dir(dir && *dir ? dir : cfg->filters.dir, "filters", path, sizeof(path));
+	rc = file_exists(path) ? filter_set_load_file(fs, path) : filter_set_load_dir(fs, path);
+	if (rc)
+		return rc;
+	config_filter_limits(cfg, &fs->limits);
+	return config_filter_actions(cfg->filters.actions, cfg->file, fs);
 }
 
 void config_stats_bounds(const struct config *cfg, struct stats_bounds *b)

@@ -28,6 +28,7 @@ struct config {
 	} import;
 	struct {
 		unsigned categories;  /* bit set of 1u << CAT_* */
+		int64_t stages;       /* 2: modify, clarify; 3: and answer */
 		int64_t workers;      /* CPU worker threads; 0: one per CPU */
 	} jobs;
 	struct {
@@ -122,6 +123,10 @@ void config_filter_limits(const struct config *cfg, struct filter_limits *l);
 /* Load the configured filter rules and thresholds into fs. */
 struct filter_set;
 int config_filter_set(const struct config *cfg, const char *dir, struct filter_set *fs);
+/* Apply filters.actions ("ID=ACTION@LINE,...", as the loader keeps them)
+ * to fs; an id no rule or check has is CL_ECONFIG with FILE:LINE, and fs
+ * is released. */
+int config_filter_actions(const char *actions, const char *file, struct filter_set *fs);
 
 /* The language-model bounds of the configuration. */
 struct stats_bounds;

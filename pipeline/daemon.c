@@ -25,6 +25,7 @@
 #include "../filters/filter.h"
 #include "../prompts/prompt.h"
 #include "../stats/stats.h"
+#include "config.h"
 #include "daemon.h"
 #include "../llm/llm.h"
 
@@ -32,14 +33,17 @@
 struct job {
 	char key[STORE_KEY_MAX + 32];
 	int category;
-	int stage;                 /* PROMPT_MODIFY, PROMPT_CLARIFY */
+	int stage;                 /* PROMPT_MODIFY, PROMPT_CLARIFY, PROMPT_ANSWER */
 	int parse_tries;
 	json_t *problem;
 	struct buf system, user;
 	struct llm_request req;
 	char cache_key[HASH_SHA256_HEX];
 	int cached;                /* the reply came from the cache */
-	struct prompt_reply r1, r2;
+	struct prompt_reply r1, r2, r3;
+	struct filter_result res;  /* stages 1 and 2's verdicts, while stage 3 is asked */
+	json_t *signals;           /* and the scores */
+	int judging;               /* res and signals are kept for stage 3 */
 	int64_t tokens_in, tokens_out;
 	double latency;
 	json_t *rec;               /* its record in jobs, as it was taken */
@@ -66,8 +70,8 @@ enum {
 	OUT_RETRY,                 /* the reply did not parse: ask again */
 	OUT_FAILED,                /* ... too often: the job fails */
 	OUT_REJECTED,              /* filters or bounds rejected it */
-	OUT_NEXT,                  /* stage 1 passed: stage 2 is ready to ask */
-	OUT_DONE,                  /* stage 2 passed: the job is done */
+	OUT_NEXT,                  /* a stage passed: the next is ready to ask */
+	OUT_DONE,                  /* the last stage passed: the job is done */
 };
 
 /*
@@ -320,6 +324,10 @@ static void job_free(struct daemon *d, struct job *j)
 	llm_request_release(&j->req);
 	prompt_reply_release(&j->r1);
 	prompt_reply_release(&j->r2);
+	prompt_reply_release(&j->r3);
+	if (j->judging)
+		filter_result_release(&j->res);
+	json_decref(j->signals);
 	free(j->result);
 	free(j->reply);
 	free(j->error);
@@ -346,6 +354,8 @@ static int job_prepare(struct daemon *d, struct job *j)
 		.starter_code = jsonx_str(j->problem, "starter_code"),
 		.difficulty = jsonx_str(j->problem, "difficulty"),
 		.category = j->category,
+		.questions = (const char *const *)j->r2.questions,
+		.nquestions = j->r2.nquestions,
 	};
 	int rc;
 
@@ -363,10 +373,15 @@ static int job_prepare(struct daemon *d, struct job *j)
 	j->req.top_p = t->top_p;
 	/* a re-ask after an unparsable reply must not get the same reply back */
 	j->req.seed = j->parse_tries ? t->seed + j->parse_tries + (t->seed < 0) : t->seed;
-	j->req.stage = j->stage == PROMPT_MODIFY ? LLM_STAGE_MODIFY : LLM_STAGE_CLARIFY;
+	j->req.stage = j->stage == PROMPT_MODIFY ? LLM_STAGE_MODIFY :
+		       j->stage == PROMPT_CLARIFY ? LLM_STAGE_CLARIFY : LLM_STAGE_ANSWER;
 	j->req.category = j->category;
 	j->req.original = v.original;
 	j->req.modified = v.modified;
+	if (j->stage == PROMPT_ANSWER) {
+		j->req.questions = v.questions;
+		j->req.nquestions = v.nquestions;
+	}
 	j->req.udata = j;
 	rc = llm_request_key_payload(&d->lo, &j->req, &j->payload, j->cache_key);
 	if (rc)
@@ -506,25 +521,60 @@ static json_t *reply_usage(const struct job *j)
 			 "cached", j->cached);
 }
 
+static json_t *template_json(const struct prompt_template *t)
+{
+	return json_pack("{s:s, s:I, s:s}", "name", t->name, "version", (json_int_t)t->version,
+			 "hash", t->hash);
+}
+
+/* The judge's verdict, as stage 3 gave it. */
+static json_t *judge_json(const struct prompt_verdict *v)
+{
+	json_t *tc = json_array();
+
+	for (size_t i = 0; i < v->ntargets; i++)
+		json_array_append_new(tc, json_boolean(v->targets_change[i]));
+	return json_pack("{s:b, s:o, s:b, s:b, s:s}", "recovers", v->recovers, "targets_change", tc,
+			 "self_announced", v->self_announced, "mentions_original",
+			 v->mentions_original, "reason", v->reason ? v->reason : "");
+}
+
 static json_t *result_of(struct daemon *d, struct job *j, const struct filter_result *res,
 			 json_t *signals)
 {
 	const struct prompt_template *t1 = prompt_set_get(&d->ps, PROMPT_MODIFY, j->category);
 	const struct prompt_template *t2 = prompt_set_get(&d->ps, PROMPT_CLARIFY, j->category);
-	json_t *qs = json_array();
+	const struct prompt_template *t3 = prompt_set_get(&d->ps, PROMPT_ANSWER, j->category);
+	int answered = j->r3.has_verdict;
+	json_t *qs = json_array(), *tpl = json_array(), *stages = json_array(), *out;
 
 	for (size_t i = 0; i < j->r2.nquestions; i++)
 		json_array_append_new(qs, json_string(j->r2.questions[i]));
-	return json_pack("{s:s?, s:o, s:s?, s:s, s:s, s:s, s:[{s:s, s:I, s:s}, {s:s, s:I, s:s}], "
-			 "s:o, s:o?, s:o, s:b, s:I}",
-			 "modified_problem", j->r1.modified, "questions", qs,
-			 "reasoning", j->r1.reasoning, "category", category_name(j->category),
-			 "provider", llm_provider_name(d->lo.provider), "model", d->lo.model,
-			 "templates", "name", t1->name, "version", (json_int_t)t1->version,
-			 "hash", t1->hash, "name", t2->name, "version", (json_int_t)t2->version,
-			 "hash", t2->hash, "usage", reply_usage(j), "stats", signals,
-			 "verdicts", filter_result_json(res), "accepted", !res->rejected,
-			 "created", (json_int_t)time_now());
+	json_array_append_new(tpl, template_json(t1));
+	json_array_append_new(tpl, template_json(t2));
+	json_array_append_new(stages, json_string("modify"));
+	if (j->stage != PROMPT_MODIFY)
+		json_array_append_new(stages, json_string("clarify"));
+	if (answered && t3) {
+		json_array_append_new(tpl, template_json(t3));
+		json_array_append_new(stages, json_string("answer"));
+	}
+	out = json_pack("{s:s?, s:o, s:s?, s:s, s:s, s:s, s:o, s:o, s:o, s:o?, s:o, s:b, s:I}",
+			"modified_problem", j->r1.modified, "questions", qs,
+			"reasoning", j->r1.reasoning, "category", category_name(j->category),
+			"provider", llm_provider_name(d->lo.provider), "model", d->lo.model,
+			"templates", tpl, "stages", stages, "usage", reply_usage(j), "stats", signals,
+			"verdicts", filter_result_json(res), "accepted", !res->rejected,
+			"created", (json_int_t)time_now());
+	if (out && answered) {
+		json_t *as = json_array();
+
+		for (size_t i = 0; i < j->r3.nanswers; i++)
+			json_array_append_new(as, json_string(j->r3.answers[i]));
+		json_object_set_new(out, "answers", as);
+		json_object_set_new(out, "judge", judge_json(&j->r3.verdict));
+	}
+	return out;
 }
 
 /*
@@ -551,7 +601,8 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 		     struct job *j)
 {
 	const struct prompt_template *t = prompt_set_get(&d->ps, j->stage, j->category);
-	struct prompt_reply *r = j->stage == PROMPT_MODIFY ? &j->r1 : &j->r2;
+	struct prompt_reply *r = j->stage == PROMPT_MODIFY ? &j->r1 :
+				 j->stage == PROMPT_CLARIFY ? &j->r2 : &j->r3;
 	const char *original = jsonx_str(j->problem, "question");
 	struct filter_result res;
 	int rc;
@@ -564,7 +615,8 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 			j->error = strdup(err_msg(rc));
 		return;
 	}
-	rc = prompt_parse_reply(t, j->req.text, r);
+	rc = j->stage == PROMPT_ANSWER ? prompt_parse_answers(t, j->req.text, j->r2.nquestions, r)
+				       : prompt_parse_reply(t, j->req.text, r);
 	if (rc) {
 		j->outcome = j->parse_tries + 1 <= d->o->max_parse_retries ? OUT_RETRY : OUT_FAILED;
 		free(j->error);
@@ -596,6 +648,21 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 			if (rc)
 				j->error = strdup(err_msg(rc));
 		}
+	} else if (j->stage == PROMPT_ANSWER) {
+		/* stage 3: the judge's verdict beside the verdicts of stages 1 and 2 */
+		struct filter_judgement jm = {
+			.recovers = j->r3.verdict.recovers, .ntargets = j->r3.verdict.ntargets,
+			.self_announced = j->r3.verdict.self_announced,
+			.mentions_original = j->r3.verdict.mentions_original,
+			.reason = j->r3.verdict.reason,
+		};
+
+		for (size_t i = 0; i < j->r3.verdict.ntargets; i++)
+			jm.targeted += j->r3.verdict.targets_change[i] != 0;
+		if (filter_judge(&d->fs, &jm, &j->res) == 0)
+			j->result = encode(codec, result_of(d, j, &j->res, json_incref(j->signals)),
+					   &j->result_len);
+		j->outcome = !j->result ? OUT_FAILED : j->res.rejected ? OUT_REJECTED : OUT_DONE;
 	} else {
 		struct filter_input in = {
 			.original = original, .modified = j->r1.modified,
@@ -609,8 +676,22 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 		signals = stats_record(d->lm, in.original, in.modified, in.questions, in.nquestions);
 		if (signals)
 			stats_validate(&d->bounds, signals, &res);
-		j->result = encode(codec, result_of(d, j, &res, signals), &j->result_len);
-		j->outcome = !j->result ? OUT_FAILED : res.rejected ? OUT_REJECTED : OUT_DONE;
+		if (!res.rejected && d->o->stages >= 3) {
+			/* passed: stage 3 answers and judges it; a rejected one never pays for it */
+			j->res = res;
+			filter_result_init(&res);
+			j->signals = signals;
+			j->judging = 1;
+			j->stage = PROMPT_ANSWER;
+			j->parse_tries = 0;
+			rc = job_prepare(d, j);
+			j->outcome = rc ? OUT_FAILED : OUT_NEXT;
+			if (rc)
+				j->error = strdup(err_msg(rc));
+		} else {
+			j->result = encode(codec, result_of(d, j, &res, signals), &j->result_len);
+			j->outcome = !j->result ? OUT_FAILED : res.rejected ? OUT_REJECTED : OUT_DONE;
+		}
 	}
 	filter_result_release(&res);
 	if (j->outcome == OUT_FAILED && !j->error)
@@ -857,7 +938,14 @@ static int load_parts(const struct daemon_opts *o, struct prompt_set *ps, struct
 	rc = prompt_set_load_dir(ps, o->prompts_dir);
 	if (rc)
 		return rc;
+	if (o->stages > ps->stages) {
+		prompt_set_release(ps);
+		return err_set(CL_ECONFIG, "jobs.stages includes answer, but '%s' has no answer "
+			       "templates (answer-CATEGORY.yaml)", o->prompts_dir);
+	}
 	rc = filter_set_load_dir(fs, o->filters_dir);
+	if (!rc)
+		rc = config_filter_actions(o->filter_actions, o->config_file, fs);
 	if (rc) {
 		prompt_set_release(ps);
 		return rc;

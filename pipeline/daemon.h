@@ -18,6 +18,9 @@ struct daemon_opts {
 	struct stats_bounds bounds;
 	int cache;                    /* use and fill the response cache */
 	int max_parse_retries;
+	int stages;                   /* 2: modify, clarify; 3: and answer (jobs.stages) */
+	const char *filter_actions;   /* filters.actions, as config.c keeps them */
+	const char *config_file;      /* for their messages; may be NULL */
 	int once;                     /* return when no job is left */
 	int shard, shards;            /* --shard K/N; shards <= 1: all */
 	int batch;                    /* writes per transaction */

@@ -88,9 +88,11 @@ expect_status "status names the dictionaries" 0 "$CLARIFY" -s "$Z" status --json
 [ "$(jget "$OUT" '.zstd_dictionaries.problems | .id > 0 and .bytes > 0')" = true ] \
 	&& ok "clarify import trained the problems' own" || fail "the problems' dictionary" "$OUT"
 expect_status "the store with both kinds of record verifies" 0 "$CLARIFY" -s "$Z" verify
+accepted=$("$CLARIFY" -s "$Z" status --json | jq .jobs.done)
 expect_status "and exports" 0 "$CLARIFY" -s "$Z" export -o "$T/zdict.jsonl" --json
-[ "$(jget "$OUT" .records)" -eq 36 ] && ok "all 36 records exported" \
-	|| fail "all 36 records exported" "$OUT"
+[ "$(jget "$OUT" .records)" -eq "$accepted" ] && [ "$accepted" -gt 30 ] \
+	&& ok "all $accepted accepted records exported (of 36; stage 3's judge rejects the rest)" \
+	|| fail "all accepted records exported" "$accepted accepted: $OUT"
 # clarify compact: the 12 from before onto the dictionary, the same export
 expect_status "compact --help" 0 "$CLARIFY" compact --help
 expect_status "compact refuses an operand" 2 "$CLARIFY" -s "$Z" compact extra
@@ -151,7 +153,7 @@ expect_status "status after the restart" 0 "$CLARIFY" -s "$H" status --json
 [ "$(jget "$OUT" .results)" -eq "$(jget "$OUT" '.jobs.done + .jobs.rejected')" ] \
 	&& ok "no result lost or doubled" || fail "no result lost or doubled" "$OUT"
 after=$(($(wc -l <"$T/fake.log") - before))
-[ $((after + cached)) -le 72 ] \
+[ $((after + cached)) -le 108 ] \
 	&& ok "no reply in the cache was asked for again ($cached cached at the kill, $after asked after)" \
 	|| fail "cached replies are reused" "$cached cached at the kill, $after asked after"
 stop_fakellm

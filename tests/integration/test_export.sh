@@ -51,9 +51,9 @@ M=$O/all.jsonl.manifest.json
 	&& ok "and its records and bytes" || fail "manifest records and bytes" "$(cat "$M")"
 [ "$(jq '.counts.Ambiguous + .counts.Inconsistent + .counts.Incomplete' "$M")" -eq "$n" ] \
 	&& [ "$(jq .counts.Original "$M")" -eq 0 ] && ok "counts per type add up" || fail "counts per type" "$(jq .counts "$M")"
-[ "$(jq -r '.config_fingerprint | length' "$M")" -eq 64 ] && [ "$(jq '.templates | length' "$M")" -eq 6 ] \
+[ "$(jq -r '.config_fingerprint | length' "$M")" -eq 64 ] && [ "$(jq '.templates | length' "$M")" -eq 9 ] \
 	&& [ "$(jq -r '.templates[0].hash | length' "$M")" -eq 64 ] && [ "$(jq -r '.models[0].provider' "$M")" = offline ] \
-	&& ok "config fingerprint, six templates with their hashes, the model" || fail "fingerprints" "$(cat "$M")"
+	&& ok "config fingerprint, nine templates (three stages) with their hashes, the model" || fail "fingerprints" "$(cat "$M")"
 [ "$(jq -r '.stores[0].path' "$M")" = "$S" ] && [ "$(jq -r .format "$M")" = paper ] \
 	&& [ "$(jq -r .created "$M" | grep -c '^20[0-9][0-9]-')" -eq 1 ] \
 	&& ok "store path, format and creation time" || fail "manifest store, format, time" "$(cat "$M")"

@@ -561,6 +561,38 @@ static void config_set_store_refuses_empty_and_keeps_path(void **state)
 	config_release(&cfg);
 }
 
+static void jobs_stages_take_two_or_three_in_order(void **state)
+{
+	static const struct {
+		const char *yaml;
+		int rc;
+		int64_t stages;
+		const char *why;
+	} cases[] = {
+		{ "jobs:\n  stages: [modify, clarify]\n", 0, 2, NULL },
+		{ "jobs:\n  stages: [modify, clarify, answer]\n", 0, 3, NULL },
+		{ "jobs:\n  stages: [modify, answer]\n", CL_ECONFIG, 0, "t.yaml:2:11: 'jobs.stages' must "
+		  "be [modify, clarify] or [modify, clarify, answer], in that order" },
+		{ "jobs:\n  stages: [clarify, modify]\n", CL_ECONFIG, 0, "in that order" },
+		{ "jobs:\n  stages: modify\n", CL_ECONFIG, 0, "t.yaml:2:11: 'jobs.stages' must be a list" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config cfg;
+		int rc;
+
+		err_clear();
+		rc = config_load_buffer(&cfg, cases[i].yaml, strlen(cases[i].yaml), "t.yaml");
+		if (rc != cases[i].rc || (cases[i].why && !strstr(err_msg(rc), cases[i].why)))
+			fail_msg("case %zu: rc %d '%s'", i, rc, err_msg(rc));
+		if (!rc) {
+			assert_int_equal(cfg.jobs.stages, cases[i].stages);
+			config_release(&cfg);
+		}
+	}
+}
+
 static void config_print_shows_every_key_with_value_and_help(void **state)
 {
 	static const char *const lines[] = {
@@ -572,6 +604,7 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"store.max_record_mb: 64    # ",
 		"import.max_file_mb: 32    # ",
 		"jobs.categories: [ambiguous, inconsistent, incomplete]    # ",
+		"jobs.stages: [modify, clarify, answer]    # ",
 		"jobs.workers: 0    # ",
 		"log.level: info    # ",
 		"llm.provider: offline    # ",
@@ -784,6 +817,7 @@ int main(void)
 		cmocka_unit_test(config_set_store_replaces_store_path),
 		cmocka_unit_test(config_set_store_refuses_empty_and_keeps_path),
 		cmocka_unit_test(config_print_shows_every_key_with_value_and_help),
+		cmocka_unit_test(jobs_stages_take_two_or_three_in_order),
 		cmocka_unit_test(config_print_shows_changed_values),
 		cmocka_unit_test(filters_actions_set_what_a_rule_or_check_does),
 		cmocka_unit_test(config_print_output_loads_back_to_the_same_config),
