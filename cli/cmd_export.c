@@ -16,7 +16,8 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: clarify export [-o FILE] [--format paper|chat] [--ratio R]\n"
+	fprintf(f, "usage: clarify export [-o FILE] [--format paper|chat|dialogue]\n"
+		   "                      [--ratio R]\n"
 		   "                      [--sampling down|over] [--seed N] [--category C]...\n"
 		   "                      [--min-perplexity X] [--max-perplexity X]\n"
 		   "                      [--min-entropy X] [--max-entropy X]\n"
@@ -30,7 +31,11 @@ static void usage(FILE *f)
 		   "options:\n"
 		   "  -o, --output FILE     the output file; '-' for standard output (default)\n"
 		   "  --format F            paper: {\"problem\", \"answer\", \"type\"} (default);\n"
-		   "                        chat: {\"messages\", \"category\", \"id\"}\n"
+		   "                        chat: {\"messages\", \"category\", \"id\"};\n"
+		   "                        dialogue: the same, messages system, user: the\n"
+		   "                        rewrite, assistant: the questions, user: stage 3's\n"
+		   "                        answers, assistant: the human solution (records\n"
+		   "                        without answers or a solution are left out)\n"
 		   "  --ratio R             0 < R <= 1: R = |D_clarify| / (|D_og| + |D_clarify|),\n"
 		   "                        exact to one record; without it (or 1): clarify\n"
 		   "                        records only\n"
@@ -103,13 +108,14 @@ static void print_summary(const struct export_result *r, const char *path)
 	printf("manifest: %s.manifest.json\n", path);
 	printf("skipped: %llu rejected, %llu by category, %llu by stat bounds, %llu incomplete, "
 	       "%llu unreadable, %llu problems without a solution, %llu orphans, "
-	       "%llu duplicates\n",
+	       "%llu duplicates, %llu without answers\n",
 	       (unsigned long long)r->skipped.rejected, (unsigned long long)r->skipped.category,
 	       (unsigned long long)r->skipped.stat_bounds,
 	       (unsigned long long)r->skipped.incomplete,
 	       (unsigned long long)r->skipped.unreadable,
 	       (unsigned long long)r->skipped.no_solution, (unsigned long long)r->skipped.orphan,
-	       (unsigned long long)r->skipped.duplicate);
+	       (unsigned long long)r->skipped.duplicate,
+	       (unsigned long long)r->skipped.unanswered);
 }
 
 int cmd_export(struct cli *c, int argc, char **argv)
@@ -164,7 +170,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		case O_FORMAT:
 			o.format = export_format_parse(optarg);
 			if (o.format < 0)
-				return cli_usage_error("export", "unknown format '%s' (paper or chat)",
+				return cli_usage_error("export", "unknown format '%s' (paper, chat or dialogue)",
 						       optarg);
 			break;
 		case O_RATIO:

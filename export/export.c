@@ -205,6 +205,7 @@ cleanup:
 	for (size_t i = 0; i < GEN_SLOTS; i++)
 		buf_release(&x.gen[i].key);
 	free(x.answer);
+	free(x.reply);
 	json_decref(x.seen);
 	json_decref(x.templates);
 	json_decref(x.models);

@@ -23,7 +23,7 @@
 #include "../common/common.h"
 #include "../store/store.h"
 
-enum export_format { EXPORT_PAPER, EXPORT_CHAT };
+enum export_format { EXPORT_PAPER, EXPORT_CHAT, EXPORT_DIALOGUE };
 enum export_sampling { EXPORT_DOWN, EXPORT_OVER };
 
 /* A record's type: the three categories (CAT_*) and the originals. */
@@ -112,7 +112,10 @@ struct export_row {
 	const struct export_text *answer; /* the answer's lines, joined with "\n" */
 	size_t nanswer;
 	int type;                         /* CAT_* or EXPORT_ORIGINAL */
-	const char *id;                   /* chat only: the job or problem key */
+	const struct export_text *reply;  /* dialogue: the answers, joined with "\n" */
+	size_t nreply;
+	struct export_text solution;      /* dialogue: the human solution */
+	const char *id;                   /* chat and dialogue: the job or problem key */
 	int escaped;                      /* the texts are the insides of JSON string
 					     literals, escapes in place, copied as they
 					     are; else UTF-8 text, escaped here */
@@ -123,6 +126,10 @@ struct export_row {
  *   paper: {"problem":..., "answer":..., "type":"Ambiguous"}
  *   chat:  {"messages":[system, user: problem, assistant: answer],
  *           "category":"ambiguous", "id":...}
+ *   dialogue: {"messages":[system, user: problem, assistant: answer (the
+ *           questions), user: reply (the answers), assistant: solution],
+ *           "category", "id"}; an original (no reply) is a chat row
+ *           there, its answer the solution.
  * Keys in that order, so equal rows give equal bytes.  On failure out is
  * left as it was.
  */
@@ -138,7 +145,7 @@ int export_test_path(const char *path, char *out, size_t n);
 #define EXPORT_MAX_STORES 64
 
 struct export_opts {
-	int format;                 /* EXPORT_PAPER or EXPORT_CHAT */
+	int format;                 /* EXPORT_PAPER, EXPORT_CHAT or EXPORT_DIALOGUE */
 	double ratio;               /* (0, 1]; 0 when not given: clarify records only */
 	int sampling;               /* EXPORT_DOWN or EXPORT_OVER */
 	uint64_t seed;
@@ -163,6 +170,8 @@ struct export_file {
 	uint64_t records;
 	uint64_t by_type[EXPORT_TYPE_COUNT];
 	uint64_t unique[2];         /* distinct records per side (oversampling repeats) */
+	uint64_t by_stages[2];      /* clarify records made by two stages (modify,
+				       clarify) and by three (and answer) */
 	uint64_t bytes;             /* written to the file (compressed when .zst) */
 	uint64_t jsonl_bytes;       /* of JSONL before compression */
 	char sha256[HASH_SHA256_HEX]; /* of the file's bytes */
@@ -175,7 +184,9 @@ struct export_skipped {
 	uint64_t category;          /* not a selected category */
 	uint64_t stat_bounds;       /* outside the stat bounds, or without the stat */
 	uint64_t incomplete;        /* no modified problem, no questions, unknown category */
-	uint64_t no_solution;       /* a problem without a human solution: no original */
+	uint64_t no_solution;       /* a problem without a human solution: no original,
+				       and no dialogue */
+	uint64_t unanswered;        /* dialogue: a record without stage 3's answers */
 	uint64_t orphan;            /* a result whose problem is in no store */
 	uint64_t duplicate;         /* a job key already read from an earlier store */
 };

@@ -118,6 +118,8 @@ struct exporter {
 	char key[STORE_KEY_MAX * 4];
 	struct export_text *answer;
 	size_t answer_cap;
+	struct export_text *reply;   /* a dialogue's answers */
+	size_t reply_cap;
 	json_t *seen;          /* job keys of this problem (several stores) */
 	json_t *templates;     /* "name\tversion\thash" -> {name, version, hash, records} */
 	json_t *models;        /* "provider\tmodel" -> {provider, model, records} */

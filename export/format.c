@@ -8,7 +8,8 @@
 
 /* ---- names ----------------------------------------------------------------- */
 
-static const char *const format_names[] = { [EXPORT_PAPER] = "paper", [EXPORT_CHAT] = "chat" };
+static const char *const format_names[] = { [EXPORT_PAPER] = "paper", [EXPORT_CHAT] = "chat",
+					     [EXPORT_DIALOGUE] = "dialogue" };
 static const char *const sampling_names[] = { [EXPORT_DOWN] = "down", [EXPORT_OVER] = "over" };
 static const char *const type_names[EXPORT_TYPE_COUNT] = {
 	[CAT_AMBIGUOUS] = "Ambiguous",

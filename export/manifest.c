@@ -89,6 +89,9 @@ static json_t *file_json(const struct export_file *f)
 	json_object_set_new(o, "distinct", json_pack("{s:I, s:I}", "clarify",
 						     (json_int_t)f->unique[EXPORT_CLARIFY],
 						     "original", (json_int_t)f->unique[EXPORT_OG]));
+	json_object_set_new(o, "stages",
+			    json_pack("{s:I, s:I}", "modify,clarify", (json_int_t)f->by_stages[0],
+				      "modify,clarify,answer", (json_int_t)f->by_stages[1]));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)f->bytes));
 	json_object_set_new(o, "jsonl_bytes", json_integer((json_int_t)f->jsonl_bytes));
 	json_object_set_new(o, "sha256", json_string(f->sha256));
@@ -144,13 +147,14 @@ json_t *export_manifest(struct exporter *x)
 				      "tokens", "min", bound_json(o->min_tokens), "max",
 				      bound_json(o->max_tokens)));
 	json_object_set_new(m, "skipped",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rejected",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rejected",
 				      (json_int_t)sk->rejected, "category", (json_int_t)sk->category,
 				      "stat_bounds", (json_int_t)sk->stat_bounds, "incomplete",
 				      (json_int_t)sk->incomplete, "unreadable",
 				      (json_int_t)sk->unreadable, "no_solution",
 				      (json_int_t)sk->no_solution, "orphan", (json_int_t)sk->orphan,
-				      "duplicate", (json_int_t)sk->duplicate));
+				      "duplicate", (json_int_t)sk->duplicate, "unanswered",
+				      (json_int_t)sk->unanswered));
 	if (x->nsplit > 1) {
 		json_t *t = file_json(&x->r->file[EXPORT_TEST]);
 

@@ -82,15 +82,17 @@ static int row_problem(struct buf *out, const struct export_row *row)
 	return rc;
 }
 
-static int row_answer(struct buf *out, const struct export_row *row)
+/* Lines t[0..n), joined with "\n", as one JSON string. */
+static int row_lines(struct buf *out, const struct export_row *row, const struct export_text *t,
+		     size_t n)
 {
 	int rc = buf_addc(out, '"');
 
-	for (size_t i = 0; !rc && i < row->nanswer; i++) {
+	for (size_t i = 0; !rc && i < n; i++) {
 		if (i)
 			rc = json_body(out, "\n", 1);
 		if (!rc)
-			rc = row_text(out, row, &row->answer[i]);
+			rc = row_text(out, row, &t[i]);
 	}
 	if (!rc)
 		rc = buf_addc(out, '"');
@@ -111,7 +113,7 @@ int export_row_append(struct buf *out, int format, const struct export_row *row)
 		if (!rc)
 			rc = buf_adds(out, ",\"answer\":");
 		if (!rc)
-			rc = row_answer(out, row);
+			rc = row_lines(out, row, row->answer, row->nanswer);
 		if (!rc)
 			rc = buf_adds(out, ",\"type\":\"");
 		if (!rc)
@@ -129,7 +131,17 @@ int export_row_append(struct buf *out, int format, const struct export_row *row)
 		if (!rc)
 			rc = buf_adds(out, "},{\"role\":\"assistant\",\"content\":");
 		if (!rc)
-			rc = row_answer(out, row);
+			rc = row_lines(out, row, row->answer, row->nanswer);
+		if (!rc && format == EXPORT_DIALOGUE && row->nreply) {
+			/* the asker's answers, then the code they make possible */
+			rc = buf_adds(out, "},{\"role\":\"user\",\"content\":");
+			if (!rc)
+				rc = row_lines(out, row, row->reply, row->nreply);
+			if (!rc)
+				rc = buf_adds(out, "},{\"role\":\"assistant\",\"content\":");
+			if (!rc)
+				rc = row_lines(out, row, &row->solution, 1);
+		}
 		if (!rc)
 			rc = buf_adds(out, "}],\"category\":\"");
 		if (!rc)

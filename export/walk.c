@@ -266,13 +266,48 @@ static int within_bounds(const struct export_opts *o, const struct jspan *stats)
 }
 
 enum { R_ACCEPTED, R_CATEGORY, R_MODIFIED, R_QUESTIONS, R_STATS, R_PROVIDER, R_MODEL,
-       R_TEMPLATES, R_COUNT };
+       R_TEMPLATES, R_STAGES, R_ANSWERS, R_COUNT };
 static const char *const result_fields[R_COUNT] = {
 	[R_ACCEPTED] = "accepted", [R_CATEGORY] = "category",
 	[R_MODIFIED] = "modified_problem", [R_QUESTIONS] = "questions",
 	[R_STATS] = "stats", [R_PROVIDER] = "provider", [R_MODEL] = "model",
-	[R_TEMPLATES] = "templates",
+	[R_TEMPLATES] = "templates", [R_STAGES] = "stages", [R_ANSWERS] = "answers",
 };
+
+/* The strings of an array, into *t (grown); 0, or 1 when one is not a
+ * string or the array is malformed; CL_ENOMEM. */
+static int text_list(const struct jspan *arr, struct export_text **t, size_t *cap, size_t *n)
+{
+	struct jiter it;
+	struct jspan q;
+	int more;
+
+	*n = 0;
+	js_iter(&it, arr);
+	while ((more = js_next(&it, NULL, &q)) == 1) {
+		if (q.type != JS_STR)
+			return 1;
+		if (*n == *cap && ARRAY_GROW(*t, *cap, *n, 16))
+			return CL_ENOMEM;
+		(*t)[(*n)++] = (struct export_text){ q.p, q.n };
+	}
+	return more == 0 ? 0 : 1;
+}
+
+/* Whether the record went through stage 3: "answer" among its "stages". */
+static int answered(const struct jspan *stages)
+{
+	struct jiter it;
+	struct jspan s;
+
+	if (stages->type != JS_ARR)
+		return 0; /* a record of before stage 3 */
+	js_iter(&it, stages);
+	while (js_next(&it, NULL, &s) == 1)
+		if (s.type == JS_STR && js_is(&s, "answer"))
+			return 1;
+	return 0;
+}
 
 /* A result: judged, then counted or written. */
 static int result(struct exporter *x, const char *key, size_t klen, const char *text,
@@ -281,11 +316,10 @@ static int result(struct exporter *x, const char *key, size_t klen, const char *
 	struct export_skipped *sk = &x->r->skipped;
 	char id[STORE_KEY_MAX * 4];
 	struct export_row row = { .escaped = 1, .id = id };
-	struct jspan root, f[R_COUNT], q;
-	struct jiter it;
+	struct jspan root, f[R_COUNT];
 	uint64_t copies;
-	size_t nq = 0;
-	int cat, rc, more;
+	size_t nq = 0, na = 0;
+	int cat, rc, three;
 
 	memcpy(id, key, klen < sizeof(id) ? klen : sizeof(id) - 1);
 	id[klen < sizeof(id) ? klen : sizeof(id) - 1] = '\0';
@@ -317,17 +351,31 @@ static int result(struct exporter *x, const char *key, size_t klen, const char *
 		skip(x, &sk->stat_bounds);
 		return 0;
 	}
-	js_iter(&it, &f[R_QUESTIONS]);
-	while ((more = js_next(&it, NULL, &q)) == 1) {
-		if (q.type != JS_STR)
-			break;
-		if (nq == x->answer_cap && ARRAY_GROW(x->answer, x->answer_cap, nq, 16))
-			return CL_ENOMEM;
-		x->answer[nq++] = (struct export_text){ q.p, q.n };
-	}
-	if (more != 0 || nq == 0) {
+	rc = text_list(&f[R_QUESTIONS], &x->answer, &x->answer_cap, &nq);
+	if (rc == CL_ENOMEM)
+		return rc;
+	if (rc || nq == 0) {
 		skip(x, &sk->incomplete);
 		return 0;
+	}
+	three = answered(&f[R_STAGES]);
+	if (x->o->format == EXPORT_DIALOGUE) {
+		/* the conversation needs stage 3's answers and the code they lead to */
+		rc = f[R_ANSWERS].type == JS_ARR ? text_list(&f[R_ANSWERS], &x->reply,
+							     &x->reply_cap, &na) : 1;
+		if (rc == CL_ENOMEM)
+			return rc;
+		if (rc || na == 0 || !three) {
+			skip(x, &sk->unanswered);
+			return 0;
+		}
+		if (x->prob.solution.type != JS_STR || x->prob.solution.n == 0) {
+			skip(x, &sk->no_solution);
+			return 0;
+		}
+		row.reply = x->reply;
+		row.nreply = na;
+		row.solution = (struct export_text){ x->prob.solution.p, x->prob.solution.n };
 	}
 	row.problem = (struct export_text){ f[R_MODIFIED].p, f[R_MODIFIED].n };
 	row.starter_code = (struct export_text){
@@ -337,6 +385,7 @@ static int result(struct exporter *x, const char *key, size_t klen, const char *
 	row.nanswer = nq;
 	row.type = cat;
 	rc = take(x, x->split, EXPORT_CLARIFY, &row, &copies);
+	x->r->file[x->split].by_stages[three] += copies;
 	if (!rc && copies)
 		rc = note_generation(x, &f[R_PROVIDER], &f[R_MODEL], &f[R_TEMPLATES]);
 	return rc;
