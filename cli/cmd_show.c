@@ -44,6 +44,79 @@ static void print_problem(const char *key, const json_t *p)
 		printf("\n-----Starter code-----\n%s\n", starter);
 }
 
+static void print_text_stats(const char *what, const json_t *t)
+{
+	const json_t *ppl = json_object_get(t, "perplexity");
+
+	if (!json_is_object(t))
+		return;
+	printf("  %-11s %lld tokens, entropy %.3f", what, (long long)jsonx_int(t, "tokens", 0),
+	       json_number_value(json_object_get(t, "entropy")));
+	if (json_is_number(ppl))
+		printf(", perplexity %.2f", json_number_value(ppl));
+	printf("\n");
+}
+
+/* Who made the record, from what, what it scored and what the rules said. */
+static void print_result_facts(const json_t *r)
+{
+	const json_t *st = json_object_get(r, "stats"), *it;
+	size_t i;
+
+	printf("  model       %s (%s)\n", jsonx_str(r, "model") ? jsonx_str(r, "model") : "?",
+	       jsonx_str(r, "provider") ? jsonx_str(r, "provider") : "?");
+	printf("  stages      ");
+	if (json_is_array(json_object_get(r, "stages")))
+		json_array_foreach(json_object_get(r, "stages"), i, it)
+			printf("%s%s", i ? ", " : "", json_string_value(it) ? json_string_value(it) : "?");
+	else
+		printf("modify, clarify");
+	printf("\n  templates   ");
+	json_array_foreach(json_object_get(r, "templates"), i, it)
+		printf("%s%s v%lld", i ? ", " : "", jsonx_str(it, "name") ? jsonx_str(it, "name") : "?",
+		       (long long)jsonx_int(it, "version", 0));
+	printf("\n");
+	print_text_stats("problem", json_object_get(st, "modified"));
+	print_text_stats("questions", json_object_get(st, "questions"));
+	print_text_stats("answers", json_object_get(st, "answers"));
+	if (json_is_number(json_object_get(st, "similarity")))
+		printf("  similarity  %.3f to the original\n",
+		       json_number_value(json_object_get(st, "similarity")));
+	json_array_foreach(json_object_get(r, "verdicts"), i, it) {
+		printf("  verdict     %s %s", jsonx_str(it, "action") ? jsonx_str(it, "action") : "?",
+		       jsonx_str(it, "rule") ? jsonx_str(it, "rule") : "?");
+		if (jsonx_str(it, "detail"))
+			printf(": %s", jsonx_str(it, "detail"));
+		printf("\n");
+	}
+}
+
+/* Stage 3: each question's answer, and the judge's verdict. */
+static void print_answers(const json_t *r)
+{
+	const json_t *as = json_object_get(r, "answers"), *judge = json_object_get(r, "judge");
+	const json_t *tc = json_object_get(judge, "targets_change"), *a;
+	size_t i;
+
+	if (json_array_size(as))
+		printf("\n  answers (from the original):\n");
+	json_array_foreach(as, i, a)
+		printf("  %zu. %s\n", i + 1, json_string_value(a) ? json_string_value(a) : "");
+	if (!json_is_object(judge))
+		return;
+	printf("\n  judge:\n");
+	printf("    recovers           %s\n", json_is_true(json_object_get(judge, "recovers")) ? "yes" : "no");
+	printf("    targets the change ");
+	json_array_foreach(tc, i, a)
+		printf("%sq%zu %s", i ? ", " : "", i + 1, json_is_true(a) ? "yes" : "no");
+	printf("\n    self-announced     %s\n",
+	       json_is_true(json_object_get(judge, "self_announced")) ? "yes" : "no");
+	printf("    mentions original  %s\n",
+	       json_is_true(json_object_get(judge, "mentions_original")) ? "yes" : "no");
+	if (jsonx_str(judge, "reason"))
+		printf("    reason             %s\n", jsonx_str(judge, "reason"));
+}
+
 static void print_job(const char *key, const json_t *j, const json_t *r)
 {
 	const char *err = jsonx_str(j, "last_error");
@@ -59,12 +132,14 @@ static void print_job(const char *key, const json_t *j, const json_t *r)
 		json_t *q;
 
 		printf("  accepted    %s\n", json_is_true(json_object_get(r, "accepted")) ? "yes" : "no");
+		print_result_facts(r);
 		if (jsonx_str(r, "modified_problem"))
 			printf("\n  modified problem:\n%s\n", jsonx_str(r, "modified_problem"));
 		if (json_array_size(qs))
 			printf("\n  clarifying questions:\n");
 		json_array_foreach(qs, i, q)
 			printf("  - %s\n", json_string_value(q) ? json_string_value(q) : "");
+		print_answers(r);
 	}
 }
 

@@ -193,6 +193,48 @@ static void print_records_row(const char *name, int w, const json_t *g)
 	       (long long)jsonx_int(u, "tokens_out", 0), (long long)jsonx_int(u, "cached", 0));
 }
 
+static void print_rate(const json_t *j, const char *rate)
+{
+	const json_t *v = json_object_get(j, rate);
+
+	if (json_is_number(v))
+		printf(" %9.1f%%", 100 * json_number_value(v));
+	else
+		printf(" %10s", "-");
+}
+
+static void print_judge_row(const char *name, int w, const json_t *g)
+{
+	const json_t *j = json_object_get(g, "judge");
+	const json_t *at = json_object_get(json_object_get(g, "answers"), "tokens");
+
+	printf("%-*s %7lld", w, name, (long long)jsonx_int(j, "judged", 0));
+	print_rate(j, "recovered_rate");
+	print_rate(j, "off_target_rate");
+	print_rate(j, "self_announced_rate");
+	print_rate(j, "mentions_original_rate");
+	if (json_is_number(json_object_get(at, "mean")))
+		printf(" %10.1f\n", json_number_value(json_object_get(at, "mean")));
+	else
+		printf(" %10s\n", "-");
+}
+
+/* Stage 3's verdicts per group, when any record went through it. */
+static void print_judge(const json_t *rep, int w)
+{
+	const json_t *groups = json_object_get(rep, "groups"), *g;
+	const json_t *overall = json_object_get(rep, "overall");
+	const char *name;
+
+	if (!jsonx_int(json_object_get(overall, "judge"), "judged", 0))
+		return;
+	printf("\n%-*s %7s %10s %10s %10s %10s %10s\n", w, "judge (stage 3)", "judged",
+	       "recovered", "off-target", "self-ann.", "mentions", "ans. tok");
+	json_object_foreach((json_t *)groups, name, g)
+		print_judge_row(name, w, g);
+	print_judge_row("overall", w, overall);
+}
+
 /* Per rule its count, then the groups it rejected records of, indented. */
 static void print_rules(const json_t *rep, int w)
 {
@@ -247,6 +289,7 @@ static void print_text(const json_t *rep)
 	json_object_foreach((json_t *)groups, name, g)
 		print_records_row(name, w, g);
 	print_records_row("overall", w, overall);
+	print_judge(rep, w);
 	print_rules(rep, w);
 	if (json_is_object(prog)) {
 		char line[256];

@@ -659,6 +659,9 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 
 		for (size_t i = 0; i < j->r3.verdict.ntargets; i++)
 			jm.targeted += j->r3.verdict.targets_change[i] != 0;
+		if (j->signals)
+			stats_record_answers(d->lm, j->signals,
+					     (const char *const *)j->r3.answers, j->r3.nanswers);
 		if (filter_judge(&d->fs, &jm, &j->res) == 0)
 			j->result = encode(codec, result_of(d, j, &j->res, json_incref(j->signals)),
 					   &j->result_len);

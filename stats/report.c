@@ -56,6 +56,8 @@ static int group_init(struct report_group *g, const char *name)
 	field_init(&g->modified);
 	field_init(&g->questions);
 	stats_agg_init(&g->per_record);
+	stats_agg_init(&g->answer_tokens);
+	stats_agg_init(&g->answers_per_record);
 	g->by_rule = json_object();
 	return g->by_rule ? 0 : CL_ENOMEM;
 }
@@ -65,6 +67,8 @@ static void group_release(struct report_group *g)
 	field_release(&g->modified);
 	field_release(&g->questions);
 	stats_agg_release(&g->per_record);
+	stats_agg_release(&g->answer_tokens);
+	stats_agg_release(&g->answers_per_record);
 	json_decref(g->by_rule);
 	g->by_rule = NULL;
 }
@@ -242,12 +246,30 @@ static int count_rules(struct report_group *g, const json_t *res)
 	return 0;
 }
 
+/* Stage 3's verdict, when the record has one. */
+static void count_judge(struct report_group *g, const json_t *judge)
+{
+	const json_t *tc = json_object_get(judge, "targets_change"), *it;
+	int targeted = 0;
+	size_t i;
+
+	if (!json_is_object(judge))
+		return;
+	g->judged++;
+	g->recovered += json_is_true(json_object_get(judge, "recovers"));
+	g->self_announced += json_is_true(json_object_get(judge, "self_announced"));
+	g->mentions_original += json_is_true(json_object_get(judge, "mentions_original"));
+	json_array_foreach(tc, i, it)
+		targeted |= json_is_true(it);
+	g->off_target += !targeted;
+}
+
 static int group_add(struct report_group *g, int include_rejected, const json_t *res)
 {
 	const json_t *usage = json_object_get(res, "usage");
 	const json_t *sig = json_object_get(res, "stats");
 	const json_t *qc = json_object_get(sig, "question_count");
-	const json_t *lat = json_object_get(usage, "latency");
+	const json_t *lat = json_object_get(usage, "latency"), *at;
 	int accepted = json_is_true(json_object_get(res, "accepted"));
 	int rc;
 
@@ -266,6 +288,7 @@ static int group_add(struct report_group *g, int include_rejected, const json_t 
 		g->cached++;
 	if (json_is_number(lat) && isfinite(json_number_value(lat)))
 		g->latency += json_number_value(lat);
+	count_judge(g, json_object_get(res, "judge"));
 	if ((!accepted && !include_rejected) || !json_is_object(sig))
 		return 0;
 	rc = field_add(&g->modified, json_object_get(sig, "modified"));
@@ -273,6 +296,12 @@ static int group_add(struct report_group *g, int include_rejected, const json_t 
 		rc = field_add(&g->questions, json_object_get(sig, "questions"));
 	if (!rc && json_is_number(qc))
 		rc = stats_agg_add(&g->per_record, json_number_value(qc));
+	at = json_object_get(json_object_get(sig, "answers"), "tokens");
+	if (!rc && json_is_number(at))
+		rc = stats_agg_add(&g->answer_tokens, json_number_value(at));
+	if (!rc && json_is_array(json_object_get(res, "answers")))
+		rc = stats_agg_add(&g->answers_per_record,
+				   (double)json_array_size(json_object_get(res, "answers")));
 	return rc;
 }
 
@@ -402,6 +431,24 @@ static json_t *field_json(struct report_field *f, int bins)
 			 agg_json(&f->tokens, bins));
 }
 
+static json_t *rate(uint64_t n, uint64_t of)
+{
+	return of ? json_real((double)n / (double)of) : json_null();
+}
+
+static json_t *judge_json(const struct report_group *g)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "judged",
+			 (json_int_t)g->judged, "recovered", (json_int_t)g->recovered,
+			 "off_target", (json_int_t)g->off_target, "self_announced",
+			 (json_int_t)g->self_announced, "mentions_original",
+			 (json_int_t)g->mentions_original, "recovered_rate",
+			 rate(g->recovered, g->judged), "off_target_rate",
+			 rate(g->off_target, g->judged), "self_announced_rate",
+			 rate(g->self_announced, g->judged), "mentions_original_rate",
+			 rate(g->mentions_original, g->judged));
+}
+
 static json_t *group_json(struct report_group *g, int bins)
 {
 	json_t *mod = field_json(&g->modified, bins);
@@ -421,10 +468,13 @@ static json_t *group_json(struct report_group *g, int bins)
 					  1),
 			 "entropy",
 			 report_histogram(&g->modified.entropy, &g->questions.entropy, bins, 0));
-	return json_pack("{s:I, s:I, s:I, s:O, s:o, s:o, s:o, s:o}", "records",
+	return json_pack("{s:I, s:I, s:I, s:O, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:o}", "records",
 			 (json_int_t)g->records, "accepted", (json_int_t)g->accepted,
 			 "rejected", (json_int_t)g->rejected, "rejected_by_rule", g->by_rule,
-			 "usage", usage, "modified", mod, "questions", q, "histograms", hist);
+			 "usage", usage, "modified", mod, "questions", q, "answers", "tokens",
+			 agg_json(&g->answer_tokens, bins), "per_record",
+			 agg_json(&g->answers_per_record, bins), "judge", judge_json(g),
+			 "histograms", hist);
 fail:
 	json_decref(mod);
 	json_decref(q);

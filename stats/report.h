@@ -17,7 +17,16 @@
  *            "modified":  {"perplexity": AGG, "entropy": AGG, "tokens": AGG},
  *            "questions": {"perplexity": AGG, "entropy": AGG, "tokens": AGG,
  *                          "per_record": AGG},
+ *            "answers": {"tokens": AGG, "per_record": AGG},
+ *            "judge": {"judged", "recovered", "off_target", "self_announced",
+ *                      "mentions_original", "recovered_rate", "off_target_rate",
+ *                      "self_announced_rate", "mentions_original_rate"},
  *            "histograms": {"perplexity": HIST, "entropy": HIST}}
+ *
+ * "judge" counts the records that went through stage 3 (rejected ones
+ * too: they are what the judge is for), its rates are of "judged" (null
+ * when none was); "off_target" is a verdict with no question that targets
+ * the change.  "answers" are stage 3's, over the same records as AGG.
  *
  *   AGG  = stats_agg_json(): {"count", "mean", "sd", "min", "p5", "p50",
  *          "p95", "max", "histogram"}; all but "count" are null when it is 0
@@ -64,6 +73,8 @@ struct report_group {
 	uint64_t records, accepted, rejected;
 	struct report_field modified, questions;
 	struct stats_agg per_record;   /* questions per record */
+	struct stats_agg answer_tokens, answers_per_record;
+	uint64_t judged, recovered, off_target, self_announced, mentions_original;
 	json_t *by_rule;               /* rule -> count; owned */
 	uint64_t tokens_in, tokens_out, cached;
 	double latency;

@@ -412,6 +412,79 @@ static int daemon_part(struct buf *out, const json_t *prog)
 			(long long)jsonx_int(prog, "failed", 0));
 }
 
+/* ---- the judge's rates ---------------------------------------------------------- */
+
+static const struct {
+	const char *key, *label, *color;
+} judge_rates[] = {
+	{ "recovered_rate", "recovered", "#3a8a4f" },
+	{ "off_target_rate", "off-target", "#c0392b" },
+	{ "self_announced_rate", "self-announced", "#e08a2c" },
+	{ "mentions_original_rate", "mentions original", "#7d4ea8" },
+};
+
+enum { JUDGE_LABEL_W = 150, JUDGE_BAR_W = 330, JUDGE_BAR_H = 11, JUDGE_ROW_H = 62 };
+
+static int judge_row(struct buf *out, const char *name, const json_t *g, int y)
+{
+	const json_t *j = json_object_get(g, "judge");
+	int rc = buf_addf(out, "<text class=\"legend\" x=\"0\" y=\"%d\">", y + 12);
+
+	if (!rc)
+		rc = report_html_escape(out, name);
+	if (!rc)
+		rc = buf_addf(out, " (%lld judged)</text>\n", (long long)jsonx_int(j, "judged", 0));
+	for (size_t i = 0; !rc && i < CL_ARRAY_SIZE(judge_rates); i++) {
+		const json_t *v = json_object_get(j, judge_rates[i].key);
+		double r = json_is_number(v) ? json_number_value(v) : 0;
+		int by = y + 16 + (int)i * (JUDGE_BAR_H + 1);
+
+		rc = buf_addf(out, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s"
+			      "</text><rect class=\"bar judge\" x=\"%d\" y=\"%d\" width=\"%.2f\" "
+			      "height=\"%d\" fill=\"%s\" data-rate=\"%.4f\"><title>",
+			      JUDGE_LABEL_W - 6, by + 9, judge_rates[i].label, JUDGE_LABEL_W, by,
+			      r * JUDGE_BAR_W, JUDGE_BAR_H, judge_rates[i].color, r);
+		if (!rc)
+			rc = report_html_escape(out, name);
+		if (!rc)
+			rc = buf_addf(out, ", %s: %.1f%%</title></rect><text class=\"tick\" x=\"%.2f\" "
+				      "y=\"%d\">%s%.1f%%</text>\n", judge_rates[i].label, 100 * r,
+				      JUDGE_LABEL_W + r * JUDGE_BAR_W + 4, by + 9,
+				      json_is_number(v) ? "" : "no verdict, ", 100 * r);
+	}
+	return rc;
+}
+
+/* Stage 3's verdicts per group: a bar per rate, of the records it judged. */
+static int judge_chart(struct buf *out, const json_t *rep)
+{
+	const json_t *groups = json_object_get(rep, "groups"), *g;
+	const json_t *overall = json_object_get(rep, "overall");
+	size_t rows = json_object_size(groups) + 1;
+	const char *name;
+	int h = (int)rows * JUDGE_ROW_H, y = 0, rc;
+
+	if (!jsonx_int(json_object_get(overall, "judge"), "judged", 0))
+		return 0;
+	rc = buf_addf(out, "<h2>The judge (stage 3)</h2>\n<p>Per group, the share of the records "
+		      "stage 3 judged whose answers recover the original task, whose questions "
+		      "miss the change (off-target), whose rewrite announces its own gap, and "
+		      "that mention the original.</p>\n<svg class=\"judge\" "
+		      "xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+		      "height=\"%d\" role=\"img\" aria-label=\"the judge's rates per group\">\n",
+		      JUDGE_LABEL_W + JUDGE_BAR_W + 60, h, JUDGE_LABEL_W + JUDGE_BAR_W + 60, h);
+	json_object_foreach((json_t *)groups, name, g) {
+		if (!rc)
+			rc = judge_row(out, name, g, y);
+		y += JUDGE_ROW_H;
+	}
+	if (!rc)
+		rc = judge_row(out, "overall", overall, y);
+	if (!rc)
+		rc = buf_adds(out, "</svg>\n");
+	return rc;
+}
+
 static int group_charts(struct buf *out, const char *name, const json_t *g)
 {
 	const json_t *h = json_object_get(g, "histograms");
@@ -472,6 +545,8 @@ int report_html(struct buf *out, const json_t *rep)
 		rc = records_table(out, rep);
 	if (!rc)
 		rc = rules_table(out, rep);
+	if (!rc)
+		rc = judge_chart(out, rep);
 	if (!rc)
 		rc = daemon_part(out, json_object_get(rep, "daemon"));
 	if (!rc)

@@ -277,22 +277,44 @@ static json_t *text_json(const struct stats_text *t)
 	return o;
 }
 
+/* lines[0..n), joined one a line, scored into *out. */
+static int lines_text(const struct stats_lm *lm, const char *const *lines, size_t n,
+		      struct stats_text *out)
+{
+	struct buf q;
+	int rc = 0;
+
+	buf_init(&q, 0);
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = buf_adds(&q, lines[i] ? lines[i] : "");
+		if (!rc)
+			rc = buf_addc(&q, '\n');
+	}
+	if (!rc)
+		rc = stats_text(lm, q.data ? q.data : "", out);
+	buf_release(&q);
+	return rc;
+}
+
+int stats_record_answers(const struct stats_lm *lm, json_t *signals, const char *const *answers,
+			 size_t nanswers)
+{
+	struct stats_text ta;
+	int rc = lines_text(lm, answers, nanswers, &ta);
+
+	if (!rc && json_object_set_new(signals, "answers", text_json(&ta)))
+		rc = CL_ENOMEM;
+	return rc;
+}
+
 json_t *stats_record(const struct stats_lm *lm, const char *original, const char *modified,
 		     const char *const *questions, size_t nquestions)
 {
 	struct stats_text tm, tq;
-	struct buf q;
 	json_t *o;
 
-	buf_init(&q, 0);
-	for (size_t i = 0; i < nquestions; i++)
-		if (buf_adds(&q, questions[i] ? questions[i] : "") || buf_addc(&q, '\n'))
-			break;
-	if (stats_text(lm, modified, &tm) || stats_text(lm, q.data ? q.data : "", &tq)) {
-		buf_release(&q);
+	if (stats_text(lm, modified, &tm) || lines_text(lm, questions, nquestions, &tq))
 		return NULL;
-	}
-	buf_release(&q);
 	o = json_pack("{s:o, s:o, s:I, s:f}", "modified", text_json(&tm), "questions",
 		      text_json(&tq), "question_count", (json_int_t)nquestions,
 		      "similarity", stats_similarity(original, modified));

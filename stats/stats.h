@@ -232,6 +232,11 @@ double stats_similarity(const char *a, const char *b);
 json_t *stats_record(const struct stats_lm *lm, const char *original, const char *modified,
 		     const char *const *questions, size_t nquestions);
 
+/* Stage 3's answers, joined one a line, as signals["answers"] (the same
+ * fields as "questions"); 0, CL_ENOMEM. */
+int stats_record_answers(const struct stats_lm *lm, json_t *signals, const char *const *answers,
+			 size_t nanswers);
+
 /* Validation bounds (0: none): outside them a record is rejected. */
 struct stats_bounds {
 	double modified_ppl_min, modified_ppl_max;

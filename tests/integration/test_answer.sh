@@ -58,6 +58,28 @@ reqs=$(wc -l <"$T/fake.log")
 [ "$reqs" -eq 13 ] && ok "13 requests: stage 3 asked once more for the malformed verdict" \
 	|| fail "requests" "$reqs in fakellm's log"
 
+expect_status "show, as text" 0 "$CLARIFY" -s "$S" show "apps/train/0001#incomplete"
+contains "it prints the stages" "$OUT" "stages      modify, clarify, answer"
+contains "the answers" "$OUT" "answers (from the original):"
+contains "and the verdict" "$OUT" "recovers           yes"
+expect_status "show the rejected record, as text" 0 "$CLARIFY" -s "$S" show "apps/train/0002#incomplete"
+contains "its verdict names the rule" "$OUT" "verdict     reject judge-not-recovered"
+
+# the auditors' view: the judge's rates per group
+expect_status "stats --json" 0 "$CLARIFY" -s "$S" stats --json
+j=$(jget "$OUT" .overall.judge)
+[ "$(jget "$j" .judged)" -eq 3 ] && [ "$(jget "$j" .recovered)" -eq 2 ] && [ "$(jget "$j" .off_target)" -eq 1 ] \
+	&& [ "$(jget "$OUT" '.groups.incomplete.judge.judged')" -eq 3 ] \
+	&& [ "$(jget "$OUT" '.overall.answers.tokens.count')" -eq 1 ] \
+	&& ok "three judged: two recovered, one off-target; the answers' tokens counted" || fail "the judge's counts" "$j"
+expect_status "stats, as text" 0 "$CLARIFY" -s "$S" stats
+contains "a table of the judge" "$OUT" "judge (stage 3)"
+expect_status "stats --html" 0 "$CLARIFY" -s "$S" stats --html "$T/r.html"
+# four rates for each of the three categories and overall; two of three recovered
+[ "$(grep -o 'class="bar judge"' "$T/r.html" | wc -l)" -eq 16 ] && grep -q 'data-rate="0.6667"' "$T/r.html" \
+	&& ok "the page charts the four rates of each group and overall" \
+	|| fail "the judge chart" "$(grep -o 'class="bar judge"[^>]*' "$T/r.html")"
+
 # the dialogue: ask, hear the answers, then the human solution
 expect_status "export --format dialogue" 0 "$CLARIFY" -s "$S" export --format dialogue -o "$T/d.jsonl"
 [ "$(wc -l <"$T/d.jsonl")" -eq 1 ] \
