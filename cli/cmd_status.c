@@ -94,6 +94,24 @@ static json_t *states_json(const uint64_t *by)
 	return o;
 }
 
+/* The last run's requests per stage (and replies from the cache). */
+static void print_by_stage(const json_t *by)
+{
+	static const char *const stages[] = { "modify", "clarify", "answer" };
+
+	if (!json_is_object(by))
+		return;
+	printf("requests by stage:");
+	for (size_t i = 0; i < CL_ARRAY_SIZE(stages); i++) {
+		const json_t *s = json_object_get(by, stages[i]);
+
+		printf("%s %s %lld", i ? "," : "", stages[i], (long long)jsonx_int(s, "requests", 0));
+		if (jsonx_int(s, "cached", 0))
+			printf(" (+%lld cached)", (long long)jsonx_int(s, "cached", 0));
+	}
+	printf("\n");
+}
+
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct tally t = { 0 };
@@ -228,6 +246,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			if (eta >= 0 && total[JOB_PENDING])
 				printf(", about %.0f s to go", eta);
 			printf("\n");
+			print_by_stage(json_object_get(prog, "by_stage"));
 		}
 		if (t.bad)
 			printf("\n%llu job records could not be read: run 'clarify verify'\n",

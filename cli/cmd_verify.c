@@ -94,7 +94,8 @@ static int check_job(const char *key, size_t klen, const json_t *rec, struct ver
 		issue(v, key, klen, "unknown state '%s'", state ? state : "(none)");
 		return 0;
 	}
-	if ((st == JOB_DONE || st == JOB_REJECTED) && !exists(v, STORE_RESULTS, key, klen))
+	if ((st == JOB_DONE || st == JOB_REJECTED || st == JOB_ANSWER) &&
+	    !exists(v, STORE_RESULTS, key, klen))
 		issue(v, key, klen, "job is %s but has no result", state);
 	if (jsonx_int(rec, "attempts", -1) < 0)
 		issue(v, key, klen, "missing or negative attempts");
@@ -116,7 +117,8 @@ static int check_result(const char *key, size_t klen, struct verifier *v)
 	if (rc)
 		return 0; /* reported when the jobs are walked */
 	state = jsonx_str(job, "state");
-	if (!state || (strcmp(state, "done") != 0 && strcmp(state, "rejected") != 0))
+	if (!state || (strcmp(state, "done") != 0 && strcmp(state, "rejected") != 0 &&
+		       strcmp(state, "answer") != 0))
 		issue(v, key, klen, "result exists but its job is '%s'", state ? state : "?");
 	json_decref(job);
 	return 0;

@@ -44,6 +44,7 @@ struct job {
 	struct filter_result res;  /* stages 1 and 2's verdicts, while stage 3 is asked */
 	json_t *signals;           /* and the scores */
 	int judging;               /* res and signals are kept for stage 3 */
+	int resumed;               /* a job in state answer: stages 1 and 2 from its result */
 	int64_t tokens_in, tokens_out;
 	double latency;
 	json_t *rec;               /* its record in jobs, as it was taken */
@@ -64,6 +65,7 @@ struct job {
 enum {
 	TASK_PREPARE,              /* render stage 1 and its cache key */
 	TASK_REPLY,                /* a reply to parse, filter and score */
+	TASK_RESUME,               /* stages 1 and 2 read back: filter, score, ask stage 3 */
 };
 
 enum {
@@ -230,6 +232,15 @@ static void progress(struct daemon *d)
 				  "cache_hits", (json_int_t)d->n.cache_hits,
 				  "tokens", (json_int_t)d->n.tokens,
 				  "in_flight", (int)d->in_flight, "running", d->running);
+	json_object_set_new(d->w.progress, "by_stage",
+			    json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}", "modify",
+				      "requests", (json_int_t)d->n.stage_requests[PROMPT_MODIFY],
+				      "cached", (json_int_t)d->n.stage_cached[PROMPT_MODIFY],
+				      "clarify", "requests",
+				      (json_int_t)d->n.stage_requests[PROMPT_CLARIFY], "cached",
+				      (json_int_t)d->n.stage_cached[PROMPT_CLARIFY], "answer",
+				      "requests", (json_int_t)d->n.stage_requests[PROMPT_ANSWER],
+				      "cached", (json_int_t)d->n.stage_cached[PROMPT_ANSWER]));
 }
 
 /*
@@ -282,8 +293,11 @@ static int job_finish(struct daemon *d, struct job *j, const char *state, const 
 {
 	json_t *rec = j->rec;
 	int64_t now = time_now();
-	int rc = 0;
+	int rc = 0, failed = !strcmp(state, "failed");
 
+	/* a requeued stage 3 that failed leaves the record as it was: done */
+	if (failed && j->resumed)
+		state = "done";
 	j->rec = NULL;
 	if (!rec)
 		rec = store_job_new(now);
@@ -297,12 +311,12 @@ static int job_finish(struct daemon *d, struct job *j, const char *state, const 
 		j->result = NULL;
 	}
 	d->writes++;
-	if (!strcmp(state, "done"))
-		d->n.accepted++;
-	else if (!strcmp(state, "rejected"))
-		d->n.rejected++;
-	else
+	if (failed)
 		d->n.failed++;
+	else if (!strcmp(state, "done"))
+		d->n.accepted++;
+	else
+		d->n.rejected++;
 	return rc;
 }
 
@@ -410,11 +424,13 @@ static void job_submit(struct daemon *d, struct job *j)
 	}
 	if (j->cached) {
 		d->n.cache_hits++;
+		d->n.stage_cached[j->stage]++;
 		pool_push(d, j, TASK_REPLY);
 		return;
 	}
 	llm_submit(d->llm, &j->req);
 	d->n.requests++;
+	d->n.stage_requests[j->stage]++;
 }
 
 /* Take the next pending job of this shard, after the cursor. */
@@ -433,9 +449,11 @@ static int find_pending(const char *key, size_t klen, json_t *v, int rc, void *a
 
 	if (rc || klen >= sizeof(n->key) || !hash)
 		return 0;
-	/* "modify" and "clarify" are where an older clarifyd stopped: redo */
+	/* "modify" and "clarify" are where an older clarifyd stopped: redo;
+	 * "answer" waits for stage 3 over its stored result (requeue --stage) */
 	if (!state || (strcmp(state, "pending") && strcmp(state, "modify") &&
-		       strcmp(state, "clarify")))
+		       strcmp(state, "clarify") &&
+		       (strcmp(state, "answer") || n->d->o->stages < 3)))
 		return 0;
 	snprintf(pkey, sizeof(pkey), "%.*s", (int)(hash - key), key);
 	if (!in_shard(n->d->o, pkey))
@@ -444,6 +462,61 @@ static int find_pending(const char *key, size_t klen, json_t *v, int rc, void *a
 	n->key[klen] = '\0';
 	n->rec = json_incref(v);
 	return 1;
+}
+
+static char *dup_str(const json_t *o, const char *key)
+{
+	const char *s = jsonx_str(o, key);
+
+	return s ? strdup(s) : NULL;
+}
+
+/*
+ * A job requeued for stage 3: its stages 1 and 2 (the rewrite, the
+ * reasoning, the questions, the tokens they took) from its stored result.
+ */
+static int job_resume(struct daemon *d, struct job *j)
+{
+	const json_t *qs, *q, *usage;
+	json_t *res = NULL;
+	MDB_txn *txn;
+	size_t i;
+	int rc;
+
+	j->resumed = 1;
+	rc = store_read_begin(d->s, &txn);
+	if (!rc) {
+		rc = store_get(d->s, txn, STORE_RESULTS, j->key, &res);
+		store_read_end(txn);
+	}
+	if (rc) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err_msg(rc));
+		return err_set(rc, "stage 3: its result cannot be read: %s", why);
+	}
+	qs = json_object_get(res, "questions");
+	j->r1.modified = dup_str(res, "modified_problem");
+	j->r1.reasoning = dup_str(res, "reasoning");
+	j->r2.questions = calloc(json_array_size(qs) + 1, sizeof(char *));
+	if (!j->r1.modified || !json_array_size(qs) || !j->r2.questions) {
+		json_decref(res);
+		return err_set(CL_EPARSE, "stage 3: its result has no rewrite or no questions");
+	}
+	json_array_foreach(qs, i, q) {
+		if (!json_is_string(q) || !(j->r2.questions[i] = strdup(json_string_value(q)))) {
+			json_decref(res);
+			return err_set(CL_EPARSE, "stage 3: its result's questions are malformed");
+		}
+		j->r2.nquestions++;
+	}
+	usage = json_object_get(res, "usage");
+	j->tokens_in = jsonx_int(usage, "tokens_in", 0);
+	j->tokens_out = jsonx_int(usage, "tokens_out", 0);
+	j->latency = json_number_value(json_object_get(usage, "latency"));
+	j->stage = PROMPT_CLARIFY;
+	json_decref(res);
+	return 0;
 }
 
 static int job_start_next(struct daemon *d)
@@ -503,6 +576,17 @@ static int job_start_next(struct daemon *d)
 	if (rc || j->category < 0) {
 		job_finish(d, j, "failed", rc ? "its problem cannot be read" : "unknown category");
 		job_free(d, j);
+		return 0;
+	}
+	if (strcmp(jsonx_str(j->rec, "state"), "answer") == 0) {
+		rc = job_resume(d, j);
+		if (rc) {
+			job_finish(d, j, "failed", err_msg(rc));
+			job_free(d, j);
+			return rc == CL_ENOMEM ? rc : 0;
+		}
+		d->in_flight++;
+		pool_push(d, j, TASK_RESUME);
 		return 0;
 	}
 	j->stage = PROMPT_MODIFY;
@@ -597,6 +681,42 @@ static void *encode(struct store *codec, json_t *v, size_t *len)
 	return copy;
 }
 
+/* Stage 2's texts in hand: filtered and scored, then judged by stage 3
+ * (when the stages include it and they passed) or ended. */
+static void clarified(struct daemon *d, struct filter_scratch *scratch, struct store *codec,
+		      struct job *j, struct filter_result *res)
+{
+	struct filter_input in = {
+		.original = jsonx_str(j->problem, "question"), .modified = j->r1.modified,
+		.questions = (const char *const *)j->r2.questions,
+		.nquestions = j->r2.nquestions, .finish_reason = j->req.finish_reason,
+		.questions_expected = 1, .category = j->category,
+	};
+	json_t *signals;
+	int rc;
+
+	filter_run(&d->fs, scratch, &in, res);
+	signals = stats_record(d->lm, in.original, in.modified, in.questions, in.nquestions);
+	if (signals)
+		stats_validate(&d->bounds, signals, res);
+	if (!res->rejected && d->o->stages >= 3) {
+		/* passed: stage 3 answers and judges it; a rejected one never pays for it */
+		j->res = *res;
+		filter_result_init(res);
+		j->signals = signals;
+		j->judging = 1;
+		j->stage = PROMPT_ANSWER;
+		j->parse_tries = 0;
+		rc = job_prepare(d, j);
+		j->outcome = rc ? OUT_FAILED : OUT_NEXT;
+		if (rc)
+			j->error = strdup(err_msg(rc));
+	} else {
+		j->result = encode(codec, result_of(d, j, res, signals), &j->result_len);
+		j->outcome = !j->result ? OUT_FAILED : res->rejected ? OUT_REJECTED : OUT_DONE;
+	}
+}
+
 static void job_work(struct daemon *d, struct filter_scratch *scratch, struct store *codec,
 		     struct job *j)
 {
@@ -613,6 +733,15 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 		j->outcome = rc ? OUT_FAILED : OUT_NEXT;
 		if (rc)
 			j->error = strdup(err_msg(rc));
+		return;
+	}
+	if (j->task == TASK_RESUME) {
+		/* requeued for stage 3: its stored texts are filtered and scored again */
+		filter_result_init(&res);
+		clarified(d, scratch, codec, j, &res);
+		filter_result_release(&res);
+		if (j->outcome == OUT_FAILED && !j->error)
+			j->error = strdup(err_msg(CL_ENOMEM));
 		return;
 	}
 	rc = j->stage == PROMPT_ANSWER ? prompt_parse_answers(t, j->req.text, j->r2.nquestions, r)
@@ -667,34 +796,7 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 					   &j->result_len);
 		j->outcome = !j->result ? OUT_FAILED : j->res.rejected ? OUT_REJECTED : OUT_DONE;
 	} else {
-		struct filter_input in = {
-			.original = original, .modified = j->r1.modified,
-			.questions = (const char *const *)j->r2.questions,
-			.nquestions = j->r2.nquestions, .finish_reason = j->req.finish_reason,
-			.questions_expected = 1, .category = j->category,
-		};
-		json_t *signals;
-
-		filter_run(&d->fs, scratch, &in, &res);
-		signals = stats_record(d->lm, in.original, in.modified, in.questions, in.nquestions);
-		if (signals)
-			stats_validate(&d->bounds, signals, &res);
-		if (!res.rejected && d->o->stages >= 3) {
-			/* passed: stage 3 answers and judges it; a rejected one never pays for it */
-			j->res = res;
-			filter_result_init(&res);
-			j->signals = signals;
-			j->judging = 1;
-			j->stage = PROMPT_ANSWER;
-			j->parse_tries = 0;
-			rc = job_prepare(d, j);
-			j->outcome = rc ? OUT_FAILED : OUT_NEXT;
-			if (rc)
-				j->error = strdup(err_msg(rc));
-		} else {
-			j->result = encode(codec, result_of(d, j, &res, signals), &j->result_len);
-			j->outcome = !j->result ? OUT_FAILED : res.rejected ? OUT_REJECTED : OUT_DONE;
-		}
+		clarified(d, scratch, codec, j, &res);
 	}
 	filter_result_release(&res);
 	if (j->outcome == OUT_FAILED && !j->error)

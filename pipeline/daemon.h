@@ -43,6 +43,7 @@ struct daemon_opts {
 struct daemon_counts {
 	uint64_t accepted, rejected, failed;
 	uint64_t requests, cache_hits, tokens;
+	uint64_t stage_requests[3], stage_cached[3]; /* by PROMPT_MODIFY .. PROMPT_ANSWER */
 };
 
 /*

@@ -33,6 +33,7 @@ static const char *const state_names[JOB_STATE_COUNT] = {
 	[JOB_PENDING] = "pending",
 	[JOB_MODIFY] = "modify",
 	[JOB_CLARIFY] = "clarify",
+	[JOB_ANSWER] = "answer",
 	[JOB_DONE] = "done",
 	[JOB_REJECTED] = "rejected",
 	[JOB_FAILED] = "failed",
@@ -277,6 +278,18 @@ static int store_schema(struct store *s, MDB_txn *txn)
 	if (rc)
 		return rc;
 	version = jsonx_int(meta, "version", -1);
+	if (version >= 1 && version < STORE_SCHEMA_VERSION && (s->flags & STORE_WRITER)) {
+		/* in place: what the newer version adds, the older data never has */
+		json_object_set_new(meta, "version", json_integer(STORE_SCHEMA_VERSION));
+		json_object_set_new(meta, "upgraded_from", json_integer(version));
+		json_object_set_new(meta, "upgraded", json_integer(time_now()));
+		rc = store_put(s, txn, STORE_META, "schema", meta);
+		json_decref(meta);
+		if (!rc)
+			log_info("store '%s': schema upgraded from version %lld to %d", s->path,
+				 (long long)version, STORE_SCHEMA_VERSION);
+		return rc;
+	}
 	json_decref(meta);
 	if (version > STORE_SCHEMA_VERSION)
 		return err_set(CL_ESCHEMA, "store '%s' has schema version %lld, newer than "

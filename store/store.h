@@ -26,9 +26,14 @@
  * The schema version in meta "schema": 1, every value a plain zstd frame;
  * 2, values may need the store's zstd dictionaries (meta "zdict" and
  * "zdict.problems"), which a clarify of version 1 cannot read.  A store of
- * version 1 becomes 2 when its first dictionary is written.
+ * version 1 becomes 2 when its first dictionary is written.  3, jobs may
+ * be in state "answer" (stage 3 waits over a stored result), which a
+ * clarifyd of version 2 would not run and its verify would call unknown:
+ * a writer opening a store of version 1 or 2 upgrades it in place (the
+ * schema record only: every job and record stays as it is), noting
+ * "upgraded_from" and "upgraded".
  */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /*
  * An I/O error while the store's file system has less than this free is
@@ -50,6 +55,7 @@ enum job_state {
 	JOB_PENDING,
 	JOB_MODIFY,
 	JOB_CLARIFY,
+	JOB_ANSWER,       /* stages 1 and 2 stored: stage 3 to run (requeue --stage answer) */
 	JOB_DONE,
 	JOB_REJECTED,
 	JOB_FAILED,

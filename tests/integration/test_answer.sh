@@ -80,6 +80,9 @@ expect_status "stats --html" 0 "$CLARIFY" -s "$S" stats --html "$T/r.html"
 	&& ok "the page charts the four rates of each group and overall" \
 	|| fail "the judge chart" "$(grep -o 'class="bar judge"[^>]*' "$T/r.html")"
 
+expect_status "status, as text" 0 "$CLARIFY" -s "$S" status
+contains "requests by stage" "$OUT" "requests by stage: modify 4, clarify 4, answer 5"
+
 # the dialogue: ask, hear the answers, then the human solution
 expect_status "export --format dialogue" 0 "$CLARIFY" -s "$S" export --format dialogue -o "$T/d.jsonl"
 [ "$(wc -l <"$T/d.jsonl")" -eq 1 ] \
@@ -116,6 +119,27 @@ expect_status "a dialogue of two-stage records" 0 "$CLARIFY" -s "$S2" export --f
 	&& ok "leaves them out as unanswered" || fail "two-stage dialogue" "$OUT"
 expect_status "their paper export" 0 "$CLARIFY" -s "$S2" export -o "$T/p2.jsonl" --json
 [ "$(jget "$OUT" '.stages["modify,clarify"]')" -eq 4 ] && ok "which counts their two stages" || fail "two-stage paper" "$OUT"
+
+# stage 3 over records made without it: requeue --stage answer
+expect_status "requeue --stage answer" 0 "$CLARIFY" -s "$S2" requeue --stage answer --json
+[ "$(jget "$OUT" .requeued)" -eq 4 ] && ok "puts the four accepted records in state answer" || fail "requeue --stage answer" "$OUT"
+expect_status "status" 0 "$CLARIFY" -s "$S2" status --json
+[ "$(jget "$OUT" .jobs.answer)" -eq 4 ] && [ "$(jget "$OUT" .results)" -eq 4 ] \
+	&& ok "their results kept meanwhile" || fail "state answer" "$OUT"
+before=$(wc -l <"$T/fake.log")
+expect_status "clarifyd with three stages over them" 0 env D_KEY=k "$CLARIFYD" -c "$T/three.yaml" -s "$S2" --once
+[ $(($(wc -l <"$T/fake.log") - before)) -eq 5 ] && ok "asks stage 3 only: 5 requests (one asked again)" \
+	|| fail "stage 3 only" "$(($(wc -l <"$T/fake.log") - before)) requests"
+expect_status "status" 0 "$CLARIFY" -s "$S2" status --json
+[ "$(jget "$OUT" .jobs.done)" -eq 2 ] && [ "$(jget "$OUT" .jobs.rejected)" -eq 2 ] && [ "$(jget "$OUT" .jobs.answer)" -eq 0 ] \
+	&& [ "$(jget "$OUT" .daemon.by_stage.answer.requests)" -eq 5 ] && [ "$(jget "$OUT" .daemon.by_stage.modify.requests)" -eq 0 ] \
+	&& ok "judged as a three-stage run judges them; status counts the requests by stage" || fail "after stage 3" "$OUT"
+expect_status "show the one whose verdict stayed malformed" 0 "$CLARIFY" -s "$S2" show "apps/train/0003#incomplete" --json
+contains "it is kept as it was, with the reason" "$OUT" "the <verdict> is not JSON"
+expect_status "the store verifies" 0 "$CLARIFY" -s "$S2" verify
+expect_status "requeue --stage answer again" 0 "$CLARIFY" -s "$S2" requeue --stage answer --json
+[ "$(jget "$OUT" .requeued)" -eq 1 ] && ok "finds only the record still without stage 3" || fail "requeue again" "$OUT"
+expect_status "requeue --stage modify is refused" 2 "$CLARIFY" -s "$S2" requeue --stage modify
 
 # flag instead of reject: kept, accepted, the verdict recorded
 S3=$T/store3

@@ -159,6 +159,52 @@ static void newer_schema_is_refused(void **state)
 	assert_non_null(strstr(err_msg(rc), "upgrade"));
 }
 
+static int schema_v2_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	json_t *v = json_pack("{s:i}", "version", 2);
+	json_t *job = json_pack("{s:s, s:i}", "state", "done", "attempts", 1);
+	int rc = store_put(s, txn, STORE_META, "schema", v);
+
+	(void)arg;
+	if (!rc)
+		rc = store_put(s, txn, STORE_JOBS, "apps/train/0001#ambiguous", job);
+	json_decref(v);
+	json_decref(job);
+	return rc;
+}
+
+/* A store of version 2 opened by a writer is upgraded in place, its jobs
+ * intact; a reader leaves it as it is. */
+static void older_schema_is_upgraded_in_place(void **state)
+{
+	struct fx *f = *state;
+	json_t *schema = NULL, *job = NULL;
+	MDB_txn *txn;
+
+	open_writer(f, 0);
+	assert_int_equal(store_write(&f->s, schema_v2_fn, NULL), 0);
+	store_close(&f->s);
+	assert_int_equal(store_open(&f->s, f->dir, STORE_RDONLY, NULL), 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_get(&f->s, txn, STORE_META, "schema", &schema), 0);
+	store_read_end(txn);
+	assert_int_equal(jsonx_int(schema, "version", 0), 2);
+	json_decref(schema);
+	store_close(&f->s);
+
+	open_writer(f, 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_get(&f->s, txn, STORE_META, "schema", &schema), 0);
+	assert_int_equal(store_get(&f->s, txn, STORE_JOBS, "apps/train/0001#ambiguous", &job), 0);
+	store_read_end(txn);
+	assert_int_equal(jsonx_int(schema, "version", 0), STORE_SCHEMA_VERSION);
+	assert_int_equal(jsonx_int(schema, "upgraded_from", 0), 2);
+	assert_string_equal(jsonx_str(job, "state"), "done");
+	assert_int_equal(job_state_parse("answer"), JOB_ANSWER);
+	json_decref(schema);
+	json_decref(job);
+}
+
 static void second_writer_is_refused_with_holder_pid(void **state)
 {
 	struct fx *f = *state;
@@ -717,7 +763,7 @@ static void dictionary_shrinks_new_records_and_old_ones_still_decode(void **stat
 	assert_int_equal(store_read_begin(&f->s, &txn), 0);
 	assert_int_equal(store_get(&f->s, txn, STORE_META, "schema", &schema), 0);
 	store_read_end(txn);
-	assert_int_equal(jsonx_int(schema, "version", 0), 2); /* what version 1 cannot read */
+	assert_int_equal(jsonx_int(schema, "version", 0), STORE_SCHEMA_VERSION); /* not 1 */
 	json_decref(schema);
 	id = store_dict_id(&f->s, STORE_RESULTS);
 	assert_true(id != 0);
@@ -977,6 +1023,7 @@ int main(void)
 		T(get_of_a_missing_key_is_notfound),
 		T(reader_of_a_missing_store_is_refused),
 		T(newer_schema_is_refused),
+		T(older_schema_is_upgraded_in_place),
 		T(second_writer_is_refused_with_holder_pid),
 		T(reader_sees_committed_data_while_writer_writes),
 		T(full_map_grows_and_the_batch_is_retried),
