@@ -171,15 +171,13 @@ int llm_request_key_payload(const struct llm_options *o, const struct llm_reques
 		return 0;
 	}
 	body = request_body(o, r);
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	rc = body ? jsonx_dump(body, 0, payload) : CL_ENOMEM;
 	json_decref(body);
-	if (!text)
-		return CL_ENOMEM;
 	/* the key covers body, provider and base URL, each ended by a NUL (no
 	 * two requests that differ in any of them share it); the body alone
 	 * stays in payload */
-	rc = buf_add(payload, text, strlen(text) + 1);
-	free(text);
+	if (!rc)
+		rc = buf_addc(payload, '\0');
 	if (!rc)
 		rc = buf_add(payload, provider, strlen(provider) + 1);
 	if (!rc)
@@ -815,8 +813,12 @@ static void intake(struct llm_client *c, struct llm_request *list)
 			a->payload = r->payload;
 			a->payload_len = r->payload_len;
 		} else {
+			struct buf t;
+
+			buf_init(&t, 0);
 			body = request_body(&c->o, r);
-			a->built = body ? json_dumps(body, JSON_COMPACT) : NULL;
+			a->built = body && jsonx_dump(body, 0, &t) == 0 ? buf_detach(&t, NULL) : NULL;
+			buf_release(&t);
 			json_decref(body);
 			if (!a->built) {
 				fail(c, r, LLM_EGAVEUP, "cannot encode the request");

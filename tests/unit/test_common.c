@@ -1257,6 +1257,91 @@ static void log_init_sets_the_threshold(void **state)
 	assert_int_equal(log_threshold, LOG_INFO);
 }
 
+/* ---- jsonx_dump: the bytes of json_dumps ---------------------------------- */
+
+static void same_as_jansson(const json_t *v)
+{
+	struct buf b;
+	char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *want_sorted = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	char *canon = jsonx_canonical(v);
+
+	assert_non_null(want);
+	buf_init(&b, 0);
+	assert_int_equal(jsonx_dump(v, 0, &b), 0);
+	assert_string_equal(b.data, want);
+	buf_reset(&b);
+	assert_int_equal(jsonx_dump(v, JSONX_SORT_KEYS, &b), 0);
+	assert_string_equal(b.data, want_sorted);
+	assert_string_equal(canon, want_sorted);
+	buf_release(&b);
+	free(want);
+	free(want_sorted);
+	free(canon);
+}
+
+static void jsonx_dump_gives_the_bytes_of_json_dumps(void **state)
+{
+	static const double reals[] = { 0.0, -0.0, 0.1, 0.7, 1.0, 5.0, -2.5, 1e20, 1e21, 1e-7,
+					123456789012345678.0, -1e-300, 1.7976931348623157e308,
+					4.9e-324, 3.141592653589793, 1e100, 2.5e-5 };
+	static const char *const texts[] = {
+		"", "plain", "quote \" and \\ backslash", "tab\tnew\nline\rcr\bbs\fff",
+		"\x01\x02\x1f\x7f", "/slash/", "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80 \xe2\x80\xa8",
+		"$1 \\le n \\le 10^5$",
+	};
+	uint64_t x = 88172645463325252ull;
+	json_t *o = json_object(), *a = json_array(), *nested;
+	char s[64];
+
+	(void)state;
+	for (size_t i = 0; i < CL_ARRAY_SIZE(reals); i++) {
+		json_t *r = json_real(reals[i]);
+
+		same_as_jansson(r);
+		json_array_append_new(a, r);
+	}
+	for (size_t i = 0; i < CL_ARRAY_SIZE(texts); i++) {
+		json_t *t = json_string(texts[i]);
+
+		assert_non_null(t);
+		same_as_jansson(t);
+		json_array_append_new(a, t);
+	}
+	/* random ASCII strings, every control character among them */
+	for (int i = 0; i < 500; i++) {
+		size_t n = 0;
+		json_t *t;
+
+		for (; n < sizeof(s) - 1; n++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			s[n] = (char)(1 + x % 127);
+		}
+		s[n] = '\0';
+		t = json_string(s);
+		same_as_jansson(t);
+		json_decref(t);
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		t = json_real((double)(int64_t)x / (double)(1ull << (x % 60)));
+		same_as_jansson(t);
+		json_decref(t);
+	}
+	json_array_append_new(a, json_integer(-9223372036854775807LL - 1));
+	json_array_append_new(a, json_true());
+	json_array_append_new(a, json_false());
+	json_array_append_new(a, json_null());
+	json_array_append_new(a, json_object());
+	json_array_append_new(a, json_array());
+	nested = json_pack("{s:i, s:s, s:[i, {s:n, s:b}], s:f}", "zeta", 1, "alpha", "a\"b",
+			   "mid", 2, "y", "x", 1, "beta", 0.25);
+	json_object_set_new(o, "z", a);
+	json_object_set_new(o, "a", nested);
+	json_object_set_new(o, "m\n", json_string("key with a newline"));
+	json_object_set_new(o, "", json_string("empty key"));
+	same_as_jansson(o);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1343,6 +1428,7 @@ int main(void)
 		cmocka_unit_test(log_msg_does_not_evaluate_arguments_above_threshold),
 		cmocka_unit_test(log_msg_at_or_below_threshold_writes_once),
 		cmocka_unit_test(log_init_sets_the_threshold),
+		cmocka_unit_test(jsonx_dump_gives_the_bytes_of_json_dumps),
 	};
 
 	return cmocka_run_group_tests_name("common", tests, group_setup, test_group_teardown);
