@@ -69,6 +69,11 @@ db_keys "$S" results >"$T/ended.now"
 twice=$(db_json "$S" jobs | cut -f2 | jq -s 'map(select(.attempts != 1)) | length')
 [ "$twice" -eq 0 ] && ok "each job ended in one attempt" || fail "each job ended once" "$twice jobs with attempts != 1"
 expect_status "the store verifies at the end" 0 "$CLARIFY" -s "$S" verify
+# the kills fell in all three stages: every accepted record has stage 3's answers and verdict
+expect_status "stats" 0 "$CLARIFY" -s "$S" stats --json
+[ "$(jget "$OUT" .overall.answers.per_record.count)" -eq "$d" ] && [ "$(jget "$OUT" .overall.judge.judged)" -ge "$d" ] \
+	&& ok "every accepted record went through the three stages" \
+	|| fail "three stages" "$(jget "$OUT" .overall.judge) $(jget "$OUT" .overall.answers.per_record.count) of $d"
 # the dictionaries were trained on the way, kills or not (the results' one
 # in some run, after 1,000 results), and are in use
 expect_status "status" 0 "$CLARIFY" -s "$S" status --json
