@@ -11,7 +11,9 @@
  *      at stage 1 or 2 takes fewer, so jobs/s is also shown by the run's
  *      own requests per job); and the daemon's peak RSS (goal under 256 MB).
  *   2. fakellm answers at once: jobs/s end to end counting all three
- *      stages, fakellm on the same two cores (goal 2,000).
+ *      stages, fakellm on the same two cores (goal 2,000); three runs,
+ *      each shown, judged by their median (the machine's neighbours make
+ *      one run vary by 20%).
  *
  * The problems are the APPS statements of ../shared/data/apps-corpus (or
  * the project's own sample when that is missing), repeated under new ids.
@@ -34,6 +36,7 @@
 #define GOAL_RSS_MB 256.0
 #define GOAL_JOBS 2000.0
 #define IN_FLIGHT 512
+#define ZERO_RUNS 3
 
 struct paths {
 	char clarify[512], clarifyd[512], fakellm[512];
@@ -110,8 +113,15 @@ static double steady_rate(const struct paths *p)
 	return rate;
 }
 
+/*
+ * fakellm at latency: a thread per connection, its log of arrivals kept,
+ * when it holds requests for a time; at zero latency a pool of two
+ * threads and no log, as a server that answers at once would run, so
+ * that the two cores go to the pipeline rather than to 512 threads.
+ */
 static pid_t fake_start(const struct paths *p, const char *latency, int *port)
 {
+	int at_once = strcmp(latency, "fixed:0") == 0;
 	char portfile[320], logfile[320];
 	pid_t pid;
 
@@ -126,8 +136,12 @@ static pid_t fake_start(const struct paths *p, const char *latency, int *port)
 
 		dup2(null, 1);
 		dup2(null, 2);
-		execl(p->fakellm, p->fakellm, "--port-file", portfile, "--latency", latency,
-		      "--key", "bench-key", "--log", logfile, (char *)NULL);
+		if (at_once)
+			execl(p->fakellm, p->fakellm, "--port-file", portfile, "--latency", latency,
+			      "--key", "bench-key", "--threads", "2", (char *)NULL);
+		else
+			execl(p->fakellm, p->fakellm, "--port-file", portfile, "--latency",
+			      latency, "--key", "bench-key", "--log", logfile, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 400; i++) {
@@ -259,6 +273,13 @@ static int bench_run(const struct paths *p, const char *corpus, int n, const cha
 	if (write_problems(corpus, jsonl, n))
 		return -1;
 	{
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store); /* a fresh one each run */
+		if (system(cmd) != 0)
+			return -1;
+	}
+	{
 		char *imp[] = { (char *)p->clarify, "-s", store, "import", "--split", "train", jsonl,
 				NULL };
 		char *lm[] = { (char *)p->clarify, "-s", store, "lm", "train", NULL };
@@ -353,17 +374,25 @@ int main(int argc, char **argv)
 	printf("pipeline: clarifyd peak RSS %.1f MB (goal under %.0f)\n", a.rss_mb, GOAL_RSS_MB);
 	ok = ok && ratio >= GOAL_RATIO && a.rss_mb < GOAL_RSS_MB;
 
-	/* 2. zero latency */
-	if (bench_run(&p, corpus, n2, "fixed:0", &b)) {
-		fprintf(stderr, "bench/pipeline: the zero-latency run failed\n");
-		return EXIT_FAILURE;
+	/* 2. zero latency, ZERO_RUNS runs, the median judged */
+	double runs[ZERO_RUNS];
+
+	for (int i = 0; i < ZERO_RUNS; i++) {
+		if (bench_run(&p, corpus, n2, "fixed:0", &b)) {
+			fprintf(stderr, "bench/pipeline: the zero-latency run failed\n");
+			return EXIT_FAILURE;
+		}
+		runs[i] = (double)b.ended / b.seconds;
+		printf("pipeline: latency 0, three stages, run %d of %d: %lld jobs (%lld done, %lld "
+		       "rejected, %lld failed, %lld requests) in %.2f s = %.0f jobs/s end to end, "
+		       "peak RSS %.1f MB\n", i + 1, ZERO_RUNS, b.ended, b.done, b.rejected, b.failed,
+		       b.requests, b.seconds, runs[i], b.rss_mb);
 	}
-	jps = (double)b.ended / b.seconds;
-	printf("pipeline: latency 0, three stages: %lld jobs (%lld done, %lld rejected, %lld "
-	       "failed, %lld requests) in %.2f s = %.0f jobs/s end to end, start to end, fakellm "
-	       "on the same machine (goal %.0f): ratio %.2f\n", b.ended, b.done, b.rejected,
-	       b.failed, b.requests, b.seconds, jps, GOAL_JOBS, jps / GOAL_JOBS);
-	printf("pipeline: clarifyd peak RSS %.1f MB\n", b.rss_mb);
+	qsort(runs, ZERO_RUNS, sizeof(runs[0]), cmp_double);
+	jps = runs[ZERO_RUNS / 2];
+	printf("pipeline: latency 0, three stages: median %.0f jobs/s end to end, start to end "
+	       "(runs %.0f to %.0f), fakellm on the same machine (goal %.0f): ratio %.2f\n", jps,
+	       runs[0], runs[ZERO_RUNS - 1], GOAL_JOBS, jps / GOAL_JOBS);
 	ok = ok && jps >= GOAL_JOBS;
 	{
 		char cmd[400];
