@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		   "                      [--min-perplexity X] [--max-perplexity X]\n"
 		   "                      [--min-entropy X] [--max-entropy X]\n"
 		   "                      [--min-tokens N] [--max-tokens N] [--include-rejected]\n"
-		   "                      [--test-fraction F] [--store DIR]... [--json]\n\n"
+		   "                      [--test-fraction F] [--store DIR]... [--strict]\n"
+		   "                      [--json]\n\n"
 		   "Write the accepted clarify records (D_clarify), mixed with the original\n"
 		   "problems and a human solution each (D_og) when --ratio is below 1, as\n"
 		   "JSONL: to a temporary file beside FILE, then renamed into place with the\n"
@@ -37,8 +38,9 @@ static void usage(FILE *f)
 		   "                        answers, assistant: the human solution (records\n"
 		   "                        without answers or a solution are left out)\n"
 		   "  --ratio R             0 < R <= 1: R = |D_clarify| / (|D_og| + |D_clarify|),\n"
-		   "                        exact to one record; without it (or 1): clarify\n"
-		   "                        records only\n"
+		   "                        each side's count rounded to the nearest record\n"
+		   "                        (within half a record of R); without it (or 1):\n"
+		   "                        clarify records only\n"
 		   "  --sampling S          down: cut the side in excess (default);\n"
 		   "                        over: repeat records of the side in shortage\n"
 		   "  --seed N              the seed of the sampling (default 0); the same seed\n"
@@ -55,6 +57,8 @@ static void usage(FILE *f)
 		   "                        (out.jsonl -> out.test.jsonl), all of a problem's\n"
 		   "                        records on one side\n"
 		   "  --store DIR           read this store (repeatable: shards); default -s\n"
+		   "  --strict              exit 1 when a record could not be read (the files\n"
+		   "                        are written all the same, without it)\n"
 		   "  --json                print the manifest as JSON (needs -o FILE)\n"
 		   "  -h, --help            this help\n");
 }
@@ -87,6 +91,35 @@ static int open_stores(struct cli *c, const char **dirs, size_t n, struct store 
 		}
 	}
 	return 0;
+}
+
+static int count_unended(const char *key, size_t klen, json_t *v, int rc, void *arg)
+{
+	int st = rc ? -1 : job_state_parse(jsonx_str(v, "state") ? jsonx_str(v, "state") : "");
+
+	(void)key;
+	(void)klen;
+	if (st != JOB_DONE && st != JOB_REJECTED && st != JOB_FAILED)
+		(*(uint64_t *)arg)++;
+	return 0;
+}
+
+/* A writer at work on a store: the export holds what was done when it
+ * began, and says so, with what is still to come. */
+static void warn_if_writing(struct store *s)
+{
+	long pid = store_writer_pid(s->path);
+	uint64_t pending = 0;
+	MDB_txn *txn;
+
+	if (!pid)
+		return;
+	if (store_read_begin(s, &txn) == 0) {
+		(void)store_each(s, txn, STORE_JOBS, "", count_unended, &pending);
+		store_read_end(txn);
+	}
+	log_warn("store '%s' has a writer running (pid %ld) and %llu jobs pending: the export "
+		 "holds the records made so far", s->path, pid, (unsigned long long)pending);
 }
 
 static void print_summary(const struct export_result *r, const char *path)
@@ -122,7 +155,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 {
 	enum {
 		O_FORMAT = 256, O_RATIO, O_SAMPLING, O_SEED, O_CATEGORY, O_MINPPL, O_MAXPPL,
-		O_MINENT, O_MAXENT, O_MINTOK, O_MAXTOK, O_REJECTED, O_TEST, O_STORE, O_JSON,
+		O_MINENT, O_MAXENT, O_MINTOK, O_MAXTOK, O_REJECTED, O_TEST, O_STORE, O_JSON, O_STRICT,
 	};
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -141,6 +174,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		{ "test-fraction", required_argument, NULL, O_TEST },
 		{ "store", required_argument, NULL, O_STORE },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "strict", no_argument, NULL, O_STRICT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -152,7 +186,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	struct sigaction sa, old_int, old_term;
 	size_t ndirs = 0;
 	unsigned cats = 0;
-	int json = 0, rc, status, cat;
+	int json = 0, strict = 0, rc, status, cat;
 	int64_t seed;
 
 	export_opts_init(&o);
@@ -232,6 +266,9 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		case O_JSON:
 			json = 1;
 			break;
+		case O_STRICT:
+			strict = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -258,8 +295,10 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	status = open_stores(c, dirs, ndirs, stores);
 	if (status)
 		return status;
-	for (size_t i = 0; i < ndirs; i++)
+	for (size_t i = 0; i < ndirs; i++) {
 		sp[i] = &stores[i];
+		warn_if_writing(&stores[i]);
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -280,6 +319,18 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		jsonx_print(stdout, r.manifest, 1);
 	} else if (o.path) {
 		print_summary(&r, o.path);
+	}
+	if (!rc && r.skipped.unreadable) {
+		if (strict)
+			log_err("%llu records could not be read and were left out (clarify verify "
+				"--repair requeues their jobs): --strict fails the export",
+				(unsigned long long)r.skipped.unreadable);
+		else
+			log_warn("%llu records could not be read and were left out (clarify verify "
+				 "--repair requeues their jobs)",
+				 (unsigned long long)r.skipped.unreadable);
+		if (strict)
+			status = EXIT_FAIL;
 	}
 	export_result_release(&r);
 	for (size_t i = 0; i < ndirs; i++)

@@ -188,7 +188,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	struct batch b;
 	struct store s;
 	pthread_t reader;
-	int json = 0, opt, rc = 0, status, dict_tried = 0;
+	int json = 0, opt, rc = 0, status = 0, dict_tried = 0, opened = 0;
 	int64_t limit = 0;
 	uint64_t total, done = 0;
 	double t0;
@@ -223,7 +223,9 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("import", "expects one PATH");
 
-	status = cli_open_store(c, &s, STORE_WRITER);
+	/* the store is opened (and so created) only once there is something to
+	 * put in it: an import refused (no such path, no split) leaves nothing */
+	status = cli_load_config(c);
 	if (status)
 		return status;
 	im.path = argv[optind];
@@ -234,10 +236,17 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	t0 = time_mono();
 	if (pthread_create(&reader, NULL, reader_main, &im) != 0) {
 		log_err("cannot start the reader thread");
-		store_close(&s);
 		return EXIT_FAIL;
 	}
 	while (pop(&im, &b, &total)) {
+		if (!rc && !opened) {
+			status = cli_open_store(c, &s, STORE_WRITER);
+			opened = !status;
+			if (status) {
+				rc = CL_EIO; /* cli_open_store said why */
+				writer_fail(&im);
+			}
+		}
 		if (!rc) {
 			rc = store_import(&s, b.items, b.n, c->cfg.jobs.categories, &counts);
 			if (rc) {
@@ -267,6 +276,12 @@ int cmd_import(struct cli *c, int argc, char **argv)
 		log_err("%s", im.read_msg);
 	}
 	im.skipped += counts.skipped;
+	if (!rc && !opened) { /* a read that found nothing still makes the store */
+		status = cli_open_store(c, &s, STORE_WRITER);
+		if (status)
+			return status;
+		opened = 1;
+	}
 
 	if (!rc) {
 		double secs = time_mono() - t0;
@@ -292,9 +307,10 @@ int cmd_import(struct cli *c, int argc, char **argv)
 			       (unsigned long long)counts.jobs_added, secs);
 		}
 	}
-	store_close(&s);
+	if (opened)
+		store_close(&s);
 	if (rc)
-		return EXIT_FAIL;
+		return status ? status : EXIT_FAIL;
 	/* every record was bad: say so with the exit status */
 	if (im.skipped && !done)
 		return EXIT_FAIL;

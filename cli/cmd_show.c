@@ -126,6 +126,10 @@ static void print_job(const char *key, const json_t *j, const json_t *r)
 	printf("  attempts    %lld\n", (long long)jsonx_int(j, "attempts", 0));
 	if (err)
 		printf("  last error  %s\n", err);
+	if (jsonx_str(r, "unreadable")) {
+		printf("  result      unreadable: %s\n", jsonx_str(r, "unreadable"));
+		return;
+	}
 	if (r) {
 		const json_t *qs = json_object_get(r, "questions");
 		size_t i;
@@ -189,8 +193,19 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		store_job_key(jkey, sizeof(jkey), pkey, cat);
 		if (store_get(&s, txn, STORE_JOBS, jkey, &j) == 0)
 			json_object_set_new(jobs, category_name(cat), j);
-		if (store_get(&s, txn, STORE_RESULTS, jkey, &r) == 0)
+		rc = store_get(&s, txn, STORE_RESULTS, jkey, &r);
+		if (rc == 0) {
 			json_object_set_new(results, category_name(cat), r);
+		} else if (rc != CL_ENOTFOUND) {
+			/* say so, and why: a job "done" with no word of its result
+			 * would look whole */
+			log_warn("the result of '%s' is unreadable, %s (clarify verify --repair "
+				 "requeues its job)", jkey, err_msg(rc));
+			json_object_set_new(results, category_name(cat),
+					    json_pack("{s:s}", "unreadable", err_msg(rc)));
+			status = EXIT_FAIL;
+		}
+		err_clear();
 	}
 	if (json) {
 		json_t *o = json_pack("{s:s, s:O, s:O, s:O}", "key", pkey, "problem", problem,

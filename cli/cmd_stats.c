@@ -41,6 +41,7 @@ static void usage(FILE *f)
 
 struct walk {
 	struct report *r;
+	const char *store;
 	struct progress p;
 	uint64_t seen;
 	unsigned chunk;
@@ -56,10 +57,15 @@ static int add_result(const char *key, size_t klen, json_t *v, int rc, void *arg
 		klen = sizeof(w->last) - 1;
 	memcpy(w->last, key, klen);
 	w->last[klen] = '\0';
-	if (rc)
+	if (rc) {
+		/* one bad record costs only itself: counted, named, skipped */
+		log_warn("store '%s': result '%.*s' is unreadable (%s): skipped", w->store,
+			 (int)klen, key, err_msg(rc));
 		w->r->unreadable++;
-	else
+		rc = 0;
+	} else {
 		rc = report_add(w->r, key, klen, v);
+	}
 	if (rc)
 		return rc;
 	return ++w->chunk == STATS_CHUNK ? STATS_NEXT_CHUNK : 0;
@@ -356,6 +362,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	status = cli_open_store(c, &s, STORE_RDONLY);
 	if (status)
 		return status;
+	w.store = s.path;
 	buf_init(&html, STATS_HTML_MAX);
 	rc = report_init(&r, by, include_rejected);
 	if (rc) {

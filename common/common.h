@@ -162,6 +162,13 @@ int file_exists(const char *path);
 int dir_exists(const char *path);
 int dir_make(const char *path, int mode); /* mkdir -p */
 
+/*
+ * What to say of libyaml's problem at line (0-based) of data: a tab in a
+ * line's indentation gets "tabs cannot indent YAML" instead of libyaml's
+ * "found character that cannot start any token"; NULL is "malformed YAML".
+ */
+const char *yaml_problem(const char *problem, const char *data, size_t len, size_t line);
+
 
 /* Strict decimal parsing: whole string, no sign surprises, range checked. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

@@ -175,3 +175,19 @@ int parse_double(const char *s, double *out)
 	*out = v;
 	return 0;
 }
+
+const char *yaml_problem(const char *problem, const char *data, size_t len, size_t line)
+{
+	size_t i = 0;
+
+	if (!problem)
+		return "malformed YAML";
+	for (size_t l = 0; l < line && i < len; i++)
+		if (data[i] == '\n')
+			l++;
+	/* a tab in the line's indentation: block YAML never allows one */
+	for (; i < len && (data[i] == ' ' || data[i] == '\t'); i++)
+		if (data[i] == '\t')
+			return "tabs cannot indent YAML (use spaces)";
+	return problem;
+}

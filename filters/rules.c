@@ -388,7 +388,7 @@ int filter_set_add_buffer(struct filter_set *fs, const char *data, size_t len, c
 	if (!yaml_parser_load(&parser, &l.doc)) {
 		rc = err_set(CL_ECONFIG, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
 			     parser.problem_mark.column + 1,
-			     parser.problem ? parser.problem : "malformed YAML");
+			     yaml_problem(parser.problem, data, len, parser.problem_mark.line));
 		yaml_parser_delete(&parser);
 		return rc;
 	}

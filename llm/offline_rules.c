@@ -392,7 +392,7 @@ int off_rules_parse(const char *data, size_t len, const char *name, struct off_r
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &l.doc)) {
 		rc = err_set(CL_ECONFIG, "%s:%zu: %s", name, parser.problem_mark.line + 1,
-			     parser.problem ? parser.problem : "malformed YAML");
+			     yaml_problem(parser.problem, data, len, parser.problem_mark.line));
 		yaml_parser_delete(&parser);
 		free(l.r);
 		return rc;

@@ -17,8 +17,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: clarifyd [-c FILE] [-s DIR] [--once] [--shard K/N] [--no-cache]\n"
-		   "                [--check-config] [--print-config]\n\n"
+	fprintf(f, "usage: clarifyd [-c FILE] [-s DIR] [-v | -q] [--once] [--shard K/N]\n"
+		   "                [--no-cache] [--check-config] [--print-config]\n\n"
 		   "The clarifyd daemon: turns the store's job queue into clarification data.\n\n"
 		   "options:\n"
 		   "  -c, --config FILE  configuration file (default: built-in defaults)\n"
@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		   "      --check-config validate the configuration and exit (0 valid, 2 not)\n"
 		   "      --print-config print every key with its value and exit\n"
 		   "  -v, --verbose      log debug messages\n"
+		   "  -q, --quiet        log errors only\n"
 		   "  -h, --help         this help\n"
 		   "  -V, --version      print the version\n");
 }
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 struct boot {
 	const char *config_path;   /* NULL: the built-in defaults */
 	const char *store_dir;     /* -s */
-	int once, no_cache, shard, shards, verbose;
+	int once, no_cache, shard, shards, verbose, quiet;
 	char store_path[4096];     /* the store this run writes */
 };
 
@@ -106,7 +107,7 @@ static int run_load(struct boot *b, struct run **out)
 	r->d.dict_after = r->cfg.store.dict_after;
 	r->d.workers = (int)r->cfg.jobs.workers;
 	r->d.drain_seconds = 30;
-	r->d.log_level = b->verbose ? LOG_DEBUG : (int)r->cfg.log.level;
+	r->d.log_level = b->verbose ? LOG_DEBUG : b->quiet ? LOG_ERR : (int)r->cfg.log.level;
 	r->d.reload = on_reload;
 	r->d.release = on_release;
 	r->d.reload_arg = b;
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "print-config", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -163,7 +165,7 @@ int main(int argc, char **argv)
 
 	log_init("clarifyd", LOG_INFO);
 	for (;;) {
-		opt = getopt_long(argc, argv, "c:s:vhV", opts, NULL);
+		opt = getopt_long(argc, argv, "c:s:vqhV", opts, NULL);
 		if (opt == -1)
 			break;
 		switch (opt) {
@@ -196,6 +198,9 @@ int main(int argc, char **argv)
 		case 'v':
 			b.verbose = 1;
 			break;
+		case 'q':
+			b.quiet = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
@@ -218,6 +223,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("clarifyd", r->d.log_level);
+	if (check) {
+		/* exactly what start-up and SIGHUP check, not only the keys */
+		rc = daemon_check(&r->d);
+		if (rc) {
+			log_err("%s", err_msg(rc));
+			run_free(r);
+			return 2;
+		}
+	}
 	if (print)
 		config_print(&r->cfg, stdout);
 	if (check)

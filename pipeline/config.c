@@ -479,6 +479,24 @@ static int cfg_actions(struct cfg_loader *l, const struct cfg_key *k, yaml_node_
 	return rc;
 }
 
+/* Whether the key of pair is an earlier key of map too: a second section
+ * of one name would otherwise merge into the first without a word. */
+static int key_repeated(struct cfg_loader *l, yaml_node_t *map, yaml_node_pair_t *pair)
+{
+	yaml_node_t *kn = yaml_document_get_node(&l->doc, pair->key);
+
+	for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
+		yaml_node_t *qn = yaml_document_get_node(&l->doc, q->key);
+
+		if (qn && qn->type == YAML_SCALAR_NODE &&
+		    qn->data.scalar.length == kn->data.scalar.length &&
+		    memcmp(qn->data.scalar.value, kn->data.scalar.value,
+			   kn->data.scalar.length) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int cfg_mapping(struct cfg_loader *l, yaml_node_t *map, const char *prefix)
 {
 	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
@@ -496,6 +514,8 @@ static int cfg_mapping(struct cfg_loader *l, yaml_node_t *map, const char *prefi
 			return cfg_error(l, kn, "key too long");
 		if (!vn)
 			return cfg_error(l, kn, "missing value for '%s'", name);
+		if (key_repeated(l, map, pair))
+			return cfg_error(l, kn, "duplicate key '%s'", name);
 		k = cfg_find(name);
 		if (vn->type == YAML_MAPPING_NODE && k && k->type == CFG_ACTIONS) {
 			if (l->seen[k - cfg_keys])
@@ -607,7 +627,7 @@ int config_load_buffer(struct config *cfg, const char *data, size_t len, const c
 	if (!yaml_parser_load(&parser, &l.doc)) {
 		rc = err_set(CL_ECONFIG, "%s:%zu:%zu: %s", name,
 			     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			     parser.problem ? parser.problem : "malformed YAML");
+			     yaml_problem(parser.problem, data, len, parser.problem_mark.line));
 		goto parser_delete;
 	}
 	rc = cfg_single_document(&parser, name);

@@ -1059,6 +1059,22 @@ static int load_parts(const struct daemon_opts *o, struct prompt_set *ps, struct
 	return 0;
 }
 
+int daemon_check(const struct daemon_opts *o)
+{
+	struct prompt_set ps;
+	struct filter_set fs;
+	struct llm_client *c = NULL;
+	int rc = load_parts(o, &ps, &fs);
+
+	if (rc)
+		return rc;
+	rc = llm_client_new(&c, &o->llm);
+	llm_client_free(c);
+	prompt_set_release(&ps);
+	filter_set_release(&fs);
+	return rc;
+}
+
 /* The old client's requests are all back: let it and its options go. */
 static void retire_old(struct daemon *d)
 {

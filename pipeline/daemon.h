@@ -47,6 +47,13 @@ struct daemon_counts {
 };
 
 /*
+ * What start-up and SIGHUP check besides the keys: the templates, the rule
+ * files and their actions, and the LLM client's options (the offline rule
+ * file).  0, or the CL_E* code with its message set; nothing is started.
+ */
+int daemon_check(const struct daemon_opts *o);
+
+/*
  * Run until SIGTERM (or, with once, until no pending job is left).  s is
  * the store opened as the writer.  0 on a clean stop; CL_EINVAL when the
  * credentials were rejected; other CL_E* codes with a message logged.

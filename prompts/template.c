@@ -111,6 +111,12 @@ static void value_position(const struct loader *l, const yaml_node_t *n, const c
 	}
 }
 
+static int is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
 /* Every {{name}} of a message must be a known variable of this stage. */
 static int check_variables(const struct loader *l, const yaml_node_t *n, const char *text,
 			   int stage)
@@ -121,9 +127,12 @@ static int check_variables(const struct loader *l, const yaml_node_t *n, const c
 		size_t i;
 
 		value_position(l, n, text, (size_t)(p - text), &line, &col);
-		if (!e)
-			return tpl_error(l, line, col, "'{{' without '}}'");
-		len = (size_t)(e - p - 2);
+		/* a name is a word: anything else before the '}}' (a line's end,
+		 * another '{{') means this one was never closed */
+		for (len = 0; is_name_char(p[2 + len]) || p[2 + len] == ' '; len++)
+			;
+		if (!e || p + 2 + len != e)
+			return tpl_error(l, line, col, "unclosed '{{'");
 		for (i = 0; i < CL_ARRAY_SIZE(variables); i++)
 			if (strlen(variables[i]) == len && memcmp(variables[i], p + 2, len) == 0)
 				break;
@@ -224,7 +233,7 @@ int prompt_template_load_buffer(struct prompt_template *t, const char *data, siz
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &l.doc)) {
 		rc = tpl_error(&l, parser.problem_mark.line + 1, parser.problem_mark.column + 1, "%s",
-			       parser.problem ? parser.problem : "malformed YAML");
+			       yaml_problem(parser.problem, data, len, parser.problem_mark.line));
 		yaml_parser_delete(&parser);
 		return rc;
 	}

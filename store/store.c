@@ -256,6 +256,24 @@ static int store_lock(struct store *s)
 	return 0;
 }
 
+long store_writer_pid(const char *dir)
+{
+	struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[4096];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/clarify.lock", dir) >= (int)sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* F_GETLK only asks: it takes nothing, even on a read-only descriptor */
+	if (fcntl(fd, F_GETLK, &who) != 0 || who.l_type == F_UNLCK)
+		who.l_pid = 0;
+	close(fd);
+	return (long)who.l_pid;
+}
+
 static int store_schema(struct store *s, MDB_txn *txn)
 {
 	json_t *meta = NULL;

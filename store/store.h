@@ -264,6 +264,12 @@ void store_drop_pages(struct store *s);
 int store_each_after(struct store *s, MDB_txn *txn, enum store_db db, const char *after,
 		     store_each_fn fn, void *arg);
 
+/*
+ * The pid of the process that holds dir's writer lock (a running
+ * clarifyd, an import), or 0 when none does or it cannot be told.
+ */
+long store_writer_pid(const char *dir);
+
 /* Number of records in db. */
 int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n);
 
