@@ -232,6 +232,14 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	im.cap = (size_t)c->cfg.store.batch_records;
 	im.ao.max_file = (size_t)c->cfg.import.max_file_mb << 20;
 	im.ao.limit = (uint64_t)limit;
+	/* standard input with its split cannot be refused for its path or
+	 * split: take the store (and its lock) before waiting for lines */
+	if (!strcmp(im.path, "-") && im.ao.split) {
+		status = cli_open_store(c, &s, STORE_WRITER);
+		if (status)
+			return status;
+		opened = 1;
+	}
 	progress_init(&prog, "importing", 0, !json);
 	t0 = time_mono();
 	if (pthread_create(&reader, NULL, reader_main, &im) != 0) {

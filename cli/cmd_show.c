@@ -82,6 +82,9 @@ static void print_result_facts(const json_t *r)
 	if (json_is_number(json_object_get(st, "similarity")))
 		printf("  similarity  %.3f to the original\n",
 		       json_number_value(json_object_get(st, "similarity")));
+	if (json_is_array(json_object_get(r, "verdicts")) &&
+	    !json_array_size(json_object_get(r, "verdicts")))
+		printf("  verdicts    none (no rule or check fired)\n");
 	json_array_foreach(json_object_get(r, "verdicts"), i, it) {
 		printf("  verdict     %s %s", jsonx_str(it, "action") ? jsonx_str(it, "action") : "?",
 		       jsonx_str(it, "rule") ? jsonx_str(it, "rule") : "?");

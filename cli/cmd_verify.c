@@ -14,16 +14,21 @@ struct verifier {
 	uint64_t problems_ok;
 	json_t *issues;     /* list of {"db", "key", "problem"} */
 	uint64_t nissues;
+	json_t *repair;     /* job key -> why: the jobs --repair requeues */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: clarify verify [--json]\n\n"
+	fprintf(f, "usage: clarify verify [--repair] [--json]\n\n"
 		   "Decode every record of every database and check that they agree:\n"
 		   "each job names a problem in the store and a known category and state,\n"
 		   "each done or rejected job has a result, each result has its job.\n"
 		   "Exits 1 when anything is wrong.\n\n"
 		   "options:\n"
+		   "  --repair    requeue (as pending, their results deleted) the jobs whose\n"
+		   "              record or result cannot be read, or that are done without\n"
+		   "              a result; takes the store's writer lock.  Exits 0 when\n"
+		   "              that mends every issue found\n"
 		   "  --json      print the report as JSON\n"
 		   "  -h, --help  this help\n");
 }
@@ -45,6 +50,25 @@ static void issue(struct verifier *v, const char *key, size_t klen, const char *
 	json_array_append_new(v->issues, json_pack("{s:s, s:s%, s:s}", "db",
 						   store_db_name(v->db), "key", key, klen,
 						   "problem", msg));
+}
+
+static int exists(struct verifier *v, enum store_db db, const char *key, size_t klen);
+
+/* The job of KEY is to be requeued by --repair (when its key is a job's). */
+static void to_repair(struct verifier *v, const char *key, size_t klen, const char *why)
+{
+	const char *hash = memchr(key, '#', klen);
+	char k[STORE_KEY_MAX];
+
+	if (!hash || klen >= sizeof(k))
+		return;
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	if (category_parse(hash + 1) < 0 ||
+	    !exists(v, STORE_PROBLEMS, key, (size_t)(hash - key)))
+		return; /* requeued, it could only fail */
+	if (!json_object_get(v->repair, k))
+		json_object_set_new(v->repair, k, json_string(why));
 }
 
 static int exists(struct verifier *v, enum store_db db, const char *key, size_t klen)
@@ -95,8 +119,10 @@ static int check_job(const char *key, size_t klen, const json_t *rec, struct ver
 		return 0;
 	}
 	if ((st == JOB_DONE || st == JOB_REJECTED || st == JOB_ANSWER) &&
-	    !exists(v, STORE_RESULTS, key, klen))
+	    !exists(v, STORE_RESULTS, key, klen)) {
 		issue(v, key, klen, "job is %s but has no result", state);
+		to_repair(v, key, klen, "no result");
+	}
 	if (jsonx_int(rec, "attempts", -1) < 0)
 		issue(v, key, klen, "missing or negative attempts");
 	return 0;
@@ -131,6 +157,10 @@ static int check_one(const char *key, size_t klen, json_t *rec, int rc, void *ar
 	v->records[v->db]++;
 	if (rc) {
 		issue(v, key, klen, "cannot decode: %s", err_msg(rc));
+		if (v->db == STORE_JOBS)
+			to_repair(v, key, klen, "job unreadable");
+		else if (v->db == STORE_RESULTS)
+			to_repair(v, key, klen, "result unreadable");
 		return 0;
 	}
 	switch (v->db) {
@@ -145,24 +175,68 @@ static int check_one(const char *key, size_t klen, json_t *rec, int rc, void *ar
 	}
 }
 
+static int repair_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	struct verifier *v = arg;
+	const char *key;
+	json_t *why;
+	int64_t now = time_now();
+
+	json_object_foreach(v->repair, key, why) {
+		json_t *job = NULL;
+		int rc = store_get(s, txn, STORE_JOBS, key, &job);
+
+		if (rc) { /* unreadable (or gone): a new job in its place */
+			err_clear();
+			job = store_job_new(now);
+		}
+		json_object_set_new(job, "state", json_string("pending"));
+		json_object_set_new(job, "last_error", json_null());
+		json_object_set_new(job, "updated", json_integer(now));
+		rc = store_put(s, txn, STORE_JOBS, key, job);
+		json_decref(job);
+		if (!rc)
+			rc = store_del(s, txn, STORE_RESULTS, key);
+		if (rc && rc != CL_ENOTFOUND)
+			return rc;
+	}
+	return 0;
+}
+
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "repair", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct verifier v = { 0 };
 	struct store s;
-	int json = 0, rc = 0, status;
-	uint64_t total = 0;
+	int json = 0, repair = 0, rc = 0, status, opt;
+	uint64_t total = 0, repaired = 0;
 
-	status = cli_json_opts("verify", argc, argv, usage, &json);
-	if (status >= 0)
-		return status;
-
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'r') {
+			repair = 1;
+		} else if (opt == 'j') {
+			json = 1;
+		} else if (opt == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			return cli_usage_error("verify", "unknown option");
+		}
+	}
 	if (optind != argc)
 		return cli_usage_error("verify", "takes no arguments");
-	status = cli_open_store(c, &s, STORE_RDONLY);
+	status = cli_open_store(c, &s, repair ? STORE_WRITER : STORE_RDONLY);
 	if (status)
 		return status;
 	v.s = &s;
 	v.issues = json_array();
+	v.repair = json_object();
 	rc = store_read_begin(&s, &v.txn);
 	for (int db = 0; !rc && db < STORE_DB_COUNT; db++) {
 		v.db = (enum store_db)db;
@@ -187,9 +261,15 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 		}
 	}
 	store_read_end(v.txn);
+	if (!rc && repair && json_object_size(v.repair)) {
+		rc = store_write(&s, repair_fn, &v);
+		if (!rc)
+			repaired = json_object_size(v.repair);
+	}
 	if (rc) {
 		log_err("%s", err_msg(rc));
 		json_decref(v.issues);
+		json_decref(v.repair);
 		store_close(&s);
 		return EXIT_FAIL;
 	}
@@ -204,6 +284,8 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "ok", json_boolean(v.nissues == 0));
 		json_object_set_new(o, "issues", json_integer((json_int_t)v.nissues));
 		json_object_set_new(o, "reported", json_incref(v.issues));
+		if (repair)
+			json_object_set_new(o, "requeued", json_incref(v.repair));
 		jsonx_print(stdout, o, 1);
 		json_decref(o);
 	} else {
@@ -222,8 +304,22 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 		       (unsigned long long)v.records[STORE_JOBS],
 		       (unsigned long long)v.records[STORE_RESULTS],
 		       (unsigned long long)v.records[STORE_CACHE], (unsigned long long)v.nissues);
+		if (repair) {
+			const char *key;
+			json_t *why;
+
+			json_object_foreach(v.repair, key, why)
+				printf("requeued '%s' (%s)\n", key, json_string_value(why));
+			printf("repaired: %llu jobs requeued, %llu issues left\n",
+			       (unsigned long long)repaired,
+			       (unsigned long long)(v.nissues - repaired));
+		} else if (json_object_size(v.repair)) {
+			printf("clarify verify --repair requeues %llu of these jobs\n",
+			       (unsigned long long)json_object_size(v.repair));
+		}
 	}
 	json_decref(v.issues);
+	json_decref(v.repair);
 	store_close(&s);
-	return v.nissues ? EXIT_FAIL : EXIT_OK;
+	return v.nissues > repaired ? EXIT_FAIL : EXIT_OK;
 }
