@@ -98,6 +98,8 @@ static int run_load(struct boot *b, struct run **out)
 	r->d.cache = r->cfg.llm.cache && !b->no_cache;
 	r->d.max_parse_retries = (int)r->cfg.prompts.max_parse_retries;
 	r->d.stages = (int)r->cfg.jobs.stages;
+	for (int c = 0; c < CAT_COUNT; c++)
+		r->d.target[c] = r->cfg.jobs.target_accepted[c];
 	r->d.filter_actions = r->cfg.filters.actions;
 	r->d.config_file = r->cfg.file;
 	r->d.once = b->once;

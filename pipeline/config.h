@@ -30,6 +30,7 @@ struct config {
 		unsigned categories;  /* bit set of 1u << CAT_* */
 		int64_t stages;       /* 2: modify, clarify; 3: and answer */
 		int64_t workers;      /* CPU worker threads; 0: one per CPU */
+		int64_t target_accepted[CAT_COUNT]; /* by CAT_*; 0: no target */
 	} jobs;
 	struct {
 		int64_t level;        /* LOG_* */

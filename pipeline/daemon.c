@@ -45,6 +45,7 @@ struct job {
 	json_t *signals;           /* and the scores */
 	int judging;               /* res and signals are kept for stage 3 */
 	int resumed;               /* a job in state answer: stages 1 and 2 from its result */
+	int in_target;             /* counted in its category's cat_flight */
 	int64_t tokens_in, tokens_out;
 	double latency;
 	json_t *rec;               /* its record in jobs, as it was taken */
@@ -138,9 +139,16 @@ struct daemon {
 	struct llm_client *old_llm;
 	const struct daemon_opts *old_o;
 	const struct daemon_opts *first_o;  /* the caller's: never released */
+	/* jobs.target_accepted: accepted records (counted over the store once,
+	 * when a target is first set) and jobs in flight, by category, and the
+	 * jobs a pass left pending because their category had enough */
+	uint64_t cat_accepted[CAT_COUNT], cat_flight[CAT_COUNT], held[CAT_COUNT];
+	int cat_counted;
+	unsigned target_logged;    /* bit set: "target reached" was said */
 };
 
 static int daemon_reply(struct daemon *d, struct job *j);
+static void target_say(struct daemon *d, int c);
 static json_t *result_of(struct daemon *d, struct job *j, const struct filter_result *res,
 			 json_t *signals);
 
@@ -295,6 +303,10 @@ static int job_finish(struct daemon *d, struct job *j, const char *state, const 
 	int64_t now = time_now();
 	int rc = 0, failed = !strcmp(state, "failed");
 
+	if (!strcmp(state, "done") && !j->resumed && j->category >= 0) {
+		d->cat_accepted[j->category]++;
+		target_say(d, j->category);
+	}
 	/* a requeued stage 3 that failed leaves the record as it was: done */
 	if (failed && j->resumed)
 		state = "done";
@@ -326,6 +338,8 @@ static void job_free(struct daemon *d, struct job *j)
 {
 	if (!j)
 		return;
+	if (j->in_target)
+		d->cat_flight[j->category]--;
 	if (j->prev)
 		j->prev->next = j->next;
 	else if (d->jobs == j)
@@ -433,6 +447,104 @@ static void job_submit(struct daemon *d, struct job *j)
 	d->n.stage_requests[j->stage]++;
 }
 
+/* ---- jobs.target_accepted --------------------------------------------------- */
+
+/* Say once that category c has reached its target, when it has. */
+static void target_say(struct daemon *d, int c)
+{
+	if (d->o->target[c] > 0 && d->cat_accepted[c] >= (uint64_t)d->o->target[c] &&
+	    !(d->target_logged & (1u << c))) {
+		d->target_logged |= 1u << c;
+		log_info("%s: its target of %lld accepted records is reached; its other jobs "
+			 "stay pending", category_name(c), (long long)d->o->target[c]);
+	}
+}
+
+static int has_targets(const struct daemon_opts *o)
+{
+	for (int c = 0; c < CAT_COUNT; c++)
+		if (o->target[c] > 0)
+			return 1;
+	return 0;
+}
+
+static int count_accepted(const char *key, size_t klen, json_t *v, int rc, void *arg)
+{
+	struct daemon *d = arg;
+	const char *hash = memchr(key, '#', klen);
+	const char *state = jsonx_str(v, "state");
+	char cat[32], pkey[STORE_KEY_MAX];
+	int c;
+
+	if (rc || !hash || !state || strcmp(state, "done") ||
+	    (size_t)(key + klen - hash) >= sizeof(cat) || (size_t)(hash - key) >= sizeof(pkey))
+		return 0;
+	snprintf(cat, sizeof(cat), "%.*s", (int)(key + klen - hash - 1), hash + 1);
+	snprintf(pkey, sizeof(pkey), "%.*s", (int)(hash - key), key);
+	c = category_parse(cat);
+	if (c >= 0 && in_shard(d->o, pkey))
+		d->cat_accepted[c]++;
+	return 0;
+}
+
+/* The store's accepted records by category, once a target is set (the
+ * batch not yet committed is counted too: it is committed first). */
+static int targets_count(struct daemon *d)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (d->cat_counted || !has_targets(d->o))
+		return 0;
+	rc = commit(d);
+	if (!rc)
+		rc = store_read_begin(d->s, &txn);
+	if (rc)
+		return rc;
+	memset(d->cat_accepted, 0, sizeof(d->cat_accepted));
+	rc = store_each(d->s, txn, STORE_JOBS, "", count_accepted, d);
+	store_read_end(txn);
+	if (rc < 0)
+		return rc;
+	d->cat_counted = 1;
+	return 0;
+}
+
+/* Whether the job's category has as many accepted (and in flight) as its
+ * target: the job is held, pending. */
+static int target_reached(struct daemon *d, const char *key, size_t klen)
+{
+	const char *hash = memchr(key, '#', klen);
+	char cat[32];
+	int c;
+
+	if (!hash || (size_t)(key + klen - hash) >= sizeof(cat))
+		return 0;
+	snprintf(cat, sizeof(cat), "%.*s", (int)(key + klen - hash - 1), hash + 1);
+	c = category_parse(cat);
+	if (c < 0 || d->o->target[c] <= 0 ||
+	    d->cat_accepted[c] + d->cat_flight[c] < (uint64_t)d->o->target[c])
+		return 0;
+	d->held[c]++;
+	target_say(d, c);
+	return 1;
+}
+
+/* After a pass: whether a category held jobs back while it is still short
+ * of its target (jobs in flight were rejected): take them in another pass. */
+static int targets_short(struct daemon *d)
+{
+	int again = 0;
+
+	for (int c = 0; c < CAT_COUNT; c++) {
+		if (d->held[c] && d->o->target[c] > 0 &&
+		    d->cat_accepted[c] < (uint64_t)d->o->target[c])
+			again = 1;
+		d->held[c] = 0;
+	}
+	return again;
+}
+
 /* Take the next pending job of this shard, after the cursor. */
 struct next_ctx {
 	struct daemon *d;
@@ -457,6 +569,8 @@ static int find_pending(const char *key, size_t klen, json_t *v, int rc, void *a
 		return 0;
 	snprintf(pkey, sizeof(pkey), "%.*s", (int)(hash - key), key);
 	if (!in_shard(n->d->o, pkey))
+		return 0;
+	if (strcmp(state, "answer") && target_reached(n->d, key, klen))
 		return 0;
 	memcpy(n->key, key, klen);
 	n->key[klen] = '\0';
@@ -528,7 +642,9 @@ static int job_start_next(struct daemon *d)
 	const char *hash;
 	int rc;
 
-	rc = store_read_begin(d->s, &txn);
+	rc = targets_count(d);
+	if (!rc)
+		rc = store_read_begin(d->s, &txn);
 	if (rc)
 		return rc;
 	/* walk on from the cursor: keys sort, so each job is taken once a pass */
@@ -578,6 +694,8 @@ static int job_start_next(struct daemon *d)
 		job_free(d, j);
 		return 0;
 	}
+	d->cat_flight[j->category]++;
+	j->in_target = 1;
 	if (strcmp(jsonx_str(j->rec, "state"), "answer") == 0) {
 		rc = job_resume(d, j);
 		if (rc) {
@@ -1249,6 +1367,16 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 			continue;
 		}
 		if (d.in_flight == 0 && (d.exhausted || got_term)) {
+			if (!got_term && d.exhausted && targets_short(&d)) {
+				/* another pass for the jobs held back, over the
+				 * store as committed (the jobs taken are not pending) */
+				rc = commit(&d);
+				if (rc)
+					goto out;
+				d.exhausted = 0;
+				d.cursor[0] = '\0';
+				continue;
+			}
 			if (got_term || d.o->once)
 				break;
 			/* wait for new jobs (an import may add some) */
