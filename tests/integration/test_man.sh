@@ -73,7 +73,7 @@ for k in $keys; do
 	has "clarifyd.yaml(5) documents $k" "$YAML5" ".B $k
 "
 done
-documented=$(printf '%s\n' "$YAML5" | sed -n '/^\.SH KEYS/,/^\.SH /s/^\.B \([a-z_]*\.[a-z_]*\)$/\1/p')
+documented=$(printf '%s\n' "$YAML5" | sed -n '/^\.SH KEYS/,/^\.SH /s/^\.B \([a-z_]*\.[a-z_.]*\)$/\1/p')
 for k in $documented; do
 	case "
 $keys
@@ -88,7 +88,7 @@ done
 # the defaults in the page are those of the code: ".B KEY", a line of
 # type and range, then '.BR "DEFAULT" .'
 awk '
-/^\.B [a-z_]+\.[a-z_]+$/ { key = $2; next }
+/^\.B [a-z_]+(\.[a-z_]+)+$/ { key = $2; next }
 key != "" && /^\.BR ".*" \.$/ {
 	v = $0
 	sub(/^\.BR "/, "", v); sub(/" \.$/, "", v)
