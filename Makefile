@@ -64,7 +64,7 @@ FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
 DEB_PKGS := make gcc clang pkg-config zstd libcurl4-openssl-dev libyaml-dev liblmdb-dev \
 	lmdb-utils libpcre2-dev libzstd-dev libjansson-dev libsystemd-dev libcmocka-dev \
-	libmicrohttpd-dev libssl-dev jq chromium groff-base time
+	libmicrohttpd-dev libssl-dev jq chromium groff-base time tmux
 
 .PHONY: all deps check check-run check-asan check-tsan test-bins run-tests bench run install \
 	uninstall clean fuzz soak

@@ -20,6 +20,7 @@ static const struct command {
 	{ "try", cmd_try, "run one problem through both stages, store nothing, show everything" },
 	{ "requeue", cmd_requeue, "put failed or rejected jobs back in the queue" },
 	{ "stats", cmd_stats, "perplexity, entropy and sizes by category, template or model" },
+	{ "samples", cmd_samples, "examples of what a rule caught, its span highlighted; failures by reason" },
 	{ "export", cmd_export, "write the training set (JSONL, .zst) with its manifest" },
 	{ "compact", cmd_compact, "rewrite the records from before the store's zstd dictionaries" },
 };

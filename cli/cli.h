@@ -50,5 +50,6 @@ int cmd_requeue(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_compact(struct cli *c, int argc, char **argv);
+int cmd_samples(struct cli *c, int argc, char **argv);
 
 #endif

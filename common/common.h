@@ -74,6 +74,13 @@ void log_set_level(int level);
 int log_level_parse(const char *name); /* "info" -> LOG_INFO, -1 if unknown */
 const char *log_level_name(int level);
 void log_write(int level, const char *fmt, ...) CL_PRINTF(2, 3);
+/*
+ * A status line at the bottom of a terminal, redrawn in place: log lines
+ * are written above it (it is erased, the line written, it is drawn
+ * again).  "" erases it; NULL leaves it on the screen, a line of its own,
+ * and forgets it.  Only for a terminal: the caller checks.
+ */
+void log_status(const char *line);
 
 /* The level is checked before any argument is formatted. */
 #define log_msg(lvl, ...)                                                     \

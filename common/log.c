@@ -1,6 +1,7 @@
 /* log.c - one line per event on stderr, journald-aware */
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -9,6 +10,8 @@
 int log_threshold = LOG_INFO;
 static const char *log_prog = "clarify";
 static int log_journal;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_line[512];    /* the status line on the terminal; "" none */
 
 static const struct {
 	const char *name;
@@ -82,5 +85,26 @@ void log_write(int level, const char *fmt, ...)
 	vsnprintf(line + off, sizeof(line) - (size_t)off, fmt, ap);
 	va_end(ap);
 	/* one write per line so concurrent lines do not interleave */
-	fprintf(stderr, "%s\n", line);
+	pthread_mutex_lock(&log_lock);
+	if (*log_line)
+		fprintf(stderr, "\r\033[K%s\n%s", line, log_line);
+	else
+		fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log_status(const char *line)
+{
+	pthread_mutex_lock(&log_lock);
+	if (!line) {
+		if (*log_line)
+			fputc('\n', stderr);
+		*log_line = '\0';
+	} else {
+		snprintf(log_line, sizeof(log_line), "%s", line);
+		fprintf(stderr, "\r\033[K%s", log_line);
+	}
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
 }

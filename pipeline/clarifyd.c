@@ -18,7 +18,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: clarifyd [-c FILE] [-s DIR] [-v | -q] [--once] [--shard K/N]\n"
-		   "                [--no-cache] [--check-config] [--print-config]\n\n"
+		   "                [--no-cache] [--no-progress] [--check-config] [--print-config]\n\n"
 		   "The clarifyd daemon: turns the store's job queue into clarification data.\n\n"
 		   "options:\n"
 		   "  -c, --config FILE  configuration file (default: built-in defaults)\n"
@@ -26,6 +26,7 @@ static void usage(FILE *f)
 		   "      --once         exit when no job is left\n"
 		   "      --shard K/N    only the problems whose key hashes to shard K of N\n"
 		   "      --no-cache     neither read nor write the response cache\n"
+		   "      --no-progress  no live progress line (drawn on a terminal otherwise)\n"
 		   "      --check-config validate the configuration and exit (0 valid, 2 not)\n"
 		   "      --print-config print every key with its value and exit\n"
 		   "  -v, --verbose      log debug messages\n"
@@ -38,7 +39,7 @@ static void usage(FILE *f)
 struct boot {
 	const char *config_path;   /* NULL: the built-in defaults */
 	const char *store_dir;     /* -s */
-	int once, no_cache, shard, shards, verbose, quiet;
+	int once, no_cache, shard, shards, verbose, quiet, no_progress;
 	char store_path[4096];     /* the store this run writes */
 };
 
@@ -109,6 +110,7 @@ static int run_load(struct boot *b, struct run **out)
 	r->d.dict_after = r->cfg.store.dict_after;
 	r->d.workers = (int)r->cfg.jobs.workers;
 	r->d.drain_seconds = 30;
+	r->d.progress = b->no_progress ? 0 : -1;
 	r->d.log_level = b->verbose ? LOG_DEBUG : b->quiet ? LOG_ERR : (int)r->cfg.log.level;
 	r->d.reload = on_reload;
 	r->d.release = on_release;
@@ -150,6 +152,7 @@ int main(int argc, char **argv)
 		{ "once", no_argument, NULL, 'o' },
 		{ "shard", required_argument, NULL, 'S' },
 		{ "no-cache", no_argument, NULL, 'n' },
+		{ "no-progress", no_argument, NULL, 'P' },
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "print-config", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -182,6 +185,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			b.no_cache = 1;
+			break;
+		case 'P':
+			b.no_progress = 1;
 			break;
 		case 'S':
 			if (sscanf(optarg, "%d/%d", &b.shard, &b.shards) != 2 || b.shards < 1 ||

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "../filters/filter.h"
@@ -145,6 +146,11 @@ struct daemon {
 	uint64_t cat_accepted[CAT_COUNT], cat_flight[CAT_COUNT], held[CAT_COUNT];
 	int cat_counted;
 	unsigned target_logged;    /* bit set: "target reached" was said */
+	/* the live line on a terminal: the jobs to do when last counted, what
+	 * was done by then, when it was last drawn */
+	int live;
+	uint64_t todo, todo_done;
+	double live_last, live_counted;
 };
 
 static int daemon_reply(struct daemon *d, struct job *j);
@@ -941,6 +947,8 @@ static int daemon_reply(struct daemon *d, struct job *j)
 	j->tokens_out += j->req.tokens_out;
 	j->latency += j->req.latency;
 	d->n.tokens += j->req.tokens_in + j->req.tokens_out;
+	d->n.tokens_in += j->req.tokens_in;
+	d->n.tokens_out += j->req.tokens_out;
 	pool_push(d, j, TASK_REPLY);
 	return 0;
 }
@@ -1149,8 +1157,111 @@ static void status(struct daemon *d, const char *what)
 		 (unsigned long long)d->n.cache_hits, (unsigned long long)d->n.tokens);
 	sd_notify(0, line);
 	sd_notify(0, "WATCHDOG=1");
-	log_info("%s", line + 7);
+	/* on a terminal the live line says it, redrawn in place */
+	if (!d->live || (strcmp(what, "running") && strcmp(what, "idle")))
+		log_info("%s", line + 7);
 	d->last_status = time_mono();
+}
+
+/* ---- the live line ----------------------------------------------------------- */
+
+static int count_todo(const char *key, size_t klen, json_t *v, int rc, void *arg)
+{
+	struct daemon *d = arg;
+	const char *state = jsonx_str(v, "state");
+	const char *hash = memchr(key, '#', klen);
+	char pkey[STORE_KEY_MAX];
+
+	if (rc || !state || !hash || (size_t)(hash - key) >= sizeof(pkey))
+		return 0;
+	if (strcmp(state, "pending") && strcmp(state, "modify") && strcmp(state, "clarify") &&
+	    (strcmp(state, "answer") || d->o->stages < 3))
+		return 0;
+	snprintf(pkey, sizeof(pkey), "%.*s", (int)(hash - key), key);
+	if (in_shard(d->o, pkey))
+		d->todo++;
+	return 0;
+}
+
+/* The jobs this run has to do: counted at the start and whenever a pass
+ * begins again (an import may have added some). */
+static void live_count(struct daemon *d)
+{
+	MDB_txn *txn;
+
+	if (!d->live || store_read_begin(d->s, &txn))
+		return;
+	d->todo = 0;
+	store_each(d->s, txn, STORE_JOBS, "", count_todo, d);
+	store_read_end(txn);
+	err_clear();
+	d->todo_done = d->n.accepted + d->n.rejected + d->n.failed;
+	/* those in flight are counted as to do, and are not done yet */
+	d->todo += d->todo_done;
+}
+
+static void fmt_count(char *out, size_t n, uint64_t v)
+{
+	if (v >= 10000000)
+		snprintf(out, n, "%.1fM", (double)v / 1e6);
+	else if (v >= 10000)
+		snprintf(out, n, "%.1fk", (double)v / 1e3);
+	else
+		snprintf(out, n, "%llu", (unsigned long long)v);
+}
+
+static void fmt_secs(char *out, size_t n, double s)
+{
+	long t = (long)(s + 0.5);
+
+	if (t >= 3600)
+		snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* done/total, accepted, rejected, failed, jobs/s, ETA, tokens, money and
+ * retries, in one line that fits the terminal. */
+static void live_draw(struct daemon *d, double now, int force)
+{
+	struct llm_stats st;
+	struct winsize ws;
+	uint64_t done = d->n.accepted + d->n.rejected + d->n.failed;
+	uint64_t total = d->todo > done ? d->todo : done;
+	double secs = now - d->started_mono, rate = secs > 0.5 ? (double)done / secs : 0;
+	char line[512], tok[32], eta[32];
+	size_t cols = 0;
+	int w;
+
+	if (!d->live || (!force && now - d->live_last < 0.25))
+		return;
+	d->live_last = now;
+	llm_stats(d->llm, &st);
+	fmt_count(tok, sizeof(tok), d->n.tokens);
+	if (done >= total)
+		snprintf(eta, sizeof(eta), "-");
+	else if (rate > 0)
+		fmt_secs(eta, sizeof(eta), (double)(total - done) / rate);
+	else
+		snprintf(eta, sizeof(eta), "?");
+	w = snprintf(line, sizeof(line), "%llu/%llu jobs %3.0f%%  accepted %llu  rejected %llu  "
+		     "failed %llu  %.1f jobs/s  ETA %s  %s tokens", (unsigned long long)done,
+		     (unsigned long long)total, total ? 100.0 * (double)done / (double)total : 100.0,
+		     (unsigned long long)d->n.accepted, (unsigned long long)d->n.rejected,
+		     (unsigned long long)d->n.failed, rate, eta, tok);
+	if (w > 0 && (size_t)w < sizeof(line) && d->o->price_in + d->o->price_out > 0)
+		w += snprintf(line + w, sizeof(line) - (size_t)w, "  $%.2f",
+			      ((double)d->n.tokens_in * d->o->price_in +
+			       (double)d->n.tokens_out * d->o->price_out) / 1e6);
+	if (w > 0 && (size_t)w < sizeof(line))
+		snprintf(line + w, sizeof(line) - (size_t)w, "  %llu retries  %zu in flight",
+			 (unsigned long long)st.retries, d->in_flight);
+	/* a line wider than the terminal would wrap, and \r redraw only its end */
+	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		cols = ws.ws_col - 1;
+	if (cols && cols < strlen(line))
+		line[cols] = '\0';
+	log_status(line);
 }
 
 /* The templates and the filters the options name, into ps and fs. */
@@ -1320,6 +1431,9 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 			ping = (double)usec / 2e6;
 	}
 	sd_notify(0, "READY=1");
+	d.live = o->progress > 0 ||
+		 (o->progress < 0 && isatty(2) && log_threshold >= LOG_INFO);
+	live_count(&d);
 	status(&d, "started");
 	for (;;) {
 		struct llm_request *r;
@@ -1328,6 +1442,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 		/* STATUS= and the watchdog's ping, busy or idle */
 		if (now - d.last_status > ping)
 			status(&d, d.in_flight ? "running" : "idle");
+		live_draw(&d, now, 0);
 
 		if (got_hup && !d.old_llm) {
 			/* a reload waits for the one before to be done with */
@@ -1385,6 +1500,10 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 				goto out;
 			d.exhausted = 0;
 			d.cursor[0] = '\0';
+			if (d.live && now - d.live_counted > 10) {
+				live_count(&d);
+				d.live_counted = now;
+			}
 			for (int i = 0; i < 20 && !got_term && !got_hup && time_mono() - now < ping;
 			     i++)
 				sleep_short();
@@ -1420,6 +1539,11 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 		int crc = commit(&d);
 
 		rc = crc ? crc : rc == CL_EINVAL ? CL_EINVAL : 0;
+	}
+	if (d.live) { /* the last state of the line stays on the screen */
+		live_draw(&d, time_mono(), 1);
+		log_status(NULL);
+		d.live = 0;
 	}
 	status(&d, "stopped");
 out:

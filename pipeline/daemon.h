@@ -30,6 +30,9 @@ struct daemon_opts {
 	int workers;                  /* CPU worker threads; 0: one per CPU */
 	double drain_seconds;         /* SIGTERM: in-flight requests get this long */
 	int log_level;                /* LOG_*, or -1 to leave it */
+	double price_in, price_out;   /* money per million tokens in and out; 0: none */
+	int progress;                 /* the live line: 1 on, 0 off, -1 when stderr is a
+					 terminal and info is logged */
 	/*
 	 * SIGHUP: read the configuration again into a new set of options
 	 * (*out, released with release() once nothing uses it); non-zero,
@@ -44,6 +47,7 @@ struct daemon_opts {
 struct daemon_counts {
 	uint64_t accepted, rejected, failed;
 	uint64_t requests, cache_hits, tokens;
+	uint64_t tokens_in, tokens_out;
 	uint64_t stage_requests[3], stage_cached[3]; /* by PROMPT_MODIFY .. PROMPT_ANSWER */
 };
 
