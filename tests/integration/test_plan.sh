@@ -79,6 +79,12 @@ contains "history: the replies come from the store's results" "$text" "as the st
 
 expect_status "nothing pending: a plan of zero" 0 "$CLARIFYD" -c "$T/c.yaml" -s "$S" --dry-run --json
 [ "$(jget "$OUT" .total.tokens)" -eq 0 ] && ok "no pending job costs nothing" || fail "nothing pending" "$OUT"
+expect_status "export" 0 "$CLARIFY" -c "$T/c.yaml" -s "$S" export -o "$T/out.jsonl" --json
+man=$OUT
+[ "$(jget "$man" .usage.tokens)" -eq "$(jget "$stats" .overall.usage.tokens)" ] \
+	&& [ "$(jget "$man" '.usage.money.total > 0')" = true ] \
+	&& ok "the export manifest has the tokens of the records it wrote, and their money" \
+	|| fail "the manifest's usage" "$(jget "$man" .usage)" "$(jget "$stats" .overall.usage)"
 stop_fakellm
 
 printf 'llm:\n  model: m\n  price_out_per_mtok: -1\n' >"$T/neg.yaml"
