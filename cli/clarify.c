@@ -18,6 +18,7 @@ static const struct command {
 	{ "filters", cmd_filters, "check rows against the leak and quality filters; list them" },
 	{ "lm", cmd_lm, "train, score and describe the n-gram language model" },
 	{ "try", cmd_try, "run one problem through both stages, store nothing, show everything" },
+	{ "plan", cmd_plan, "what the pending jobs will cost: requests, tokens, money per stage" },
 	{ "requeue", cmd_requeue, "put failed or rejected jobs back in the queue" },
 	{ "stats", cmd_stats, "perplexity, entropy and sizes by category, template or model" },
 	{ "samples", cmd_samples, "examples of what a rule caught, its span highlighted; failures by reason" },

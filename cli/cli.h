@@ -46,6 +46,7 @@ int cmd_ask(struct cli *c, int argc, char **argv);
 int cmd_filters(struct cli *c, int argc, char **argv);
 int cmd_lm(struct cli *c, int argc, char **argv);
 int cmd_try(struct cli *c, int argc, char **argv);
+int cmd_plan(struct cli *c, int argc, char **argv);
 int cmd_requeue(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);

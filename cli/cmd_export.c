@@ -59,7 +59,9 @@ static void usage(FILE *f)
 		   "  --store DIR           read this store (repeatable: shards); default -s\n"
 		   "  --strict              exit 1 when a record could not be read (the files\n"
 		   "                        are written all the same, without it)\n"
-		   "  --json                print the manifest as JSON (needs -o FILE)\n"
+		   "  --json                print the manifest as JSON (needs -o FILE); its\n"
+		   "                        usage has the written records' tokens, and their\n"
+		   "                        money at llm.price_in_per_mtok, price_out_per_mtok\n"
 		   "  -h, --help            this help\n");
 }
 
@@ -307,6 +309,8 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	sigaction(SIGTERM, &sa, &old_term);
 	o.stop = &stop;
 	o.progress = !json;
+	o.price_in_per_mtok = c->cfg.llm.price_in_per_mtok;   /* the config is loaded */
+	o.price_out_per_mtok = c->cfg.llm.price_out_per_mtok;
 	err_clear();
 	rc = export_run(sp, ndirs, &o, &r);
 	sigaction(SIGINT, &old_int, NULL);

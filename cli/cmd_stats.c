@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../pipeline/plan.h"
 #include "../stats/report.h"
 #include "cli.h"
 
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 		   "modified problems and for the questions, the records counted and their\n"
 		   "perplexity (mean, median, 5th and 95th percentiles), entropy (nats),\n"
 		   "tokens and questions per record; accepted and rejected records,\n"
-		   "rejections by rule, tokens used, and clarifyd's requests.  The\n"
+		   "rejections by rule, tokens used (and their money at llm.price_in_per_mtok\n"
+		   "and llm.price_out_per_mtok, when set), and clarifyd's requests.  The\n"
 		   "distributions are over the accepted records (what export writes) unless\n"
 		   "--include-rejected is given; the counts are over every result.\n\n"
 		   "options:\n"
@@ -192,11 +194,49 @@ static void print_field_table(const json_t *rep, const char *field, const char *
 static void print_records_row(const char *name, int w, const json_t *g)
 {
 	const json_t *u = json_object_get(g, "usage");
+	const json_t *m = json_object_get(u, "money");
 
-	printf("%-*s %8lld %8lld %8lld %12lld %12lld %7lld\n", w, name,
+	printf("%-*s %8lld %8lld %8lld %12lld %12lld %7lld", w, name,
 	       (long long)jsonx_int(g, "records", 0), (long long)jsonx_int(g, "accepted", 0),
 	       (long long)jsonx_int(g, "rejected", 0), (long long)jsonx_int(u, "tokens_in", 0),
 	       (long long)jsonx_int(u, "tokens_out", 0), (long long)jsonx_int(u, "cached", 0));
+	if (json_is_object(m))
+		printf(" %10.4f", num(m, "total"));
+	printf("\n");
+}
+
+/* usage.money of one group: its tokens at the configured prices */
+static int add_money(json_t *usage, const struct config *cfg)
+{
+	double in = plan_money(jsonx_int(usage, "tokens_in", 0), cfg->llm.price_in_per_mtok);
+	double out = plan_money(jsonx_int(usage, "tokens_out", 0), cfg->llm.price_out_per_mtok);
+
+	return json_object_set_new(usage, "money",
+				   json_pack("{s:f, s:f, s:f}", "in", in, "out", out, "total",
+					     in + out));
+}
+
+/* Every group's and the overall usage priced, when prices are set. */
+static int price_report(json_t *rep, const struct config *cfg)
+{
+	json_t *groups = json_object_get(rep, "groups"), *g;
+	const char *name;
+	int rc;
+
+	if (cfg->llm.price_in_per_mtok <= 0 && cfg->llm.price_out_per_mtok <= 0)
+		return 0;
+	json_object_foreach(groups, name, g) {
+		rc = add_money(json_object_get(g, "usage"), cfg);
+		if (rc)
+			return CL_ENOMEM;
+	}
+	rc = add_money(json_object_get(json_object_get(rep, "overall"), "usage"), cfg);
+	if (!rc)
+		rc = json_object_set_new(rep, "price",
+					 json_pack("{s:s, s:f, s:f}", "model", cfg->llm.model,
+						   "in_per_mtok", cfg->llm.price_in_per_mtok,
+						   "out_per_mtok", cfg->llm.price_out_per_mtok));
+	return rc ? CL_ENOMEM : 0;
 }
 
 static void print_rate(const json_t *j, const char *rate)
@@ -290,8 +330,9 @@ static void print_text(const json_t *rep)
 	print_field_table(rep, "modified", "modified problem", w);
 	printf("\n");
 	print_field_table(rep, "questions", "questions", w);
-	printf("\n%-*s %8s %8s %8s %12s %12s %7s\n", w, "records", "results", "accepted",
-	       "rejected", "tokens in", "tokens out", "cached");
+	printf("\n%-*s %8s %8s %8s %12s %12s %7s%s\n", w, "records", "results", "accepted",
+	       "rejected", "tokens in", "tokens out", "cached",
+	       json_is_object(json_object_get(rep, "price")) ? "      money" : "");
 	json_object_foreach((json_t *)groups, name, g)
 		print_records_row(name, w, g);
 	print_records_row("overall", w, overall);
@@ -384,7 +425,8 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	}
 	rep = report_json(&r, STATS_BINS);
 	if (!rep || json_object_set_new(rep, "store", json_string(s.path)) ||
-	    json_object_set_new(rep, "daemon", prog ? json_incref(prog) : json_null())) {
+	    json_object_set_new(rep, "daemon", prog ? json_incref(prog) : json_null()) ||
+	    price_report(rep, &c->cfg)) {
 		rc = CL_ENOMEM;
 		log_err("cannot aggregate the results: %s", err_str(rc));
 		goto release_report;

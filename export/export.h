@@ -159,6 +159,8 @@ struct export_opts {
 	const char *path;           /* the output; NULL or "-" for standard output
 				       (no manifest, no test file) */
 	int progress;               /* a progress line on a terminal */
+	double price_in_per_mtok;   /* the manifest's money (llm.price_*); both 0: none */
+	double price_out_per_mtok;
 	volatile sig_atomic_t *stop; /* set (by a signal handler): give up cleanly */
 };
 
@@ -197,6 +199,7 @@ struct export_result {
 	uint64_t target[2][2];               /* [split][side]: records to write */
 	struct export_skipped skipped;
 	uint64_t problems;                   /* distinct problems walked */
+	uint64_t tokens_in, tokens_out;      /* the written clarify records' usage */
 	double seconds;
 	json_t *manifest;                    /* owned; NULL when writing to stdout */
 };

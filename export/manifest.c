@@ -103,6 +103,24 @@ static json_t *bound_json(double v)
 	return isnan(v) ? json_null() : json_real(v);
 }
 
+/* The tokens the written clarify records took, and their money at the
+ * configured prices (null when none is set). */
+static json_t *usage_json(const struct export_result *r, const struct export_opts *o)
+{
+	double in = (double)r->tokens_in * o->price_in_per_mtok / 1e6;
+	double out = (double)r->tokens_out * o->price_out_per_mtok / 1e6;
+	int priced = o->price_in_per_mtok > 0 || o->price_out_per_mtok > 0;
+
+	return json_pack("{s:I, s:I, s:I, s:o}", "tokens_in", (json_int_t)r->tokens_in,
+			 "tokens_out", (json_int_t)r->tokens_out, "tokens",
+			 (json_int_t)(r->tokens_in + r->tokens_out), "money",
+			 priced ? json_pack("{s:f, s:f, s:f, s:f, s:f}", "in", in, "out", out,
+					    "total", in + out, "in_per_mtok",
+					    o->price_in_per_mtok, "out_per_mtok",
+					    o->price_out_per_mtok)
+				: json_null());
+}
+
 json_t *export_manifest(struct exporter *x)
 {
 	const struct export_opts *o = x->o;
@@ -175,6 +193,7 @@ json_t *export_manifest(struct exporter *x)
 							schema));
 	}
 	json_object_set_new(m, "stores", stores);
+	json_object_set_new(m, "usage", usage_json(x->r, o));
 	json_object_set_new(m, "problems", json_integer((json_int_t)x->r->problems));
 	json_object_set_new(m, "config_fingerprint", fingerprint(models, templates));
 	json_object_set_new(m, "models", models);

@@ -266,13 +266,29 @@ static int within_bounds(const struct export_opts *o, const struct jspan *stats)
 }
 
 enum { R_ACCEPTED, R_CATEGORY, R_MODIFIED, R_QUESTIONS, R_STATS, R_PROVIDER, R_MODEL,
-       R_TEMPLATES, R_STAGES, R_ANSWERS, R_COUNT };
+       R_TEMPLATES, R_STAGES, R_ANSWERS, R_USAGE, R_COUNT };
 static const char *const result_fields[R_COUNT] = {
 	[R_ACCEPTED] = "accepted", [R_CATEGORY] = "category",
 	[R_MODIFIED] = "modified_problem", [R_QUESTIONS] = "questions",
 	[R_STATS] = "stats", [R_PROVIDER] = "provider", [R_MODEL] = "model",
 	[R_TEMPLATES] = "templates", [R_STAGES] = "stages", [R_ANSWERS] = "answers",
+	[R_USAGE] = "usage",
 };
+
+/* The tokens a written record took to make (once, however many copies). */
+static void note_usage(struct exporter *x, const struct jspan *usage)
+{
+	static const char *const names[] = { "tokens_in", "tokens_out" };
+	struct jspan f[2];
+	double in, out;
+
+	if (usage->type != JS_OBJ || js_fields(usage, names, 2, f))
+		return;
+	in = js_number(&f[0]);
+	out = js_number(&f[1]);
+	x->r->tokens_in += isnan(in) || in < 0 ? 0 : (uint64_t)in;
+	x->r->tokens_out += isnan(out) || out < 0 ? 0 : (uint64_t)out;
+}
 
 /* The strings of an array, into *t (grown); 0, or 1 when one is not a
  * string or the array is malformed; CL_ENOMEM. */
@@ -386,8 +402,10 @@ static int result(struct exporter *x, const char *key, size_t klen, const char *
 	row.type = cat;
 	rc = take(x, x->split, EXPORT_CLARIFY, &row, &copies);
 	x->r->file[x->split].by_stages[three] += copies;
-	if (!rc && copies)
+	if (!rc && copies) {
+		note_usage(x, &f[R_USAGE]);
 		rc = note_generation(x, &f[R_PROVIDER], &f[R_MODEL], &f[R_TEMPLATES]);
+	}
 	return rc;
 }
 

@@ -14,11 +14,13 @@
 #include "../store/store.h"
 #include "config.h"
 #include "daemon.h"
+#include "plan.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: clarifyd [-c FILE] [-s DIR] [-v | -q] [--once] [--shard K/N]\n"
-		   "                [--no-cache] [--no-progress] [--check-config] [--print-config]\n\n"
+		   "                [--no-cache] [--no-progress] [--check-config] [--print-config]\n"
+		   "                [--dry-run [--json]]\n\n"
 		   "The clarifyd daemon: turns the store's job queue into clarification data.\n\n"
 		   "options:\n"
 		   "  -c, --config FILE  configuration file (default: built-in defaults)\n"
@@ -29,6 +31,16 @@ static void usage(FILE *f)
 		   "      --no-progress  no live progress line (drawn on a terminal otherwise)\n"
 		   "      --check-config validate the configuration and exit (0 valid, 2 not)\n"
 		   "      --print-config print every key with its value and exit\n"
+		   "      --dry-run      print what the pending jobs will cost, per stage:\n"
+		   "                     requests, tokens in and out, and money at\n"
+		   "                     llm.price_in_per_mtok and llm.price_out_per_mtok;\n"
+		   "                     sends nothing, opens the store read-only.  Tokens\n"
+		   "                     are estimated as ceil(bytes / 4) of the rendered\n"
+		   "                     prompts (no byte-pair tokenizer); stages 2 and 3\n"
+		   "                     as their template plus the expected rewrite and\n"
+		   "                     questions; replies from the store's results, else\n"
+		   "                     priors within the templates' max_tokens\n"
+		   "      --json         with --dry-run: the estimate as JSON\n"
 		   "  -v, --verbose      log debug messages\n"
 		   "  -q, --quiet        log errors only\n"
 		   "  -h, --help         this help\n"
@@ -40,6 +52,7 @@ struct boot {
 	const char *config_path;   /* NULL: the built-in defaults */
 	const char *store_dir;     /* -s */
 	int once, no_cache, shard, shards, verbose, quiet, no_progress;
+	int dry;                   /* --dry-run: no LLM client, so no API key needed */
 	char store_path[4096];     /* the store this run writes */
 };
 
@@ -81,7 +94,7 @@ static int run_load(struct boot *b, struct run **out)
 		rc = config_set_store(&r->cfg, env_store);
 	if (!rc && b->store_dir)
 		rc = config_set_store(&r->cfg, b->store_dir);
-	if (!rc) {
+	if (!rc && !b->dry) {
 		err_clear();
 		rc = config_llm_options(&r->cfg, &r->d.llm);
 	}
@@ -111,6 +124,8 @@ static int run_load(struct boot *b, struct run **out)
 	r->d.workers = (int)r->cfg.jobs.workers;
 	r->d.drain_seconds = 30;
 	r->d.progress = b->no_progress ? 0 : -1;
+	r->d.price_in = r->cfg.llm.price_in_per_mtok;
+	r->d.price_out = r->cfg.llm.price_out_per_mtok;
 	r->d.log_level = b->verbose ? LOG_DEBUG : b->quiet ? LOG_ERR : (int)r->cfg.log.level;
 	r->d.reload = on_reload;
 	r->d.release = on_release;
@@ -144,6 +159,30 @@ static void on_release(void *arg, struct daemon_opts *o)
 	run_free((struct run *)(void *)((char *)o - offsetof(struct run, d)));
 }
 
+/* --dry-run: the pending jobs priced (plan.c), the store opened read-only */
+static int dry_run(struct run *r, const struct store_options *so, int json)
+{
+	const struct plan_opts po = { .stages = r->d.stages, .shard = r->d.shard,
+				      .shards = r->d.shards };
+	const struct plan_price pr = { .provider = llm_provider_name((int)r->cfg.llm.provider),
+				       .model = r->cfg.llm.model,
+				       .in_per_mtok = r->cfg.llm.price_in_per_mtok,
+				       .out_per_mtok = r->cfg.llm.price_out_per_mtok };
+	struct store s;
+	int rc;
+
+	rc = store_open(&s, r->cfg.store.path, STORE_RDONLY, so);
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		return rc;
+	}
+	rc = plan_report(&s, r->prompts, &po, &pr, json, stdout);
+	if (rc)
+		log_err("%s", err_msg(rc));
+	store_close(&s);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -155,6 +194,8 @@ int main(int argc, char **argv)
 		{ "no-progress", no_argument, NULL, 'P' },
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "print-config", no_argument, NULL, 'p' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -162,7 +203,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct boot b = { .shards = 1 };
-	int check = 0, print = 0, opt, rc;
+	int check = 0, print = 0, dry = 0, json = 0, opt, rc;
 	struct store_options so;
 	struct daemon_counts n;
 	struct run *r;
@@ -203,6 +244,12 @@ int main(int argc, char **argv)
 		case 'p':
 			print = 1;
 			break;
+		case 'D':
+			dry = b.dry = 1;
+			break;
+		case 'J':
+			json = 1;
+			break;
 		case 'v':
 			b.verbose = 1;
 			break;
@@ -220,7 +267,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (json && !dry)) {
 		usage(stderr);
 		return 2;
 	}
@@ -253,6 +300,11 @@ int main(int argc, char **argv)
 	so.zstd_level = (int)r->cfg.store.zstd_level;
 	so.max_record = (size_t)r->cfg.store.max_record_mb << 20;
 	snprintf(b.store_path, sizeof(b.store_path), "%s", r->cfg.store.path);
+	if (dry) {
+		rc = dry_run(r, &so, json);
+		run_free(r);
+		return rc == CL_ECONFIG ? 2 : rc ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
 	rc = store_open(&s, r->cfg.store.path, STORE_WRITER, &so);
 	if (rc) {
 		log_err("%s", err_msg(rc));

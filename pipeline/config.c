@@ -111,6 +111,11 @@ static const struct cfg_key cfg_keys[] = {
 	  "first pause of a failing endpoint (doubles while it keeps failing, to 32 times), seconds" },
 	{ "llm.max_total_tokens", CFG_INT, OFF(llm.max_total_tokens), 0, INT64_MAX, "0",
 	  "stop new work once this many tokens were used; 0 for no budget" },
+	{ "llm.price_in_per_mtok", CFG_DOUBLE, OFF(llm.price_in_per_mtok), 0, 1000000, "0",
+	  "price of a million prompt tokens of llm.model (clarifyd --dry-run, clarify plan, "
+	  "stats and the export manifest); 0: not priced" },
+	{ "llm.price_out_per_mtok", CFG_DOUBLE, OFF(llm.price_out_per_mtok), 0, 1000000, "0",
+	  "price of a million completion tokens of llm.model; 0: not priced" },
 	{ "llm.cache", CFG_BOOL, OFF(llm.cache), 0, 1, "true",
 	  "answer repeated requests from the store's cache" },
 	{ "llm.seed", CFG_INT, OFF(llm.seed), 0, INT64_MAX, "0",

@@ -55,6 +55,8 @@ struct config {
 		int64_t circuit_failures;
 		double circuit_cooldown_s;
 		int64_t max_total_tokens;
+		double price_in_per_mtok;  /* money per 10^6 prompt tokens; 0: none */
+		double price_out_per_mtok; /* per 10^6 completion tokens */
 		int64_t cache;        /* bool */
 		int64_t seed;
 	} llm;

@@ -48,6 +48,7 @@ struct job {
 	int resumed;               /* a job in state answer: stages 1 and 2 from its result */
 	int in_target;             /* counted in its category's cat_flight */
 	int64_t tokens_in, tokens_out;
+	int64_t stage_req[PROMPT_STAGES], stage_in[PROMPT_STAGES], stage_out[PROMPT_STAGES];
 	double latency;
 	json_t *rec;               /* its record in jobs, as it was taken */
 	struct buf payload;        /* the request body, made with the cache key */
@@ -633,6 +634,14 @@ static int job_resume(struct daemon *d, struct job *j)
 	usage = json_object_get(res, "usage");
 	j->tokens_in = jsonx_int(usage, "tokens_in", 0);
 	j->tokens_out = jsonx_int(usage, "tokens_out", 0);
+	for (int k = 0; k < PROMPT_ANSWER; k++) {
+		const json_t *st = json_object_get(json_object_get(usage, "stages"),
+						   prompt_stage_name(k));
+
+		j->stage_req[k] = jsonx_int(st, "requests", 0);
+		j->stage_in[k] = jsonx_int(st, "tokens_in", 0);
+		j->stage_out[k] = jsonx_int(st, "tokens_out", 0);
+	}
 	j->latency = json_number_value(json_object_get(usage, "latency"));
 	j->stage = PROMPT_CLARIFY;
 	json_decref(res);
@@ -722,11 +731,22 @@ static int job_start_next(struct daemon *d)
 
 /* ---- replies ----------------------------------------------------------------- */
 
+/* The job's tokens, in all and per stage asked (what clarify plan learns
+ * the expected replies from). */
 static json_t *reply_usage(const struct job *j)
 {
-	return json_pack("{s:I, s:I, s:f, s:b}", "tokens_in", (json_int_t)j->tokens_in,
-			 "tokens_out", (json_int_t)j->tokens_out, "latency", j->latency,
-			 "cached", j->cached);
+	json_t *u = json_pack("{s:I, s:I, s:f, s:b, s:{}}", "tokens_in", (json_int_t)j->tokens_in,
+			      "tokens_out", (json_int_t)j->tokens_out, "latency", j->latency,
+			      "cached", j->cached, "stages");
+
+	for (int k = 0; u && k < PROMPT_STAGES; k++)
+		if (j->stage_req[k])
+			json_object_set_new(json_object_get(u, "stages"), prompt_stage_name(k),
+					    json_pack("{s:I, s:I, s:I}", "requests",
+						      (json_int_t)j->stage_req[k], "tokens_in",
+						      (json_int_t)j->stage_in[k], "tokens_out",
+						      (json_int_t)j->stage_out[k]));
+	return u;
 }
 
 static json_t *template_json(const struct prompt_template *t)
@@ -945,6 +965,9 @@ static int daemon_reply(struct daemon *d, struct job *j)
 	}
 	j->tokens_in += j->req.tokens_in;
 	j->tokens_out += j->req.tokens_out;
+	j->stage_req[j->stage]++;
+	j->stage_in[j->stage] += j->req.tokens_in;
+	j->stage_out[j->stage] += j->req.tokens_out;
 	j->latency += j->req.latency;
 	d->n.tokens += j->req.tokens_in + j->req.tokens_out;
 	d->n.tokens_in += j->req.tokens_in;

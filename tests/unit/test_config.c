@@ -282,6 +282,10 @@ static void out_of_range_value_is_refused(void **state)
 		       NAME ":2:15: 'store.zstd_level' must be between 1 and 19, got 0");
 	assert_refused("import:\n  max_file_mb: -1\n",
 		       NAME ":2:16: 'import.max_file_mb' must be between 1 and 4096, got -1");
+	assert_refused("llm:\n  model: m\n  price_in_per_mtok: -0.15\n",
+		       NAME ":3:22: 'llm.price_in_per_mtok' must be between 0 and 1000000, got -0.15");
+	assert_refused("llm.price_out_per_mtok: -1\n",
+		       NAME ":1:25: 'llm.price_out_per_mtok' must be between 0 and 1000000, got -1");
 	assert_refused("store:\n  map_size_mb: 99999999999999999999\n",
 		       NAME ":2:16: 'store.map_size_mb' must be an integer, "
 		       "got '99999999999999999999'");
@@ -629,6 +633,8 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"llm.circuit_failures: 20    # ",
 		"llm.circuit_cooldown_s: 10    # ",
 		"llm.max_total_tokens: 0    # ",
+		"llm.price_in_per_mtok: 0    # ",
+		"llm.price_out_per_mtok: 0    # ",
 		"llm.cache: true    # ",
 		"llm.seed: 0    # ",
 		"prompts.dir: ''    # ",
