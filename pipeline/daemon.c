@@ -20,7 +20,6 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "../filters/filter.h"
@@ -28,6 +27,7 @@
 #include "../stats/stats.h"
 #include "config.h"
 #include "daemon.h"
+#include "progress.h"
 #include "../llm/llm.h"
 
 /* One job on its way. */
@@ -141,21 +141,11 @@ struct daemon {
 	struct llm_client *old_llm;
 	const struct daemon_opts *old_o;
 	const struct daemon_opts *first_o;  /* the caller's: never released */
-	/* jobs.target_accepted: accepted records (counted over the store once,
-	 * when a target is first set) and jobs in flight, by category, and the
-	 * jobs a pass left pending because their category had enough */
-	uint64_t cat_accepted[CAT_COUNT], cat_flight[CAT_COUNT], held[CAT_COUNT];
-	int cat_counted;
-	unsigned target_logged;    /* bit set: "target reached" was said */
-	/* the live line on a terminal: the jobs to do when last counted, what
-	 * was done by then, when it was last drawn */
-	int live;
-	uint64_t todo, todo_done;
-	double live_last, live_counted;
+	struct run_targets targets;  /* jobs.target_accepted */
+	struct live_line live;       /* on a terminal */
 };
 
 static int daemon_reply(struct daemon *d, struct job *j);
-static void target_say(struct daemon *d, int c);
 static json_t *result_of(struct daemon *d, struct job *j, const struct filter_result *res,
 			 json_t *signals);
 
@@ -311,8 +301,7 @@ static int job_finish(struct daemon *d, struct job *j, const char *state, const 
 	int rc = 0, failed = !strcmp(state, "failed");
 
 	if (!strcmp(state, "done") && !j->resumed && j->category >= 0) {
-		d->cat_accepted[j->category]++;
-		target_say(d, j->category);
+		targets_accepted(&d->targets, d->o, j->category);
 	}
 	/* a requeued stage 3 that failed leaves the record as it was: done */
 	if (failed && j->resumed)
@@ -346,7 +335,7 @@ static void job_free(struct daemon *d, struct job *j)
 	if (!j)
 		return;
 	if (j->in_target)
-		d->cat_flight[j->category]--;
+		d->targets.flight[j->category]--;
 	if (j->prev)
 		j->prev->next = j->next;
 	else if (d->jobs == j)
@@ -369,13 +358,6 @@ static void job_free(struct daemon *d, struct job *j)
 	json_decref(j->rec);
 	buf_release(&j->payload);
 	free(j);
-}
-
-static int in_shard(const struct daemon_opts *o, const char *problem_key)
-{
-	return o->shards <= 1 ||
-	       hash_fnv1a64(problem_key, strlen(problem_key)) % (uint64_t)o->shards ==
-		       (uint64_t)o->shard;
 }
 
 /* Render the job's current stage into its request, with the request's
@@ -454,104 +436,6 @@ static void job_submit(struct daemon *d, struct job *j)
 	d->n.stage_requests[j->stage]++;
 }
 
-/* ---- jobs.target_accepted --------------------------------------------------- */
-
-/* Say once that category c has reached its target, when it has. */
-static void target_say(struct daemon *d, int c)
-{
-	if (d->o->target[c] > 0 && d->cat_accepted[c] >= (uint64_t)d->o->target[c] &&
-	    !(d->target_logged & (1u << c))) {
-		d->target_logged |= 1u << c;
-		log_info("%s: its target of %lld accepted records is reached; its other jobs "
-			 "stay pending", category_name(c), (long long)d->o->target[c]);
-	}
-}
-
-static int has_targets(const struct daemon_opts *o)
-{
-	for (int c = 0; c < CAT_COUNT; c++)
-		if (o->target[c] > 0)
-			return 1;
-	return 0;
-}
-
-static int count_accepted(const char *key, size_t klen, json_t *v, int rc, void *arg)
-{
-	struct daemon *d = arg;
-	const char *hash = memchr(key, '#', klen);
-	const char *state = jsonx_str(v, "state");
-	char cat[32], pkey[STORE_KEY_MAX];
-	int c;
-
-	if (rc || !hash || !state || strcmp(state, "done") ||
-	    (size_t)(key + klen - hash) >= sizeof(cat) || (size_t)(hash - key) >= sizeof(pkey))
-		return 0;
-	snprintf(cat, sizeof(cat), "%.*s", (int)(key + klen - hash - 1), hash + 1);
-	snprintf(pkey, sizeof(pkey), "%.*s", (int)(hash - key), key);
-	c = category_parse(cat);
-	if (c >= 0 && in_shard(d->o, pkey))
-		d->cat_accepted[c]++;
-	return 0;
-}
-
-/* The store's accepted records by category, once a target is set (the
- * batch not yet committed is counted too: it is committed first). */
-static int targets_count(struct daemon *d)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (d->cat_counted || !has_targets(d->o))
-		return 0;
-	rc = commit(d);
-	if (!rc)
-		rc = store_read_begin(d->s, &txn);
-	if (rc)
-		return rc;
-	memset(d->cat_accepted, 0, sizeof(d->cat_accepted));
-	rc = store_each(d->s, txn, STORE_JOBS, "", count_accepted, d);
-	store_read_end(txn);
-	if (rc < 0)
-		return rc;
-	d->cat_counted = 1;
-	return 0;
-}
-
-/* Whether the job's category has as many accepted (and in flight) as its
- * target: the job is held, pending. */
-static int target_reached(struct daemon *d, const char *key, size_t klen)
-{
-	const char *hash = memchr(key, '#', klen);
-	char cat[32];
-	int c;
-
-	if (!hash || (size_t)(key + klen - hash) >= sizeof(cat))
-		return 0;
-	snprintf(cat, sizeof(cat), "%.*s", (int)(key + klen - hash - 1), hash + 1);
-	c = category_parse(cat);
-	if (c < 0 || d->o->target[c] <= 0 ||
-	    d->cat_accepted[c] + d->cat_flight[c] < (uint64_t)d->o->target[c])
-		return 0;
-	d->held[c]++;
-	target_say(d, c);
-	return 1;
-}
-
-/* After a pass: whether a category held jobs back while it is still short
- * of its target (jobs in flight were rejected): take them in another pass. */
-static int targets_short(struct daemon *d)
-{
-	int again = 0;
-
-	for (int c = 0; c < CAT_COUNT; c++) {
-		if (d->held[c] && d->o->target[c] > 0 &&
-		    d->cat_accepted[c] < (uint64_t)d->o->target[c])
-			again = 1;
-		d->held[c] = 0;
-	}
-	return again;
-}
-
 /* Take the next pending job of this shard, after the cursor. */
 struct next_ctx {
 	struct daemon *d;
@@ -575,9 +459,9 @@ static int find_pending(const char *key, size_t klen, json_t *v, int rc, void *a
 		       (strcmp(state, "answer") || n->d->o->stages < 3)))
 		return 0;
 	snprintf(pkey, sizeof(pkey), "%.*s", (int)(hash - key), key);
-	if (!in_shard(n->d->o, pkey))
+	if (!daemon_in_shard(n->d->o, pkey))
 		return 0;
-	if (strcmp(state, "answer") && target_reached(n->d, key, klen))
+	if (strcmp(state, "answer") && targets_hold(&n->d->targets, n->d->o, key, klen))
 		return 0;
 	memcpy(n->key, key, klen);
 	n->key[klen] = '\0';
@@ -657,7 +541,10 @@ static int job_start_next(struct daemon *d)
 	const char *hash;
 	int rc;
 
-	rc = targets_count(d);
+	/* the batch not yet committed is counted too: committed first */
+	rc = d->targets.counted || !targets_any(d->o) ? 0 : commit(d);
+	if (!rc)
+		rc = targets_count(&d->targets, d->o, d->s);
 	if (!rc)
 		rc = store_read_begin(d->s, &txn);
 	if (rc)
@@ -709,7 +596,7 @@ static int job_start_next(struct daemon *d)
 		job_free(d, j);
 		return 0;
 	}
-	d->cat_flight[j->category]++;
+	d->targets.flight[j->category]++;
 	j->in_target = 1;
 	if (strcmp(jsonx_str(j->rec, "state"), "answer") == 0) {
 		rc = job_resume(d, j);
@@ -1181,110 +1068,20 @@ static void status(struct daemon *d, const char *what)
 	sd_notify(0, line);
 	sd_notify(0, "WATCHDOG=1");
 	/* on a terminal the live line says it, redrawn in place */
-	if (!d->live || (strcmp(what, "running") && strcmp(what, "idle")))
+	if (!d->live.on || (strcmp(what, "running") && strcmp(what, "idle")))
 		log_info("%s", line + 7);
 	d->last_status = time_mono();
 }
 
-/* ---- the live line ----------------------------------------------------------- */
-
-static int count_todo(const char *key, size_t klen, json_t *v, int rc, void *arg)
-{
-	struct daemon *d = arg;
-	const char *state = jsonx_str(v, "state");
-	const char *hash = memchr(key, '#', klen);
-	char pkey[STORE_KEY_MAX];
-
-	if (rc || !state || !hash || (size_t)(hash - key) >= sizeof(pkey))
-		return 0;
-	if (strcmp(state, "pending") && strcmp(state, "modify") && strcmp(state, "clarify") &&
-	    (strcmp(state, "answer") || d->o->stages < 3))
-		return 0;
-	snprintf(pkey, sizeof(pkey), "%.*s", (int)(hash - key), key);
-	if (in_shard(d->o, pkey))
-		d->todo++;
-	return 0;
-}
-
-/* The jobs this run has to do: counted at the start and whenever a pass
- * begins again (an import may have added some). */
-static void live_count(struct daemon *d)
-{
-	MDB_txn *txn;
-
-	if (!d->live || store_read_begin(d->s, &txn))
-		return;
-	d->todo = 0;
-	store_each(d->s, txn, STORE_JOBS, "", count_todo, d);
-	store_read_end(txn);
-	err_clear();
-	d->todo_done = d->n.accepted + d->n.rejected + d->n.failed;
-	/* those in flight are counted as to do, and are not done yet */
-	d->todo += d->todo_done;
-}
-
-static void fmt_count(char *out, size_t n, uint64_t v)
-{
-	if (v >= 10000000)
-		snprintf(out, n, "%.1fM", (double)v / 1e6);
-	else if (v >= 10000)
-		snprintf(out, n, "%.1fk", (double)v / 1e3);
-	else
-		snprintf(out, n, "%llu", (unsigned long long)v);
-}
-
-static void fmt_secs(char *out, size_t n, double s)
-{
-	long t = (long)(s + 0.5);
-
-	if (t >= 3600)
-		snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-	else
-		snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
-}
-
-/* done/total, accepted, rejected, failed, jobs/s, ETA, tokens, money and
- * retries, in one line that fits the terminal. */
-static void live_draw(struct daemon *d, double now, int force)
+static void live_tick(struct daemon *d, double now, int force)
 {
 	struct llm_stats st;
-	struct winsize ws;
-	uint64_t done = d->n.accepted + d->n.rejected + d->n.failed;
-	uint64_t total = d->todo > done ? d->todo : done;
-	double secs = now - d->started_mono, rate = secs > 0.5 ? (double)done / secs : 0;
-	char line[512], tok[32], eta[32];
-	size_t cols = 0;
-	int w;
 
-	if (!d->live || (!force && now - d->live_last < 0.25))
+	if (!d->live.on || (!force && now - d->live.last < 0.25))
 		return;
-	d->live_last = now;
 	llm_stats(d->llm, &st);
-	fmt_count(tok, sizeof(tok), d->n.tokens);
-	if (done >= total)
-		snprintf(eta, sizeof(eta), "-");
-	else if (rate > 0)
-		fmt_secs(eta, sizeof(eta), (double)(total - done) / rate);
-	else
-		snprintf(eta, sizeof(eta), "?");
-	w = snprintf(line, sizeof(line), "%llu/%llu jobs %3.0f%%  accepted %llu  rejected %llu  "
-		     "failed %llu  %.1f jobs/s  ETA %s  %s tokens", (unsigned long long)done,
-		     (unsigned long long)total, total ? 100.0 * (double)done / (double)total : 100.0,
-		     (unsigned long long)d->n.accepted, (unsigned long long)d->n.rejected,
-		     (unsigned long long)d->n.failed, rate, eta, tok);
-	if (w > 0 && (size_t)w < sizeof(line) && d->o->price_in + d->o->price_out > 0)
-		w += snprintf(line + w, sizeof(line) - (size_t)w, "  $%.2f",
-			      ((double)d->n.tokens_in * d->o->price_in +
-			       (double)d->n.tokens_out * d->o->price_out) / 1e6);
-	if (w > 0 && (size_t)w < sizeof(line))
-		snprintf(line + w, sizeof(line) - (size_t)w, "  %llu retries  %zu in flight",
-			 (unsigned long long)st.retries, d->in_flight);
-	/* a line wider than the terminal would wrap, and \r redraw only its end */
-	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
-		cols = ws.ws_col - 1;
-	if (cols && cols < strlen(line))
-		line[cols] = '\0';
-	log_status(line);
+	live_draw(&d->live, d->o, &d->n, st.retries, d->in_flight, now - d->started_mono, now,
+		  force);
 }
 
 /* The templates and the filters the options name, into ps and fs. */
@@ -1454,9 +1251,9 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 			ping = (double)usec / 2e6;
 	}
 	sd_notify(0, "READY=1");
-	d.live = o->progress > 0 ||
-		 (o->progress < 0 && isatty(2) && log_threshold >= LOG_INFO);
-	live_count(&d);
+	d.live.on = o->progress > 0 ||
+		    (o->progress < 0 && isatty(2) && log_threshold >= LOG_INFO);
+	live_count(&d.live, o, s, 0);
 	status(&d, "started");
 	for (;;) {
 		struct llm_request *r;
@@ -1465,7 +1262,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 		/* STATUS= and the watchdog's ping, busy or idle */
 		if (now - d.last_status > ping)
 			status(&d, d.in_flight ? "running" : "idle");
-		live_draw(&d, now, 0);
+		live_tick(&d, now, 0);
 
 		if (got_hup && !d.old_llm) {
 			/* a reload waits for the one before to be done with */
@@ -1505,7 +1302,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 			continue;
 		}
 		if (d.in_flight == 0 && (d.exhausted || got_term)) {
-			if (!got_term && d.exhausted && targets_short(&d)) {
+			if (!got_term && d.exhausted && targets_short(&d.targets, d.o)) {
 				/* another pass for the jobs held back, over the
 				 * store as committed (the jobs taken are not pending) */
 				rc = commit(&d);
@@ -1523,9 +1320,10 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 				goto out;
 			d.exhausted = 0;
 			d.cursor[0] = '\0';
-			if (d.live && now - d.live_counted > 10) {
-				live_count(&d);
-				d.live_counted = now;
+			if (d.live.on && now - d.live.counted > 10) {
+				live_count(&d.live, d.o, d.s,
+					   d.n.accepted + d.n.rejected + d.n.failed);
+				d.live.counted = now;
 			}
 			for (int i = 0; i < 20 && !got_term && !got_hup && time_mono() - now < ping;
 			     i++)
@@ -1563,10 +1361,10 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 
 		rc = crc ? crc : rc == CL_EINVAL ? CL_EINVAL : 0;
 	}
-	if (d.live) { /* the last state of the line stays on the screen */
-		live_draw(&d, time_mono(), 1);
+	if (d.live.on) { /* the last state of the line stays on the screen */
+		live_tick(&d, time_mono(), 1);
 		log_status(NULL);
-		d.live = 0;
+		d.live.on = 0;
 	}
 	status(&d, "stopped");
 out:
