@@ -154,6 +154,27 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		store_close(&s);
 		return EXIT_FAIL;
 	}
+	/* a running clarifyd's jobs in flight are "pending" in the store: they
+	 * are counted in the column of the stage they are at */
+	if (prog && jsonx_int(prog, "running", 0) &&
+	    store_writer_pid(s.path) > 0) {
+		static const int col[] = { JOB_MODIFY, JOB_CLARIFY, JOB_ANSWER };
+		static const char *const name[] = { "modify", "clarify", "answer" };
+
+		for (int cat = 0; cat < CAT_COUNT; cat++) {
+			const json_t *by = json_object_get(json_object_get(prog, "in_flight_by"),
+							   category_name(cat));
+
+			for (int k = 0; k < 3; k++) {
+				uint64_t n = (uint64_t)jsonx_int(by, name[k], 0);
+
+				if (n > t.by[cat][JOB_PENDING])
+					n = t.by[cat][JOB_PENDING];
+				t.by[cat][JOB_PENDING] -= n;
+				t.by[cat][col[k]] += n;
+			}
+		}
+	}
 	for (int cat = 0; cat <= CAT_COUNT; cat++)
 		for (int st = 0; st < JOB_STATE_COUNT; st++)
 			total[st] += t.by[cat][st];
@@ -171,7 +192,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			rrate = (double)jsonx_int(prog, "requests", 0) / span;
 		}
 		if (rate > 0)
-			eta = (double)total[JOB_PENDING] / rate;
+			eta = (double)(total[JOB_PENDING] + total[JOB_MODIFY] + total[JOB_CLARIFY] +
+				       (jsonx_int(prog, "running", 0) ?
+				       total[JOB_ANSWER] : 0)) / rate;
 	}
 
 	if (json) {
@@ -243,8 +266,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			store_progress_line(prog, line, sizeof(line));
 			printf("\n%s, %lld in flight; %.2f jobs/s, %.2f requests/s", line,
 			       (long long)jsonx_int(prog, "in_flight", 0), rate, rrate);
-			if (eta >= 0 && total[JOB_PENDING])
-				printf(", about %.0f s to go", eta);
+			if (eta > 0) {
+				long e = (long)(eta + 0.5);
+
+				printf(", about %ld:%02ld:%02ld to go", e / 3600, e / 60 % 60, e % 60);
+			}
 			printf("\n");
 			print_by_stage(json_object_get(prog, "by_stage"));
 		}

@@ -237,6 +237,27 @@ static void progress(struct daemon *d)
 				  "cache_hits", (json_int_t)d->n.cache_hits,
 				  "tokens", (json_int_t)d->n.tokens,
 				  "in_flight", (int)d->in_flight, "running", d->running);
+	/* the jobs in flight by category and stage: still "pending" in the
+	 * store, clarify status shows them in their stage's column */
+	{
+		static const char *const stage_names[] = { "modify", "clarify", "answer" };
+		json_t *by = json_object();
+
+		for (struct job *j = d->jobs; j; j = j->next) {
+			json_t *c;
+
+			if (j->category < 0 || j->stage < 0 || j->stage >= PROMPT_STAGES)
+				continue;
+			c = json_object_get(by, category_name(j->category));
+			if (!c) {
+				c = json_object();
+				json_object_set_new(by, category_name(j->category), c);
+			}
+			json_object_set_new(c, stage_names[j->stage],
+					    json_integer(jsonx_int(c, stage_names[j->stage], 0) + 1));
+		}
+		json_object_set_new(d->w.progress, "in_flight_by", by);
+	}
 	json_object_set_new(d->w.progress, "by_stage",
 			    json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}", "modify",
 				      "requests", (json_int_t)d->n.stage_requests[PROMPT_MODIFY],

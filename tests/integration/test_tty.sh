@@ -65,6 +65,14 @@ for part in "/36 jobs" accepted rejected failed "ETA" tokens retries "in flight"
 	contains "the line shows '$part'" "$line" "$part"
 done
 grep -q "clarifyd: info: started" "$T/mid" && ok "the log line is above it" || fail "log above" "$(cat "$T/mid")"
+# clarify status meanwhile: the jobs in flight in their stage's column
+st=$("$CLARIFY" -s "$S" status --json)
+inflight=$(jget "$st" '[.by_category[] | .modify + .clarify + .answer] | add')
+[ "$inflight" -ge 1 ] && [ "$inflight" -le 4 ] && ok "status counts the $inflight jobs in flight at their stage" \
+	|| fail "in flight by stage" "$st"
+[ "$(jget "$st" '.eta_seconds > 0')" = true ] && ok "and the time to go" || fail "eta" "$st"
+txt=$("$CLARIFY" -s "$S" status)
+contains "in text too" "$txt" "to go"
 if wait_for "CLARIFYD-EXIT=0" 60; then ok "clarifyd ends with 0"; else fail "clarifyd ends" "$(cat "$T/pane")"; fi
 tm capture-pane -p -t t >"$T/end"
 final=$(grep "jobs/s" "$T/end")
