@@ -1370,6 +1370,10 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 				goto out;
 			}
 		}
+		/* clarify status reads the progress: once a second while
+		 * requests are out, even when nothing else is to be written */
+		if (d.in_flight && !d.writes && time_mono() - d.last_commit > 1.0)
+			d.writes++;
 		if (d.writes >= (size_t)d.o->batch ||
 		    (d.writes && time_mono() - d.last_commit > 1.0)) {
 			rc = commit(&d);

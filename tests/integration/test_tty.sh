@@ -66,8 +66,16 @@ for part in "/36 jobs" accepted rejected failed "ETA" tokens retries "in flight"
 done
 grep -q "clarifyd: info: started" "$T/mid" && ok "the log line is above it" || fail "log above" "$(cat "$T/mid")"
 # clarify status meanwhile: the jobs in flight in their stage's column
-st=$("$CLARIFY" -s "$S" status --json)
-inflight=$(jget "$st" '[.by_category[] | .modify + .clarify + .answer] | add')
+# (polled: clarifyd writes its progress about once a second)
+i=0
+while :; do
+	st=$("$CLARIFY" -s "$S" status --json)
+	inflight=$(jget "$st" '[.by_category[] | .modify + .clarify + .answer] | add')
+	[ "$inflight" -ge 1 ] && [ "$(jget "$st" '.eta_seconds > 0')" = true ] && break
+	[ $i -ge 50 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
 [ "$inflight" -ge 1 ] && [ "$inflight" -le 4 ] && ok "status counts the $inflight jobs in flight at their stage" \
 	|| fail "in flight by stage" "$st"
 [ "$(jget "$st" '.eta_seconds > 0')" = true ] && ok "and the time to go" || fail "eta" "$st"
