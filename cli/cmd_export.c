@@ -23,11 +23,12 @@ static void usage(FILE *f)
 		   "                      [--min-entropy X] [--max-entropy X]\n"
 		   "                      [--min-tokens N] [--max-tokens N] [--include-rejected]\n"
 		   "                      [--test-fraction F] [--store DIR]... [--strict]\n"
-		   "                      [--json]\n\n"
+		   "                      [--provenance] [--no-card] [--json]\n\n"
 		   "Write the accepted clarify records (D_clarify), mixed with the original\n"
 		   "problems and a human solution each (D_og) when --ratio is below 1, as\n"
 		   "JSONL: to a temporary file beside FILE, then renamed into place with the\n"
-		   "manifest FILE.manifest.json.  FILE ending in .zst is zstd-compressed.\n"
+		   "manifest FILE.manifest.json and the dataset card README.md (Hugging Face\n"
+		   "layout) beside it.  FILE ending in .zst is zstd-compressed.\n"
 		   "Without -o (or with -o -) the rows go to standard output, with no manifest.\n\n"
 		   "options:\n"
 		   "  -o, --output FILE     the output file; '-' for standard output (default)\n"
@@ -59,6 +60,13 @@ static void usage(FILE *f)
 		   "  --store DIR           read this store (repeatable: shards); default -s\n"
 		   "  --strict              exit 1 when a record could not be read (the files\n"
 		   "                        are written all the same, without it)\n"
+		   "  --provenance          each row also has \"model\" and \"template\"\n"
+		   "                        (\"modify-x@1 clarify-x@1 answer-x@1\"; null for\n"
+		   "                        an original)\n"
+		   "  --no-card             no README.md; without it, README.md in FILE's\n"
+		   "                        folder is the dataset card (YAML header: configs,\n"
+		   "                        splits, features, counts), replaced only when an\n"
+		   "                        export wrote it\n"
 		   "  --json                print the manifest as JSON (needs -o FILE); its\n"
 		   "                        usage has the written records' tokens, and their\n"
 		   "                        money at llm.price_in_per_mtok, price_out_per_mtok\n"
@@ -158,6 +166,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	enum {
 		O_FORMAT = 256, O_RATIO, O_SAMPLING, O_SEED, O_CATEGORY, O_MINPPL, O_MAXPPL,
 		O_MINENT, O_MAXENT, O_MINTOK, O_MAXTOK, O_REJECTED, O_TEST, O_STORE, O_JSON, O_STRICT,
+		O_PROVENANCE, O_NOCARD,
 	};
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -177,6 +186,8 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		{ "store", required_argument, NULL, O_STORE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "strict", no_argument, NULL, O_STRICT },
+		{ "provenance", no_argument, NULL, O_PROVENANCE },
+		{ "no-card", no_argument, NULL, O_NOCARD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -192,6 +203,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	int64_t seed;
 
 	export_opts_init(&o);
+	o.card = 1;
 	optind = 0;
 	for (;;) {
 		int opt = getopt_long(argc, argv, "ho:", opts, NULL);
@@ -270,6 +282,12 @@ int cmd_export(struct cli *c, int argc, char **argv)
 			break;
 		case O_STRICT:
 			strict = 1;
+			break;
+		case O_PROVENANCE:
+			o.provenance = 1;
+			break;
+		case O_NOCARD:
+			o.card = 0;
 			break;
 		case 'h':
 			usage(stdout);

@@ -91,19 +91,22 @@ int export_run(struct store *const *stores, size_t nstores, const struct export_
 	char mpath[4200], tpath[4096];
 	int to_stdout = !o->path || strcmp(o->path, "-") == 0;
 	const char *path = to_stdout ? NULL : o->path;
-	struct export_file mfile;
-	struct out mout;
+	struct export_file mfile, cfile;
+	struct out mout, cout;
 	double t0 = time_mono();
 	uint64_t results = 0;
-	int rc, len;
+	int rc, len, card = 0;
 
 	memset(r, 0, sizeof(*r));
 	memset(&mfile, 0, sizeof(mfile));
+	memset(&cfile, 0, sizeof(cfile));
+	out_init(&cout, &cfile);
 	out_init(&x.out[0], &r->file[0]);
 	out_init(&x.out[1], &r->file[1]);
 	out_init(&mout, &mfile);
 	buf_init(&x.line, BUF_MAX_DEFAULT);
 	buf_init(&x.ptext, BUF_MAX_DEFAULT);
+	buf_init(&x.tpl, 1 << 16);
 	for (size_t i = 0; i < GEN_SLOTS; i++)
 		buf_init(&x.gen[i].key, (size_t)1 << 20);
 	x.mix = o->ratio > 0 && o->ratio < 1;
@@ -179,10 +182,14 @@ int export_run(struct store *const *stores, size_t nstores, const struct export_
 	rc = out_open(&mout, mpath, 0);
 	if (!rc)
 		rc = export_write_manifest(&mout, r->manifest);
+	if (!rc && o->card)
+		rc = export_card_open(&cout, path, r->manifest, o, &card);
 	for (int sp = x.nsplit - 1; !rc && sp >= 0; sp--)
 		rc = out_commit(&x.out[sp]);
 	if (!rc)
 		rc = out_commit(&mout);
+	if (!rc && card)
+		rc = out_commit(&cout);
 	if (!rc)
 		rc = export_sync_dir(path);
 
@@ -199,9 +206,11 @@ cleanup:
 	out_release(&x.out[0]);
 	out_release(&x.out[1]);
 	out_release(&mout);
+	out_release(&cout);
 	sources_close(&x);
 	buf_release(&x.line);
 	buf_release(&x.ptext);
+	buf_release(&x.tpl);
 	for (size_t i = 0; i < GEN_SLOTS; i++)
 		buf_release(&x.gen[i].key);
 	free(x.answer);

@@ -116,6 +116,10 @@ struct export_row {
 	size_t nreply;
 	struct export_text solution;      /* dialogue: the human solution */
 	const char *id;                   /* chat and dialogue: the job or problem key */
+	int provenance;                   /* add "model" and "template" (null for an
+					     original) */
+	struct export_text model;         /* the inside of its JSON string, as stored */
+	const char *tmpl;                 /* "modify-x@1 clarify-x@1 ...", UTF-8 text */
 	int escaped;                      /* the texts are the insides of JSON string
 					     literals, escapes in place, copied as they
 					     are; else UTF-8 text, escaped here */
@@ -159,6 +163,9 @@ struct export_opts {
 	const char *path;           /* the output; NULL or "-" for standard output
 				       (no manifest, no test file) */
 	int progress;               /* a progress line on a terminal */
+	int provenance;             /* rows carry "model" and "template" */
+	int card;                   /* write README.md, the dataset card, beside the
+				       file (when absent or written by us) */
 	double price_in_per_mtok;   /* the manifest's money (llm.price_*); both 0: none */
 	double price_out_per_mtok;
 	volatile sig_atomic_t *stop; /* set (by a signal handler): give up cleanly */

@@ -112,6 +112,7 @@ struct exporter {
 	struct out out[2];
 	struct buf line;
 	struct buf ptext;      /* the current problem's JSON text */
+	struct buf tpl;        /* --provenance: a record's templates, as text */
 	struct prob prob;      /* its fields, in ptext */
 	int have_prob;         /* it could be read */
 	int split;             /* its file */
@@ -143,5 +144,10 @@ struct exporter {
 int export_walk(struct exporter *x);
 json_t *export_manifest(struct exporter *x);
 int export_write_manifest(struct out *w, const json_t *m);
+/* The dataset card (README.md beside path, card.c) into a temporary file of
+ * w, ready for out_commit; *open is 0 (and w untouched) when a README.md
+ * there is not one of ours, which is left alone with a warning. */
+int export_card_open(struct out *w, const char *path, const json_t *manifest,
+		     const struct export_opts *o, int *open);
 
 #endif

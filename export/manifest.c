@@ -138,6 +138,7 @@ json_t *export_manifest(struct exporter *x)
 		return NULL;
 	}
 	json_object_set_new(m, "format", json_string(export_format_name(o->format)));
+	json_object_set_new(m, "provenance", json_boolean(o->provenance));
 	json_object_set_new(m, "compressed", json_boolean(x->out[0].cctx != NULL));
 	json_object_set_new(m, "ratio", o->ratio > 0 ? json_real(o->ratio) : json_null());
 	if (x->r->file[0].records)

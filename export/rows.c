@@ -99,6 +99,29 @@ static int row_lines(struct buf *out, const struct export_row *row, const struct
 	return rc;
 }
 
+/* ,"model":...,"template":... (null for an original) */
+static int row_provenance(struct buf *out, const struct export_row *row)
+{
+	int rc = buf_adds(out, ",\"model\":");
+
+	if (!rc && row->type != EXPORT_ORIGINAL && row->model.p) {
+		rc = buf_addc(out, '"');
+		if (!rc)
+			rc = row_text(out, row, &row->model);
+		if (!rc)
+			rc = buf_addc(out, '"');
+	} else if (!rc) {
+		rc = buf_adds(out, "null");
+	}
+	if (!rc)
+		rc = buf_adds(out, ",\"template\":");
+	if (!rc && row->type != EXPORT_ORIGINAL && row->tmpl)
+		rc = export_json_string(out, row->tmpl, strlen(row->tmpl));
+	else if (!rc)
+		rc = buf_adds(out, "null");
+	return rc;
+}
+
 int export_row_append(struct buf *out, int format, const struct export_row *row)
 {
 	size_t len = out->len;
@@ -119,7 +142,11 @@ int export_row_append(struct buf *out, int format, const struct export_row *row)
 		if (!rc)
 			rc = buf_adds(out, export_type_name(row->type));
 		if (!rc)
-			rc = buf_adds(out, "\"}\n");
+			rc = buf_addc(out, '"');
+		if (!rc && row->provenance)
+			rc = row_provenance(out, row);
+		if (!rc)
+			rc = buf_adds(out, "}\n");
 	} else {
 		rc = buf_adds(out, "{\"messages\":[{\"role\":\"system\",\"content\":");
 		if (!rc)
@@ -151,6 +178,8 @@ int export_row_append(struct buf *out, int format, const struct export_row *row)
 		if (!rc)
 			rc = export_json_string(out, row->id ? row->id : "",
 						row->id ? strlen(row->id) : 0);
+		if (!rc && row->provenance)
+			rc = row_provenance(out, row);
 		if (!rc)
 			rc = buf_adds(out, "}\n");
 	}

@@ -189,6 +189,30 @@ static int note_generation_slow(struct exporter *x, const struct jspan *provider
 	return rc;
 }
 
+/* --provenance: the record's templates as "name@version ..." in x->tpl. */
+static int template_names(struct exporter *x, const struct jspan *templates)
+{
+	static const char *const tnames[] = { "name", "version" };
+	struct jspan t, f[2];
+	struct jiter it;
+	char name[128];
+	int rc = 0, more;
+
+	buf_reset(&x->tpl);
+	if (templates->type != JS_ARR)
+		return 0;
+	js_iter(&it, templates);
+	while (!rc && (more = js_next(&it, NULL, &t)) == 1) {
+		if (js_fields(&t, tnames, 2, f))
+			continue;
+		js_text(&f[0], name, sizeof(name));
+		if (!*name || isnan(js_number(&f[1])))
+			continue;
+		rc = buf_addf(&x->tpl, "%s%s@%.0f", x->tpl.len ? " " : "", name, js_number(&f[1]));
+	}
+	return rc == CL_ENOMEM ? rc : 0;
+}
+
 /* Count the record (counting walk) or write its copies (writing walk). */
 static int take(struct exporter *x, int split, int side, const struct export_row *row,
 		uint64_t *copies)
@@ -400,6 +424,15 @@ static int result(struct exporter *x, const char *key, size_t klen, const char *
 	row.answer = x->answer;
 	row.nanswer = nq;
 	row.type = cat;
+	if (x->o->provenance) {
+		row.provenance = 1;
+		if (f[R_MODEL].type == JS_STR)
+			row.model = (struct export_text){ f[R_MODEL].p, f[R_MODEL].n };
+		rc = template_names(x, &f[R_TEMPLATES]);
+		if (rc)
+			return rc;
+		row.tmpl = x->tpl.len ? x->tpl.data : NULL;
+	}
 	rc = take(x, x->split, EXPORT_CLARIFY, &row, &copies);
 	x->r->file[x->split].by_stages[three] += copies;
 	if (!rc && copies) {
@@ -484,7 +517,7 @@ static int problem(struct exporter *x, struct src *src, const char *key, const c
 			.problem = { p->question.p, p->question.n },
 			.starter_code = { p->starter.p, p->starter.type == JS_STR ? p->starter.n : 0 },
 			.answer = &answer, .nanswer = 1, .type = EXPORT_ORIGINAL, .id = key,
-			.escaped = 1,
+			.escaped = 1, .provenance = x->o->provenance,
 		};
 		uint64_t copies;
 
