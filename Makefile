@@ -193,11 +193,12 @@ run: deps
 	$(RUN_ENV) $(B)/clarifyd -s run/store --once
 	$(RUN_ENV) $(B)/clarify -s run/store status
 	$(RUN_ENV) $(B)/clarify -s run/store stats
-	$(RUN_ENV) $(B)/clarify -s run/store export -o run/export.jsonl --ratio 0.5
-	$(RUN_ENV) $(B)/clarify -s run/store export -o run/chat.jsonl --format chat --ratio 0.5
-	$(RUN_ENV) $(B)/clarify -s run/store export -o run/dialogue.jsonl --format dialogue
+	$(RUN_ENV) $(B)/clarify -s run/store export -o run/export.jsonl --ratio 0.5 --provenance
+	$(RUN_ENV) $(B)/clarify -s run/store export -o run/chat.jsonl --format chat --ratio 0.5 --no-card
+	$(RUN_ENV) $(B)/clarify -s run/store export -o run/dialogue.jsonl --format dialogue --no-card
 	@echo "the training set: run/export.jsonl (paper, the mix r = 0.5), run/chat.jsonl," \
-	  "run/dialogue.jsonl (ask, hear the answers, then code), each with its .manifest.json"
+	  "run/dialogue.jsonl (ask, hear the answers, then code), each with its .manifest.json;" \
+	  "run/README.md is the dataset card of run/export.jsonl"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/clarifyd
