@@ -1,0 +1,119 @@
+/*
+ * minhash.c - MinHash signatures over word shingles and their LSH bands
+ * (see minhash.h).
+ *
+ * The MINHASH_PERM hash functions are h_i(x) = (h1(x) + i * h2(x)) ^ c_i in
+ * 32 bits (Kirsch and Mitzenmacher's double hashing, whitened by a constant
+ * per place): one 64-bit mix per shingle, then additions that the compiler
+ * turns into vector code.
+ */
+#include <string.h>
+
+#include "minhash.h"
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint32_t whiten[MINHASH_PERM];
+static int whitened;
+
+static void whiten_init(void)
+{
+	/* a fixed sequence: the same text gives the same signature everywhere */
+	uint64_t s = 0x5bd1e995u;
+
+	for (int i = 0; i < MINHASH_PERM; i++) {
+		s = mix64(s + 0x9e3779b97f4a7c15ULL);
+		whiten[i] = (uint32_t)s;
+	}
+	__atomic_store_n(&whitened, 1, __ATOMIC_RELEASE);
+}
+
+static int word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c >= 0x80;
+}
+
+/* Fold one shingle's hash into the signature. */
+static void fold(uint32_t *v, uint64_t x)
+{
+	uint64_t h = mix64(x);
+	uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1, a = h1;
+
+	for (int i = 0; i < MINHASH_PERM; i++) {
+		uint32_t y = a ^ whiten[i];
+
+		v[i] = y < v[i] ? y : v[i];
+		a += h2;
+	}
+}
+
+void minhash_text(struct minhash *m, const char *text, size_t len)
+{
+	uint64_t ring[MINHASH_SHINGLE] = { 0 };
+	size_t words = 0, i = 0;
+
+	if (!__atomic_load_n(&whitened, __ATOMIC_ACQUIRE))
+		whiten_init(); /* idempotent: a race writes the same values */
+	memset(m->v, 0xff, sizeof(m->v));
+	m->shingles = 0;
+	while (i < len) {
+		uint64_t w = 0xcbf29ce484222325ULL;
+
+		while (i < len && !word_byte((unsigned char)text[i]))
+			i++;
+		if (i == len)
+			break;
+		while (i < len && word_byte((unsigned char)text[i])) {
+			unsigned char c = (unsigned char)text[i++];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c + 32);
+			w = (w ^ c) * 0x100000001b3ULL;
+		}
+		ring[words % MINHASH_SHINGLE] = w;
+		words++;
+		if (words >= MINHASH_SHINGLE) {
+			/* the shingle's words in order, oldest first */
+			uint64_t x = 0;
+
+			for (size_t k = 0; k < MINHASH_SHINGLE; k++)
+				x = mix64(x + ring[(words + k) % MINHASH_SHINGLE]);
+			fold(m->v, x);
+			m->shingles++;
+		}
+	}
+	if (words && words < MINHASH_SHINGLE) {
+		uint64_t x = 0;
+
+		for (size_t k = 0; k < words; k++)
+			x = mix64(x + ring[k]);
+		fold(m->v, x);
+		m->shingles = 1;
+	}
+}
+
+double minhash_similarity(const struct minhash *a, const struct minhash *b)
+{
+	int same = 0;
+
+	for (int i = 0; i < MINHASH_PERM; i++)
+		same += a->v[i] == b->v[i];
+	return (double)same / MINHASH_PERM;
+}
+
+uint64_t minhash_band(const struct minhash *m, int b)
+{
+	uint64_t h = (uint64_t)b * 0x9e3779b97f4a7c15ULL;
+
+	for (int r = 0; r < MINHASH_ROWS; r++)
+		h = mix64(h + m->v[b * MINHASH_ROWS + r]);
+	return h;
+}
