@@ -324,6 +324,13 @@ static void print_text(const json_t *rep)
 	if (jsonx_int(rep, "unreadable", 0))
 		printf(", %lld unreadable (run 'clarify verify')",
 		       (long long)jsonx_int(rep, "unreadable", 0));
+	{
+		const json_t *nd = json_object_get(rep, "near_duplicates");
+
+		printf("\nnear-duplicates  %lld (%.1f%% of the records)",
+		       (long long)jsonx_int(nd, "records", 0),
+		       100 * json_number_value(json_object_get(nd, "rate")));
+	}
 	printf("\ngrouped  by %s; distributions over the %s records\n\n", jsonx_str(rep, "by"),
 	       json_is_true(json_object_get(rep, "include_rejected")) ? "accepted and rejected"
 								       : "accepted");

@@ -65,8 +65,9 @@ int filter_action_parse(const char *s);
 const char *filter_action_name(int action);     /* "reject", "flag", "off" */
 
 /* The built-in checks' ids, in a fixed order. */
-#define FILTER_NCHECKS 16
+#define FILTER_NCHECKS 17
 #define FILTER_CHECK_UTF8 11     /* filter_checks[] index of invalid-utf8 */
+#define FILTER_CHECK_NEAR_DUP 16 /* near-duplicate: run by clarifyd over the store */
 #define FILTER_CHECK_JUDGE 12    /* ... of the first judge-* check */
 extern const char *const filter_checks[FILTER_NCHECKS];
 int filter_check_index(const char *id);          /* -1 when no check has it */

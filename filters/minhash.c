@@ -7,6 +7,7 @@
  * per place): one 64-bit mix per shingle, then additions that the compiler
  * turns into vector code.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "minhash.h"
@@ -55,15 +56,12 @@ static void fold(uint32_t *v, uint64_t x)
 	}
 }
 
-void minhash_text(struct minhash *m, const char *text, size_t len)
+/* Call fn(x, arg) for the hash of each shingle of text; the number of words. */
+static size_t each_shingle(const char *text, size_t len, void (*fn)(uint64_t, void *), void *arg)
 {
 	uint64_t ring[MINHASH_SHINGLE] = { 0 };
 	size_t words = 0, i = 0;
 
-	if (!__atomic_load_n(&whitened, __ATOMIC_ACQUIRE))
-		whiten_init(); /* idempotent: a race writes the same values */
-	memset(m->v, 0xff, sizeof(m->v));
-	m->shingles = 0;
 	while (i < len) {
 		uint64_t w = 0xcbf29ce484222325ULL;
 
@@ -86,8 +84,7 @@ void minhash_text(struct minhash *m, const char *text, size_t len)
 
 			for (size_t k = 0; k < MINHASH_SHINGLE; k++)
 				x = mix64(x + ring[(words + k) % MINHASH_SHINGLE]);
-			fold(m->v, x);
-			m->shingles++;
+			fn(x, arg);
 		}
 	}
 	if (words && words < MINHASH_SHINGLE) {
@@ -95,9 +92,94 @@ void minhash_text(struct minhash *m, const char *text, size_t len)
 
 		for (size_t k = 0; k < words; k++)
 			x = mix64(x + ring[k]);
-		fold(m->v, x);
-		m->shingles = 1;
+		fn(x, arg);
 	}
+	return words;
+}
+
+static void start(struct minhash *m)
+{
+	if (!__atomic_load_n(&whitened, __ATOMIC_ACQUIRE))
+		whiten_init(); /* idempotent: a race writes the same values */
+	memset(m->v, 0xff, sizeof(m->v));
+	m->shingles = 0;
+}
+
+static void fold_into(uint64_t x, void *arg)
+{
+	struct minhash *m = arg;
+
+	fold(m->v, x);
+	m->shingles++;
+}
+
+void minhash_text(struct minhash *m, const char *text, size_t len)
+{
+	start(m);
+	each_shingle(text, len, fold_into, m);
+}
+
+/* The base's shingles, sorted, for the change's membership test. */
+struct shingle_set {
+	uint64_t *x;
+	size_t n, cap;
+	int oom;
+};
+
+static void set_add(uint64_t x, void *arg)
+{
+	struct shingle_set *s = arg;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 512;
+		uint64_t *p = realloc(s->x, cap * sizeof(*p));
+
+		if (!p) {
+			s->oom = 1;
+			return;
+		}
+		s->x = p;
+		s->cap = cap;
+	}
+	s->x[s->n++] = x;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct change_ctx {
+	struct minhash *m;
+	const struct shingle_set *base;
+};
+
+static void fold_new(uint64_t x, void *arg)
+{
+	struct change_ctx *c = arg;
+
+	if (!bsearch(&x, c->base->x, c->base->n, sizeof(x), cmp_u64))
+		fold_into(x, c->m);
+}
+
+int minhash_change(struct minhash *m, const char *text, size_t len, const char *base,
+		   size_t blen)
+{
+	struct shingle_set set = { 0 };
+	struct change_ctx c = { m, &set };
+
+	start(m);
+	each_shingle(base, blen, set_add, &set);
+	if (set.oom) {
+		free(set.x);
+		return -1;
+	}
+	qsort(set.x, set.n, sizeof(*set.x), cmp_u64);
+	each_shingle(text, len, fold_new, &c);
+	free(set.x);
+	return 0;
 }
 
 double minhash_similarity(const struct minhash *a, const struct minhash *b)

@@ -11,6 +11,11 @@
  * MINHASH_BANDS bands of MINHASH_ROWS places: two texts of Jaccard J share
  * at least one band with probability 1 - (1 - J^ROWS)^BANDS, 0.9999 at
  * J = 0.9, 0.06 at J = 0.5.  Written by hand: no Debian library does it.
+ *
+ * A rewrite is by design within a few words of its original, so two
+ * rewrites of one problem share most shingles whatever each changed:
+ * minhash_change() signs only the shingles a rewrite has and its original
+ * has not, what it changed, for telling the same rewrite from another.
  */
 #ifndef CLARIFY_MINHASH_H
 #define CLARIFY_MINHASH_H
@@ -31,6 +36,10 @@ struct minhash {
 
 /* The signature of text[0..len) (UTF-8; bytes >= 0x80 are word letters). */
 void minhash_text(struct minhash *m, const char *text, size_t len);
+/* The signature of what text changed in base: of its shingles that base
+ * does not have (shingles 0 when none).  0, or -1 out of memory. */
+int minhash_change(struct minhash *m, const char *text, size_t len, const char *base,
+		   size_t blen);
 /* The estimated Jaccard similarity of two signatures, in [0, 1]. */
 double minhash_similarity(const struct minhash *a, const struct minhash *b);
 /* The 64-bit key of band b (0 .. MINHASH_BANDS-1), the band's index in it. */

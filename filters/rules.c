@@ -24,7 +24,7 @@ const char *const filter_checks[FILTER_NCHECKS] = {
 	"unchanged", "drift", "hidden-leak", "repeated-lines", "repeated-ngrams",
 	"repeated-questions", "empty", "truncated", "no-questions", "not-a-question",
 	"inline-commentary", "invalid-utf8", "judge-not-recovered", "judge-off-target",
-	"judge-self-announced", "judge-mentions-original",
+	"judge-self-announced", "judge-mentions-original", "near-duplicate",
 };
 
 int filter_action_parse(const char *s)

@@ -124,6 +124,7 @@ static int run_load(struct boot *b, struct run **out)
 	r->d.workers = (int)r->cfg.jobs.workers;
 	r->d.drain_seconds = 30;
 	r->d.progress = b->no_progress ? 0 : -1;
+	r->d.near_dup = r->cfg.filters.near_duplicate;
 	r->d.price_in = r->cfg.llm.price_in_per_mtok;
 	r->d.price_out = r->cfg.llm.price_out_per_mtok;
 	r->d.log_level = b->verbose ? LOG_DEBUG : b->quiet ? LOG_ERR : (int)r->cfg.log.level;

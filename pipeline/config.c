@@ -144,6 +144,9 @@ static const struct cfg_key cfg_keys[] = {
 	  "fewest clarifying questions a record may have" },
 	{ "filters.max_questions", CFG_INT, OFF(filters.max_questions), 1, 1000, "20",
 	  "most clarifying questions a record may have" },
+	{ "filters.near_duplicate", CFG_DOUBLE, OFF(filters.near_duplicate), 0, 1, "0.9",
+	  "a record whose modified problem has this estimated Jaccard similarity (MinHash "
+	  "of word 5-shingles) with an earlier accepted one is a near-duplicate (0: no check)" },
 	{ "stats.order", CFG_INT, OFF(stats.order), 2, 5, "4",
 	  "order of the language model 'clarify lm train' builds" },
 	{ "stats.modified_ppl_min", CFG_DOUBLE, OFF(stats.modified_ppl_min), 0, 1000000000, "0",

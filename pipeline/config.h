@@ -74,6 +74,7 @@ struct config {
 		double max_ngram_repeat;
 		int64_t min_questions;
 		int64_t max_questions;
+		double near_duplicate;  /* Jaccard threshold; 0: off */
 	} filters;
 	struct {
 		double modified_ppl_min, modified_ppl_max;

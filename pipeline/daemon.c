@@ -28,6 +28,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "progress.h"
+#include "dedup.h"
 #include "../llm/llm.h"
 
 /* One job on its way. */
@@ -47,6 +48,8 @@ struct job {
 	int judging;               /* res and signals are kept for stage 3 */
 	int resumed;               /* a job in state answer: stages 1 and 2 from its result */
 	int in_target;             /* counted in its category's cat_flight */
+	int has_mh;                /* mh holds the record's signatures */
+	struct dedup_sig mh;       /* for the near-duplicate check */
 	int64_t tokens_in, tokens_out;
 	int64_t stage_req[PROMPT_STAGES], stage_in[PROMPT_STAGES], stage_out[PROMPT_STAGES];
 	double latency;
@@ -142,6 +145,7 @@ struct daemon {
 	const struct daemon_opts *old_o;
 	const struct daemon_opts *first_o;  /* the caller's: never released */
 	struct run_targets targets;  /* jobs.target_accepted */
+	struct dedup dedup;          /* the near-duplicate check's batch */
 	struct live_line live;       /* on a terminal */
 };
 
@@ -298,6 +302,7 @@ static int commit(struct daemon *d)
 		return rc;
 	}
 	raw_clear(&d->w);
+	dedup_committed(&d->dedup);
 	json_object_clear(d->w.jobs);
 	d->writes = 0;
 	d->last_commit = time_mono();
@@ -769,6 +774,21 @@ static void clarified(struct daemon *d, struct filter_scratch *scratch, struct s
 	}
 }
 
+/* An accepted record's signature, for the loop's near-duplicate check. */
+static void job_signature(struct daemon *d, struct job *j)
+{
+	const char *original;
+
+	j->has_mh = 0;
+	if (j->outcome != OUT_DONE || d->o->near_dup <= 0 || !j->r1.modified)
+		return;
+	original = jsonx_str(j->problem, "question");
+	minhash_text(&j->mh.full, j->r1.modified, strlen(j->r1.modified));
+	j->has_mh = j->mh.full.shingles > 0 &&
+		    minhash_change(&j->mh.change, j->r1.modified, strlen(j->r1.modified),
+				   original ? original : "", original ? strlen(original) : 0) == 0;
+}
+
 static void job_work(struct daemon *d, struct filter_scratch *scratch, struct store *codec,
 		     struct job *j)
 {
@@ -794,6 +814,7 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 		filter_result_release(&res);
 		if (j->outcome == OUT_FAILED && !j->error)
 			j->error = strdup(err_msg(CL_ENOMEM));
+		job_signature(d, j);
 		return;
 	}
 	rc = j->stage == PROMPT_ANSWER ? prompt_parse_answers(t, j->req.text, j->r2.nquestions, r)
@@ -853,6 +874,49 @@ static void job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 	filter_result_release(&res);
 	if (j->outcome == OUT_FAILED && !j->error)
 		j->error = strdup(err_msg(CL_ENOMEM));
+	job_signature(d, j);
+}
+
+/* ---- near-duplicates ---------------------------------------------------------- */
+
+/* An index entry for the next commit, not counted as a job's write. */
+static int index_put(void *arg, const char *key, void *data, size_t len)
+{
+	struct daemon *d = arg;
+	int rc = put_raw(d, STORE_LSH, key, data, len);
+
+	if (!rc)
+		d->writes--;
+	return rc;
+}
+
+/*
+ * An accepted record, in commit order: a near-duplicate of an indexed one
+ * gets the verdict (its result written again with it: rejected, or kept
+ * and flagged); any other enters the index.  Only a store that cannot be
+ * read stops the run.
+ */
+static int near_duplicate(struct daemon *d, struct job *j)
+{
+	int action = d->fs.check_action[FILTER_CHECK_NEAR_DUP];
+	char like[STORE_KEY_MAX], detail[STORE_KEY_MAX + 96];
+	double full, change;
+	int rc;
+
+	if (action == FILTER_OFF || d->o->near_dup <= 0)
+		return 0;
+	rc = dedup_find(&d->dedup, d->s, j->key, &j->mh, like, &full, &change);
+	if (rc < 0 || rc > 1)
+		return rc;
+	if (rc == 0 || full < d->o->near_dup || change < d->o->near_dup)
+		return dedup_add(&d->dedup, d->s, j->key, &j->mh, index_put, d);
+	snprintf(detail, sizeof(detail), "Jaccard %.2f with %s (%.2f of what each changed)", full,
+		 like, change);
+	log_debug("%s: near-duplicate: %s", j->key, detail);
+	if (action == FILTER_REJECT)
+		j->outcome = OUT_REJECTED;
+	return dedup_mark(d->s, &j->result, &j->result_len, filter_action_name(action),
+			  action == FILTER_REJECT, detail);
 }
 
 /* A reply from the LLM client: errors here, the rest to the pool. */
@@ -911,7 +975,9 @@ static int job_back(struct daemon *d, struct job *j)
 		rc = job_finish(d, j, "failed", j->error);
 		break;
 	default:
-		rc = job_finish(d, j, j->outcome == OUT_DONE ? "done" : "rejected", NULL);
+		rc = j->outcome == OUT_DONE && j->has_mh ? near_duplicate(d, j) : 0;
+		if (!rc)
+			rc = job_finish(d, j, j->outcome == OUT_DONE ? "done" : "rejected", NULL);
 		break;
 	}
 	d->in_flight--;
@@ -1236,6 +1302,7 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 	d.w.jobs = json_object();
+	dedup_init(&d.dedup);
 	d.bounds = o->bounds;
 	d.started = time_now();
 	d.started_mono = time_mono();
@@ -1416,6 +1483,7 @@ out:
 	json_decref(d.last_problem);
 	json_decref(d.w.jobs);
 	filter_set_release(&d.fs);
+	dedup_release(&d.dedup);
 	prompt_set_release(&d.ps);
 	stats_lm_free(d.lm);
 	return rc;

@@ -19,7 +19,8 @@ struct daemon_opts {
 	int cache;                    /* use and fill the response cache */
 	int max_parse_retries;
 	int stages;                   /* 2: modify, clarify; 3: and answer (jobs.stages) */
-	int64_t target[CAT_COUNT];    /* jobs.target_accepted, by CAT_*; 0: none */
+	int64_t target[CAT_COUNT];
+	double near_dup;              /* filters.near_duplicate; 0: no check */    /* jobs.target_accepted, by CAT_*; 0: none */
 	const char *filter_actions;   /* filters.actions, as config.c keeps them */
 	const char *config_file;      /* for their messages; may be NULL */
 	int once;                     /* return when no job is left */

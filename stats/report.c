@@ -236,6 +236,8 @@ static int count_rules(struct report_group *g, const json_t *res)
 		const char *action = jsonx_str(it, "action");
 		int rc;
 
+		if (rule && !strcmp(rule, "near-duplicate"))
+			g->near_dup++;
 		if (!rule || !action || strcmp(action, "reject") != 0)
 			continue;
 		rc = json_object_set_new(g->by_rule, rule,
@@ -275,7 +277,14 @@ static int group_add(struct report_group *g, int include_rejected, const json_t 
 
 	g->records++;
 	if (accepted) {
+		const json_t *it;
+		size_t i;
+
 		g->accepted++;
+		/* a near-duplicate kept by a flag is counted too */
+		json_array_foreach(json_object_get(res, "verdicts"), i, it)
+			if (jsonx_str(it, "rule") && !strcmp(jsonx_str(it, "rule"), "near-duplicate"))
+				g->near_dup++;
 	} else {
 		g->rejected++;
 		rc = count_rules(g, res);
@@ -508,5 +517,11 @@ json_t *report_json(struct report *r, int bins)
 		      "rejected", (json_int_t)r->overall.rejected, "unreadable",
 		      (json_int_t)r->unreadable, "groups", groups, "overall",
 		      group_json(&r->overall, bins));
+	if (o)
+		json_object_set_new(o, "near_duplicates",
+				    json_pack("{s:I, s:f}", "records", (json_int_t)r->overall.near_dup,
+					      "rate", r->overall.records ?
+					      (double)r->overall.near_dup /
+					      (double)r->overall.records : 0.0));
 	return o;
 }

@@ -76,6 +76,7 @@ struct report_group {
 	struct stats_agg answer_tokens, answers_per_record;
 	uint64_t judged, recovered, off_target, self_announced, mentions_original;
 	json_t *by_rule;               /* rule -> count; owned */
+	uint64_t near_dup;      /* records with a near-duplicate verdict, any action */
 	uint64_t tokens_in, tokens_out, cached;
 	double latency;
 };

@@ -27,6 +27,7 @@ static const char *const db_names[STORE_DB_COUNT] = {
 	[STORE_JOBS] = "jobs",
 	[STORE_RESULTS] = "results",
 	[STORE_CACHE] = "cache",
+	[STORE_LSH] = "lsh",
 };
 
 static const char *const state_names[JOB_STATE_COUNT] = {
@@ -329,6 +330,10 @@ static int store_open_dbs(struct store *s)
 		return mdb_fail(s, mrc, "cannot begin transaction");
 	for (int i = 0; i < STORE_DB_COUNT; i++) {
 		mrc = mdb_dbi_open(txn, db_names[i], dflags, &s->dbi[i]);
+		if (mrc == MDB_NOTFOUND && i == STORE_LSH) {
+			s->no_lsh = 1; /* older than the index: read as empty */
+			continue;
+		}
 		if (mrc == MDB_NOTFOUND) {
 			rc = err_set(CL_ESCHEMA, "'%s' is not a clarify store (no '%s' database)",
 				     s->path, db_names[i]);
@@ -744,8 +749,11 @@ int store_get_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *k
 		  const void **data, size_t *len)
 {
 	MDB_val k = { strlen(key), (void *)key }, v;
-	int mrc = mdb_get(txn, s->dbi[db], &k, &v);
+	int mrc;
 
+	if (db == STORE_LSH && s->no_lsh)
+		return CL_ENOTFOUND;
+	mrc = mdb_get(txn, s->dbi[db], &k, &v);
 	if (mrc == MDB_NOTFOUND)
 		return CL_ENOTFOUND;
 	if (mrc)
@@ -878,8 +886,13 @@ void store_drop_pages(struct store *s)
 int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n)
 {
 	MDB_stat st;
-	int mrc = mdb_stat(txn, s->dbi[db], &st);
+	int mrc;
 
+	if (db == STORE_LSH && s->no_lsh) {
+		*n = 0;
+		return 0;
+	}
+	mrc = mdb_stat(txn, s->dbi[db], &st);
 	if (mrc)
 		return mdb_fail(s, mrc, "cannot stat");
 	*n = st.ms_entries;

@@ -48,6 +48,8 @@ enum store_db {
 	STORE_JOBS,
 	STORE_RESULTS,
 	STORE_CACHE,
+	STORE_LSH,        /* the near-duplicate index: raw values, not records
+			     (absent from stores older than it: empty) */
 	STORE_DB_COUNT
 };
 
@@ -93,6 +95,7 @@ struct store {
 	struct store_dict *dict[STORE_DICTS];  /* zstd dictionaries, once loaded; owned */
 	struct store *dict_of;    /* a codec's: use that store's dictionaries */
 	unsigned dict_bad;        /* bit k: meta's dictionary k would not load */
+	int no_lsh;               /* opened read-only, the store has no lsh database */
 };
 
 const char *store_db_name(enum store_db db);

@@ -648,6 +648,7 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"filters.max_ngram_repeat: 0.4    # ",
 		"filters.min_questions: 1    # ",
 		"filters.max_questions: 20    # ",
+		"filters.near_duplicate: 0.9    # ",
 		"stats.order: 4    # ",
 		"stats.modified_ppl_min: 0    # ",
 		"stats.modified_ppl_max: 0    # ",

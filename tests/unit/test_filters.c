@@ -108,7 +108,7 @@ static void malformed_yaml_is_refused_at_its_line_and_column(void **state)
 	(void)state;
 	assert_refused("rules:\n  - id: [a\n", NAME ":3:1: ", "did not find expected");
 	assert_refused("rules:\n  - id: a\n   x: b\n", NAME ":3:4: ", "expected");
-	assert_refused("rules:\n\t- id: a\n", NAME ":2:1: ", "cannot start any token");
+	assert_refused("rules:\n\t- id: a\n", NAME ":2:1: ", "tabs cannot indent YAML");
 }
 
 static void top_level_other_than_rules_is_refused(void **state)
