@@ -298,8 +298,9 @@ static int bench_run(const struct paths *p, const char *corpus, int n, const cha
 	fprintf(f, "store:\n  batch_records: 512\nllm:\n  provider: openai\n"
 		   "  base_url: http://127.0.0.1:%d/v1\n  model: bench\n  api_key_env: B_KEY\n"
 		   "  max_in_flight: %d\n  request_timeout_s: 60\nlog:\n  level: warn\n"
-		   "jobs:\n  stages: [modify, clarify, answer]\n",
-		port, IN_FLIGHT);
+		   "jobs:\n  stages: [modify, clarify, answer]\n"
+		   "filters:\n  near_duplicate: %s\n",
+		port, IN_FLIGHT, getenv("BENCH_NEAR_DUP") ? getenv("BENCH_NEAR_DUP") : "0.9");
 	fclose(f);
 	t0 = time_mono();
 	{

@@ -119,65 +119,87 @@ void minhash_text(struct minhash *m, const char *text, size_t len)
 	each_shingle(text, len, fold_into, m);
 }
 
-/* The base's shingles, sorted, for the change's membership test. */
+/* The base's shingles, an open-addressing set, for the change's test. */
 struct shingle_set {
-	uint64_t *x;
-	size_t n, cap;
+	uint64_t *x;               /* 0: empty (a shingle hash of 0 is taken as 1) */
+	size_t mask, n;
 	int oom;
 };
 
-static void set_add(uint64_t x, void *arg)
+static void set_put(struct shingle_set *s, uint64_t x)
 {
-	struct shingle_set *s = arg;
+	size_t i;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 512;
-		uint64_t *p = realloc(s->x, cap * sizeof(*p));
+	x += !x;
+	if (2 * (s->n + 1) > s->mask + 1) {
+		size_t cap = s->x ? 2 * (s->mask + 1) : 1024;
+		uint64_t *old = s->x, *p = calloc(cap, sizeof(*p));
+		size_t omask = s->mask;
 
 		if (!p) {
 			s->oom = 1;
 			return;
 		}
 		s->x = p;
-		s->cap = cap;
+		s->mask = cap - 1;
+		s->n = 0;
+		for (size_t k = 0; old && k <= omask; k++)
+			if (old[k])
+				set_put(s, old[k]);
+		free(old);
 	}
-	s->x[s->n++] = x;
+	for (i = (size_t)x & s->mask; s->x[i] && s->x[i] != x; i = (i + 1) & s->mask)
+		;
+	if (!s->x[i]) {
+		s->x[i] = x;
+		s->n++;
+	}
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int set_has(const struct shingle_set *s, uint64_t x)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
+	x += !x;
+	if (!s->x)
+		return 0;
+	for (size_t i = (size_t)x & s->mask; s->x[i]; i = (i + 1) & s->mask)
+		if (s->x[i] == x)
+			return 1;
+	return 0;
 }
 
-struct change_ctx {
-	struct minhash *m;
+static void set_add(uint64_t x, void *arg)
+{
+	set_put(arg, x);
+}
+
+struct pair_ctx {
+	struct minhash *full, *change;
 	const struct shingle_set *base;
 };
 
-static void fold_new(uint64_t x, void *arg)
+static void fold_pair(uint64_t x, void *arg)
 {
-	struct change_ctx *c = arg;
+	struct pair_ctx *c = arg;
 
-	if (!bsearch(&x, c->base->x, c->base->n, sizeof(x), cmp_u64))
-		fold_into(x, c->m);
+	fold_into(x, c->full);
+	if (!set_has(c->base, x))
+		fold_into(x, c->change);
 }
 
-int minhash_change(struct minhash *m, const char *text, size_t len, const char *base,
-		   size_t blen)
+int minhash_pair(struct minhash *full, struct minhash *change, const char *text, size_t len,
+		 const char *base, size_t blen)
 {
 	struct shingle_set set = { 0 };
-	struct change_ctx c = { m, &set };
+	struct pair_ctx c = { full, change, &set };
 
-	start(m);
+	start(full);
+	start(change);
 	each_shingle(base, blen, set_add, &set);
 	if (set.oom) {
 		free(set.x);
 		return -1;
 	}
-	qsort(set.x, set.n, sizeof(*set.x), cmp_u64);
-	each_shingle(text, len, fold_new, &c);
+	each_shingle(text, len, fold_pair, &c);
 	free(set.x);
 	return 0;
 }

@@ -14,7 +14,7 @@
  *
  * A rewrite is by design within a few words of its original, so two
  * rewrites of one problem share most shingles whatever each changed:
- * minhash_change() signs only the shingles a rewrite has and its original
+ * minhash_pair() also signs only the shingles a rewrite has and its original
  * has not, what it changed, for telling the same rewrite from another.
  */
 #ifndef CLARIFY_MINHASH_H
@@ -36,10 +36,11 @@ struct minhash {
 
 /* The signature of text[0..len) (UTF-8; bytes >= 0x80 are word letters). */
 void minhash_text(struct minhash *m, const char *text, size_t len);
-/* The signature of what text changed in base: of its shingles that base
- * does not have (shingles 0 when none).  0, or -1 out of memory. */
-int minhash_change(struct minhash *m, const char *text, size_t len, const char *base,
-		   size_t blen);
+/* In one pass, the signature of text into full and of what it changed in
+ * base into change: of its shingles that base has not (shingles 0 when
+ * none).  0, or -1 out of memory. */
+int minhash_pair(struct minhash *full, struct minhash *change, const char *text, size_t len,
+		 const char *base, size_t blen);
 /* The estimated Jaccard similarity of two signatures, in [0, 1]. */
 double minhash_similarity(const struct minhash *a, const struct minhash *b);
 /* The 64-bit key of band b (0 .. MINHASH_BANDS-1), the band's index in it. */

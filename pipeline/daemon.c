@@ -783,10 +783,9 @@ static void job_signature(struct daemon *d, struct job *j)
 	if (j->outcome != OUT_DONE || d->o->near_dup <= 0 || !j->r1.modified)
 		return;
 	original = jsonx_str(j->problem, "question");
-	minhash_text(&j->mh.full, j->r1.modified, strlen(j->r1.modified));
-	j->has_mh = j->mh.full.shingles > 0 &&
-		    minhash_change(&j->mh.change, j->r1.modified, strlen(j->r1.modified),
-				   original ? original : "", original ? strlen(original) : 0) == 0;
+	j->has_mh = minhash_pair(&j->mh.full, &j->mh.change, j->r1.modified,
+				 strlen(j->r1.modified), original ? original : "",
+				 original ? strlen(original) : 0) == 0 && j->mh.full.shingles > 0;
 }
 
 static void job_work(struct daemon *d, struct filter_scratch *scratch, struct store *codec,

@@ -120,6 +120,35 @@ static void short_and_empty_texts(void **state)
 	assert_true(sim("two words", "other words") < 0.1);
 }
 
+/* Two edits of one text share most shingles; what each changed tells the
+ * same edit from another. */
+static void the_change_tells_the_same_edit_from_another(void **state)
+{
+	char base[16384], e1[16384], e2[16384], e3[16384];
+	struct minhash f1, c1, f2, c2, f3, c3, f0, c0;
+
+	(void)state;
+	words(base, sizeof(base), 0, 300);
+	memcpy(e1, base, sizeof(base));
+	memcpy(e2, base, sizeof(base));
+	memcpy(e3, base, sizeof(base));
+	memcpy(strstr(e1, "w100 "), "zz00 ", 5);   /* one edit ... */
+	memcpy(strstr(e2, "w100 "), "zz00 ", 5);   /* ... the same one again */
+	memcpy(strstr(e3, "w200 "), "yy00 ", 5);   /* another */
+	assert_int_equal(minhash_pair(&f1, &c1, e1, strlen(e1), base, strlen(base)), 0);
+	assert_int_equal(minhash_pair(&f2, &c2, e2, strlen(e2), base, strlen(base)), 0);
+	assert_int_equal(minhash_pair(&f3, &c3, e3, strlen(e3), base, strlen(base)), 0);
+	assert_int_equal(c1.shingles, 5);     /* the shingles over the new word */
+	assert_true(minhash_similarity(&f1, &f3) >= 0.9);
+	assert_true(minhash_similarity(&c1, &c2) == 1.0);
+	assert_true(minhash_similarity(&c1, &c3) < 0.1);
+	/* the full signature is minhash_text's */
+	minhash_text(&f0, e1, strlen(e1));
+	assert_memory_equal(f0.v, f1.v, sizeof(f0.v));
+	assert_int_equal(minhash_pair(&f0, &c0, base, strlen(base), base, strlen(base)), 0);
+	assert_int_equal(c0.shingles, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +158,7 @@ int main(void)
 		cmocka_unit_test(a_known_jaccard_is_estimated_within_the_sampling_error),
 		cmocka_unit_test(near_duplicates_share_a_band_and_unrelated_texts_do_not),
 		cmocka_unit_test(short_and_empty_texts),
+		cmocka_unit_test(the_change_tells_the_same_edit_from_another),
 	};
 
 	return cmocka_run_group_tests_name("minhash", tests, NULL, NULL);
