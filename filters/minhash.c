@@ -7,6 +7,7 @@
  * per place): one 64-bit mix per shingle, then additions that the compiler
  * turns into vector code.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ static uint64_t mix64(uint64_t x)
 }
 
 static uint32_t whiten[MINHASH_PERM];
-static int whitened;
+static pthread_once_t whitened = PTHREAD_ONCE_INIT;
 
 static void whiten_init(void)
 {
@@ -33,7 +34,6 @@ static void whiten_init(void)
 		s = mix64(s + 0x9e3779b97f4a7c15ULL);
 		whiten[i] = (uint32_t)s;
 	}
-	__atomic_store_n(&whitened, 1, __ATOMIC_RELEASE);
 }
 
 static int word_byte(unsigned char c)
@@ -99,8 +99,7 @@ static size_t each_shingle(const char *text, size_t len, void (*fn)(uint64_t, vo
 
 static void start(struct minhash *m)
 {
-	if (!__atomic_load_n(&whitened, __ATOMIC_ACQUIRE))
-		whiten_init(); /* idempotent: a race writes the same values */
+	pthread_once(&whitened, whiten_init);
 	memset(m->v, 0xff, sizeof(m->v));
 	m->shingles = 0;
 }
