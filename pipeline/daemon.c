@@ -36,6 +36,8 @@ struct job {
 	char key[STORE_KEY_MAX + 32];
 	int category;
 	int stage;                 /* PROMPT_MODIFY, PROMPT_CLARIFY, PROMPT_ANSWER */
+	int shown_stage;           /* stage as the main thread last saw it: progress reads it
+				    * while a worker may be changing stage */
 	int parse_tries;
 	json_t *problem;
 	struct buf system, user;
@@ -250,15 +252,17 @@ static void progress(struct daemon *d)
 		for (struct job *j = d->jobs; j; j = j->next) {
 			json_t *c;
 
-			if (j->category < 0 || j->stage < 0 || j->stage >= PROMPT_STAGES)
+			int sg = j->shown_stage;
+
+			if (j->category < 0 || sg < 0 || sg >= PROMPT_STAGES)
 				continue;
 			c = json_object_get(by, category_name(j->category));
 			if (!c) {
 				c = json_object();
 				json_object_set_new(by, category_name(j->category), c);
 			}
-			json_object_set_new(c, stage_names[j->stage],
-					    json_integer(jsonx_int(c, stage_names[j->stage], 0) + 1));
+			json_object_set_new(c, stage_names[sg],
+					    json_integer(jsonx_int(c, stage_names[sg], 0) + 1));
 		}
 		json_object_set_new(d->w.progress, "in_flight_by", by);
 	}
@@ -457,6 +461,7 @@ static void job_submit(struct daemon *d, struct job *j)
 		pool_push(d, j, TASK_REPLY);
 		return;
 	}
+	j->shown_stage = j->stage;
 	llm_submit(d->llm, &j->req);
 	d->n.requests++;
 	d->n.stage_requests[j->stage]++;
@@ -1088,6 +1093,7 @@ static void pool_push(struct daemon *d, struct job *j, int task)
 
 	j->qnext = NULL;
 	j->task = task;
+	j->shown_stage = j->stage;
 	pthread_mutex_lock(&p->mu);
 	if (p->todo_tail)
 		p->todo_tail->qnext = j;
@@ -1132,6 +1138,7 @@ static int pool_drain(struct daemon *d)
 		struct job *next = j->qnext;
 		int rc;
 
+		j->shown_stage = j->stage;
 		rc = job_back(d, j);
 		if (rc)
 			return rc;
