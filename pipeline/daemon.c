@@ -36,8 +36,9 @@ struct job {
 	char key[STORE_KEY_MAX + 32];
 	int category;
 	int stage;                 /* PROMPT_MODIFY, PROMPT_CLARIFY, PROMPT_ANSWER */
-	int shown_stage;           /* stage as the main thread last saw it: progress reads it
-				    * while a worker may be changing stage */
+	int shown_stage;           /* stage when the main thread last held it (pool_push,
+				    * pool_drain): what progress() counts, as a worker
+				    * may be changing stage meanwhile */
 	int parse_tries;
 	json_t *problem;
 	struct buf system, user;
@@ -250,9 +251,8 @@ static void progress(struct daemon *d)
 		json_t *by = json_object();
 
 		for (struct job *j = d->jobs; j; j = j->next) {
-			json_t *c;
-
 			int sg = j->shown_stage;
+			json_t *c;
 
 			if (j->category < 0 || sg < 0 || sg >= PROMPT_STAGES)
 				continue;
@@ -461,7 +461,6 @@ static void job_submit(struct daemon *d, struct job *j)
 		pool_push(d, j, TASK_REPLY);
 		return;
 	}
-	j->shown_stage = j->stage;
 	llm_submit(d->llm, &j->req);
 	d->n.requests++;
 	d->n.stage_requests[j->stage]++;
