@@ -44,7 +44,8 @@ ALL_LDFLAGS := -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
 LIB_SRC := $(wildcard common/*.c) $(wildcard store/*.c) $(wildcard filters/*.c) $(wildcard stats/*.c) \
 	$(wildcard prompts/*.c) $(wildcard llm/*.c) \
 	$(wildcard export/*.c) \
-	pipeline/config.c pipeline/apps.c pipeline/daemon.c pipeline/plan.c pipeline/progress.c pipeline/dedup.c
+	pipeline/config.c pipeline/apps.c pipeline/daemon.c pipeline/pool.c pipeline/batchrun.c \
+	pipeline/plan.c pipeline/progress.c pipeline/dedup.c
 CLI_SRC := $(wildcard cli/*.c)
 D_SRC := pipeline/clarifyd.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -21,6 +21,7 @@ static const struct command {
 	{ "plan", cmd_plan, "what the pending jobs will cost: requests, tokens, money per stage" },
 	{ "requeue", cmd_requeue, "put failed or rejected jobs back in the queue" },
 	{ "stats", cmd_stats, "perplexity, entropy and sizes by category, template or model" },
+	{ "batches", cmd_batches, "the provider batches of llm.mode batch; cancel one" },
 	{ "samples", cmd_samples, "examples of what a rule caught, its span highlighted; failures by reason" },
 	{ "export", cmd_export, "write the training set (JSONL, .zst) with its manifest" },
 	{ "compact", cmd_compact, "rewrite the records from before the store's zstd dictionaries" },

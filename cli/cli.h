@@ -52,5 +52,6 @@ int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_compact(struct cli *c, int argc, char **argv);
 int cmd_samples(struct cli *c, int argc, char **argv);
+int cmd_batches(struct cli *c, int argc, char **argv);
 
 #endif

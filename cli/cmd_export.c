@@ -327,7 +327,8 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	sigaction(SIGTERM, &sa, &old_term);
 	o.stop = &stop;
 	o.progress = !json;
-	o.price_in_per_mtok = c->cfg.llm.price_in_per_mtok;   /* the config is loaded */
+	o.price_in_per_mtok = c->cfg.llm.price_in_per_mtok;
+	o.batch_discount = c->cfg.llm.batch_discount;   /* the config is loaded */
 	o.price_out_per_mtok = c->cfg.llm.price_out_per_mtok;
 	err_clear();
 	rc = export_run(sp, ndirs, &o, &r);

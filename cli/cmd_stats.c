@@ -208,12 +208,19 @@ static void print_records_row(const char *name, int w, const json_t *g)
 /* usage.money of one group: its tokens at the configured prices */
 static int add_money(json_t *usage, const struct config *cfg)
 {
-	double in = plan_money(jsonx_int(usage, "tokens_in", 0), cfg->llm.price_in_per_mtok);
-	double out = plan_money(jsonx_int(usage, "tokens_out", 0), cfg->llm.price_out_per_mtok);
+	const json_t *b = json_object_get(usage, "batch");
+	int64_t bin = jsonx_int(b, "tokens_in", 0), bout = jsonx_int(b, "tokens_out", 0);
+	double disc = cfg->llm.batch_discount;
+	/* the tokens of records from a batch at llm.batch_discount of the price */
+	double in = plan_money(jsonx_int(usage, "tokens_in", 0) - bin, cfg->llm.price_in_per_mtok) +
+		    plan_money(bin, cfg->llm.price_in_per_mtok * disc);
+	double out = plan_money(jsonx_int(usage, "tokens_out", 0) - bout,
+				cfg->llm.price_out_per_mtok) +
+		     plan_money(bout, cfg->llm.price_out_per_mtok * disc);
 
 	return json_object_set_new(usage, "money",
-				   json_pack("{s:f, s:f, s:f}", "in", in, "out", out, "total",
-					     in + out));
+				   json_pack("{s:f, s:f, s:f, s:f}", "in", in, "out", out, "total",
+					     in + out, "batch_share", disc));
 }
 
 /* Every group's and the overall usage priced, when prices are set. */
@@ -343,6 +350,15 @@ static void print_text(const json_t *rep)
 	json_object_foreach((json_t *)groups, name, g)
 		print_records_row(name, w, g);
 	print_records_row("overall", w, overall);
+	{
+		const json_t *b = json_object_get(json_object_get(overall, "usage"), "batch");
+
+		if (jsonx_int(b, "records", 0) > 0)
+			printf("%-*s %8lld records from provider batches, %lld tokens at batch price\n",
+			       w, "", (long long)jsonx_int(b, "records", 0),
+			       (long long)(jsonx_int(b, "tokens_in", 0) +
+					   jsonx_int(b, "tokens_out", 0)));
+	}
 	print_judge(rep, w);
 	print_rules(rep, w);
 	if (json_is_object(prog)) {

@@ -112,9 +112,31 @@ static void print_by_stage(const json_t *by)
 	printf("\n");
 }
 
+struct batch_list {
+	uint64_t total, live, requests;
+};
+
+static int batch_each(const char *key, size_t klen, json_t *v, int drc, void *arg)
+{
+	struct batch_list *bl = arg;
+	const char *state = jsonx_str(v, "state");
+
+	(void)key;
+	(void)klen;
+	if (drc)
+		return 0;
+	bl->total++;
+	if (state && strcmp(state, "done")) {
+		bl->live++;
+		bl->requests += (uint64_t)jsonx_int(v, "requests", 0);
+	}
+	return 0;
+}
+
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct tally t = { 0 };
+	struct batch_list bl = { 0 };
 	uint64_t total[JOB_STATE_COUNT] = { 0 };
 	uint64_t problems = 0, results = 0, cached = 0;
 	MDB_txn *txn = NULL;
@@ -178,6 +200,15 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	for (int cat = 0; cat <= CAT_COUNT; cat++)
 		for (int st = 0; st < JOB_STATE_COUNT; st++)
 			total[st] += t.by[cat][st];
+	{
+		/* llm.mode batch: the batches not yet in hold their jobs */
+		MDB_txn *btxn;
+
+		if (store_read_begin(&s, &btxn) == 0) {
+			store_each(&s, btxn, STORE_BATCHES, "", batch_each, &bl);
+			store_read_end(btxn);
+		}
+	}
 	if (prog) {
 		/* "seconds" since the start, or whole seconds from an older clarifyd */
 		json_t *sec = json_object_get(prog, "seconds");
@@ -214,6 +245,10 @@ int cmd_status(struct cli *c, int argc, char **argv)
 					      "problems", dict_json(&s, STORE_PROBLEMS)));
 		json_object_set_new(o, "unreadable_jobs", json_integer((json_int_t)t.bad));
 		json_object_set(o, "rejected_by_rule", by_rule);
+		json_object_set_new(o, "batches", json_pack("{s:I, s:I, s:I}", "total",
+							    (json_int_t)bl.total, "live",
+							    (json_int_t)bl.live, "requests",
+							    (json_int_t)bl.requests));
 		if (prog) {
 			json_object_set(o, "daemon", prog);
 			json_object_set_new(o, "jobs_per_second", json_real(rate));
@@ -274,6 +309,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			printf("\n");
 			print_by_stage(json_object_get(prog, "by_stage"));
 		}
+		if (bl.live)
+			printf("\nbatches   %llu live, holding %llu requests (clarify batches)\n",
+			       (unsigned long long)bl.live, (unsigned long long)bl.requests);
 		if (t.bad)
 			printf("\n%llu job records could not be read: run 'clarify verify'\n",
 			       (unsigned long long)t.bad);

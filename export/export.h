@@ -167,6 +167,7 @@ struct export_opts {
 	int card;                   /* write README.md, the dataset card, beside the
 				       file (when absent or written by us) */
 	double price_in_per_mtok;   /* the manifest's money (llm.price_*); both 0: none */
+	double batch_discount;      /* a batch token's price, as a share (llm.batch_discount) */
 	double price_out_per_mtok;
 	volatile sig_atomic_t *stop; /* set (by a signal handler): give up cleanly */
 };
@@ -207,6 +208,7 @@ struct export_result {
 	struct export_skipped skipped;
 	uint64_t problems;                   /* distinct problems walked */
 	uint64_t tokens_in, tokens_out;      /* the written clarify records' usage */
+	uint64_t batch_records, batch_in, batch_out; /* of them, made from provider batches */
 	double seconds;
 	json_t *manifest;                    /* owned; NULL when writing to stdout */
 };

@@ -107,13 +107,19 @@ static json_t *bound_json(double v)
  * configured prices (null when none is set). */
 static json_t *usage_json(const struct export_result *r, const struct export_opts *o)
 {
-	double in = (double)r->tokens_in * o->price_in_per_mtok / 1e6;
-	double out = (double)r->tokens_out * o->price_out_per_mtok / 1e6;
+	/* a batch's tokens at o->batch_discount of the price */
+	double disc = o->batch_discount;
+	double in = ((double)(r->tokens_in - r->batch_in) + disc * (double)r->batch_in) *
+		    o->price_in_per_mtok / 1e6;
+	double out = ((double)(r->tokens_out - r->batch_out) + disc * (double)r->batch_out) *
+		     o->price_out_per_mtok / 1e6;
 	int priced = o->price_in_per_mtok > 0 || o->price_out_per_mtok > 0;
 
-	return json_pack("{s:I, s:I, s:I, s:o}", "tokens_in", (json_int_t)r->tokens_in,
-			 "tokens_out", (json_int_t)r->tokens_out, "tokens",
-			 (json_int_t)(r->tokens_in + r->tokens_out), "money",
+	return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o}", "tokens_in",
+			 (json_int_t)r->tokens_in, "tokens_out", (json_int_t)r->tokens_out, "tokens",
+			 (json_int_t)(r->tokens_in + r->tokens_out), "batch", "records",
+			 (json_int_t)r->batch_records, "tokens_in", (json_int_t)r->batch_in,
+			 "tokens_out", (json_int_t)r->batch_out, "money",
 			 priced ? json_pack("{s:f, s:f, s:f, s:f, s:f}", "in", in, "out", out,
 					    "total", in + out, "in_per_mtok",
 					    o->price_in_per_mtok, "out_per_mtok",

@@ -302,16 +302,24 @@ static const char *const result_fields[R_COUNT] = {
 /* The tokens a written record took to make (once, however many copies). */
 static void note_usage(struct exporter *x, const struct jspan *usage)
 {
-	static const char *const names[] = { "tokens_in", "tokens_out" };
-	struct jspan f[2];
+	static const char *const names[] = { "tokens_in", "tokens_out", "batch" };
+	struct jspan f[3];
 	double in, out;
+	uint64_t tin, tout;
 
-	if (usage->type != JS_OBJ || js_fields(usage, names, 2, f))
+	if (usage->type != JS_OBJ || js_fields(usage, names, 3, f))
 		return;
 	in = js_number(&f[0]);
 	out = js_number(&f[1]);
-	x->r->tokens_in += isnan(in) || in < 0 ? 0 : (uint64_t)in;
-	x->r->tokens_out += isnan(out) || out < 0 ? 0 : (uint64_t)out;
+	tin = isnan(in) || in < 0 ? 0 : (uint64_t)in;
+	tout = isnan(out) || out < 0 ? 0 : (uint64_t)out;
+	x->r->tokens_in += tin;
+	x->r->tokens_out += tout;
+	if (f[2].type == JS_TRUE) { /* made from a provider batch */
+		x->r->batch_records++;
+		x->r->batch_in += tin;
+		x->r->batch_out += tout;
+	}
 }
 
 /* The strings of an array, into *t (grown); 0, or 1 when one is not a

@@ -127,6 +127,10 @@ static int run_load(struct boot *b, struct run **out)
 	r->d.near_dup = r->cfg.filters.near_duplicate;
 	r->d.price_in = r->cfg.llm.price_in_per_mtok;
 	r->d.price_out = r->cfg.llm.price_out_per_mtok;
+	r->d.batch_mode = (int)r->cfg.llm.mode;
+	r->d.batch_max_requests = (size_t)r->cfg.llm.batch_max_requests;
+	r->d.batch_poll_s = r->cfg.llm.batch_poll_s;
+	r->d.batch_discount = r->cfg.llm.batch_discount;
 	r->d.log_level = b->verbose ? LOG_DEBUG : b->quiet ? LOG_ERR : (int)r->cfg.log.level;
 	r->d.reload = on_reload;
 	r->d.release = on_release;

@@ -23,6 +23,7 @@ enum cfg_type {
 	CFG_BOOL,       /* int64_t 0 or 1: true/false, yes/no, on/off */
 	CFG_LEVEL,      /* a log level name */
 	CFG_PROVIDER,   /* offline, openai, gemini */
+	CFG_MODE,       /* online, batch: int64_t 0 or 1 */
 	CFG_CATEGORIES, /* a list of category names */
 	CFG_STAGES,     /* [modify, clarify] or [modify, clarify, answer]: int64_t 2 or 3 */
 	CFG_ACTIONS,    /* a mapping of rule ids to reject, flag (soft) or off */
@@ -116,6 +117,16 @@ static const struct cfg_key cfg_keys[] = {
 	  "stats and the export manifest); 0: not priced" },
 	{ "llm.price_out_per_mtok", CFG_DOUBLE, OFF(llm.price_out_per_mtok), 0, 1000000, "0",
 	  "price of a million completion tokens of llm.model; 0: not priced" },
+	{ "llm.mode", CFG_MODE, OFF(llm.mode), 0, 0, "online",
+	  "online: requests one by one; batch: gathered into the provider's batches (OpenAI's "
+	  "Batch API: half the price, answered within 24 h)" },
+	{ "llm.batch_max_requests", CFG_INT, OFF(llm.batch_max_requests), 1, 50000, "50000",
+	  "requests in one batch at most (the provider's limit is 50,000 and 200 MB)" },
+	{ "llm.batch_poll_s", CFG_DOUBLE, OFF(llm.batch_poll_s), 0.01, 86400, "60",
+	  "first wait between polls of a batch, seconds (grows to 16 times while it "
+	  "does not change)" },
+	{ "llm.batch_discount", CFG_DOUBLE, OFF(llm.batch_discount), 0, 1, "0.5",
+	  "price of a batch token as a share of llm.price_*_per_mtok" },
 	{ "llm.cache", CFG_BOOL, OFF(llm.cache), 0, 1, "true",
 	  "answer repeated requests from the store's cache" },
 	{ "llm.seed", CFG_INT, OFF(llm.seed), 0, INT64_MAX, "0",
@@ -321,6 +332,13 @@ static int cfg_set(struct config *cfg, const struct cfg_key *k, const char *text
 			snprintf(why, whylen, "'%s' must be true or false, got '%s'", k->name, text);
 			return CL_EINVAL;
 		}
+		return 0;
+	case CFG_MODE:
+		if (strcmp(text, "online") && strcmp(text, "batch")) {
+			snprintf(why, whylen, "'%s' must be online or batch, got '%s'", k->name, text);
+			return CL_EINVAL;
+		}
+		*(int64_t *)field = !strcmp(text, "batch");
 		return 0;
 	case CFG_PROVIDER:
 		v = llm_provider_parse(text);
@@ -737,6 +755,9 @@ void config_print(const struct config *cfg, FILE *f)
 			break;
 		case CFG_PROVIDER:
 			fprintf(f, "%s", llm_provider_name((int)*(const int64_t *)field));
+			break;
+		case CFG_MODE:
+			fprintf(f, "%s", *(const int64_t *)field ? "batch" : "online");
 			break;
 		case CFG_ACTIONS: {
 			const char *p = *(char *const *)field;

@@ -59,6 +59,10 @@ struct config {
 		double price_out_per_mtok; /* per 10^6 completion tokens */
 		int64_t cache;        /* bool */
 		int64_t seed;
+		int64_t mode;         /* 0 online, 1 batch */
+		int64_t batch_max_requests;
+		double batch_poll_s;
+		double batch_discount; /* a batch token's price, as a share */
 	} llm;
 	struct {
 		char *dir;            /* templates; "" for the shipped ones */

@@ -5,8 +5,10 @@
  *
  * One thread runs this loop and owns the store; the LLM client's I/O
  * thread keeps the requests in flight; a small pool of worker threads
- * does the CPU work of a reply (parsing, filters, scores, the result and
- * the next stage's prompt) and hands the job back.  A job's state in the store stays "pending" until
+ * (pool.c) does the CPU work of a reply (parsing, filters, scores, the
+ * result and the next stage's prompt) and hands the job back.  In batch
+ * mode (batchrun.c) the requests the cache cannot answer are gathered
+ * into provider batches instead.  A job's state in the store stays "pending" until
  * its result and its new state ("done", "rejected" or "failed") commit in
  * one transaction, so a crash at any moment loses no finished job and
  * repeats none.  Every reply is written to the response cache as it
@@ -22,135 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../filters/filter.h"
-#include "../prompts/prompt.h"
-#include "../stats/stats.h"
-#include "config.h"
-#include "daemon.h"
-#include "progress.h"
-#include "dedup.h"
-#include "../llm/llm.h"
-
-/* One job on its way. */
-struct job {
-	char key[STORE_KEY_MAX + 32];
-	int category;
-	int stage;                 /* PROMPT_MODIFY, PROMPT_CLARIFY, PROMPT_ANSWER */
-	int shown_stage;           /* stage when the main thread last held it (pool_push,
-				    * pool_drain): what progress() counts, as a worker
-				    * may be changing stage meanwhile */
-	int parse_tries;
-	json_t *problem;
-	struct buf system, user;
-	struct llm_request req;
-	char cache_key[HASH_SHA256_HEX];
-	int cached;                /* the reply came from the cache */
-	struct prompt_reply r1, r2, r3;
-	struct filter_result res;  /* stages 1 and 2's verdicts, while stage 3 is asked */
-	json_t *signals;           /* and the scores */
-	int judging;               /* res and signals are kept for stage 3 */
-	int resumed;               /* a job in state answer: stages 1 and 2 from its result */
-	int in_target;             /* counted in its category's cat_flight */
-	int has_mh;                /* mh holds the record's signatures */
-	struct dedup_sig mh;       /* for the near-duplicate check */
-	int64_t tokens_in, tokens_out;
-	int64_t stage_req[PROMPT_STAGES], stage_in[PROMPT_STAGES], stage_out[PROMPT_STAGES];
-	double latency;
-	json_t *rec;               /* its record in jobs, as it was taken */
-	struct buf payload;        /* the request body, made with the cache key */
-	/* what a worker made of it, for the main thread */
-	int task;                  /* TASK_* */
-	int outcome;               /* OUT_* */
-	void *result;              /* the result, encoded for the store */
-	size_t result_len;
-	void *reply;               /* the reply for the cache, encoded, under reply_key */
-	size_t reply_len;
-	char reply_key[HASH_SHA256_HEX];
-	char *error;               /* why the job failed */
-	struct job *qnext;         /* in the pool's queues */
-	struct job *prev, *next;   /* every job on its way, for the last word */
-};
-
-enum {
-	TASK_PREPARE,              /* render stage 1 and its cache key */
-	TASK_REPLY,                /* a reply to parse, filter and score */
-	TASK_RESUME,               /* stages 1 and 2 read back: filter, score, ask stage 3 */
-};
-
-enum {
-	OUT_RETRY,                 /* the reply did not parse: ask again */
-	OUT_FAILED,                /* ... too often: the job fails */
-	OUT_REJECTED,              /* filters or bounds rejected it */
-	OUT_NEXT,                  /* a stage passed: the next is ready to ask */
-	OUT_DONE,                  /* the last stage passed: the job is done */
-};
-
-/*
- * The worker pool: jobs with a reply go in todo, come back in done.  The
- * sets (templates, filters) stay put while a job is out: a reload waits
- * for the pool to be idle before it swaps them.
- */
-struct pool {
-	pthread_mutex_t mu;
-	pthread_cond_t todo_cv, idle_cv;
-	struct job *todo, *todo_tail, *done, *done_tail;
-	size_t busy;               /* jobs being worked on */
-	unsigned gen;              /* the filter set's generation */
-	int stop;
-	pthread_t *threads;
-	size_t n;
-};
-
-/* A value a worker encoded, to put as it is. */
-struct raw_put {
-	enum store_db db;
-	char key[STORE_KEY_MAX + 32];
-	void *data;
-	size_t len;
-};
-
-/* What the next write transaction commits. */
-struct pending_write {
-	struct raw_put *raw;       /* results and cached replies, encoded */
-	size_t nraw, rawcap;
-	json_t *jobs;              /* job key -> job record */
-	json_t *progress;          /* meta "progress": what clarify status shows */
-};
-
-struct daemon {
-	const struct daemon_opts *o;
-	struct store *s;
-	struct llm_options lo;
-	struct llm_client *llm;
-	struct prompt_set ps;
-	struct filter_set fs;
-	struct stats_lm *lm;
-	struct stats_bounds bounds;
-	struct pending_write w;
-	char cursor[STORE_KEY_MAX + 32];  /* the last job key taken */
-	int exhausted;             /* the scan found no more pending jobs */
-	size_t in_flight, writes;
-	struct daemon_counts n;
-	double last_commit, last_status;
-	struct job *jobs;
-	int64_t started;
-	double started_mono;
-	int running;
-	struct pool pool;
-	double last_drop;          /* when the map's pages were last let go */
-	int store_failed;          /* a write failed: no more tries */
-	int dict_tried;            /* the store's dictionary was trained (or failed) */
-	char last_pkey[STORE_KEY_MAX];  /* the problem of the last job taken */
-	json_t *last_problem;
-	/* after a reload: the client of the old options, until its requests
-	 * are back, and the old options, released with it */
-	struct llm_client *old_llm;
-	const struct daemon_opts *old_o;
-	const struct daemon_opts *first_o;  /* the caller's: never released */
-	struct run_targets targets;  /* jobs.target_accepted */
-	struct dedup dedup;          /* the near-duplicate check's batch */
-	struct live_line live;       /* on a terminal */
-};
+#include "daemon_int.h"
 
 static int daemon_reply(struct daemon *d, struct job *j);
 static json_t *result_of(struct daemon *d, struct job *j, const struct filter_result *res,
@@ -265,6 +139,15 @@ static void progress(struct daemon *d)
 					    json_integer(jsonx_int(c, stage_names[sg], 0) + 1));
 		}
 		json_object_set_new(d->w.progress, "in_flight_by", by);
+	}
+	if (d->batch) {
+		size_t nb, nr;
+
+		batch_run_counts(d->batch, &nb, &nr);
+		json_object_set_new(d->w.progress, "batches",
+				    json_pack("{s:I, s:I, s:I}", "live", (json_int_t)nb, "requests",
+					      (json_int_t)nr, "replies",
+					      (json_int_t)d->n.batch_requests));
 	}
 	json_object_set_new(d->w.progress, "by_stage",
 			    json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}", "modify",
@@ -438,7 +321,37 @@ static int job_prepare(struct daemon *d, struct job *j)
 	return 0;
 }
 
-static void pool_push(struct daemon *d, struct job *j, int task);
+
+/* A reply paid for (the network's or a batch's): its tokens counted, the
+ * job to the pool. */
+static void daemon_account(struct daemon *d, struct job *j)
+{
+	j->tokens_in += j->req.tokens_in;
+	j->tokens_out += j->req.tokens_out;
+	j->stage_req[j->stage]++;
+	j->stage_in[j->stage] += j->req.tokens_in;
+	j->stage_out[j->stage] += j->req.tokens_out;
+	j->latency += j->req.latency;
+	d->n.tokens += j->req.tokens_in + j->req.tokens_out;
+	d->n.tokens_in += j->req.tokens_in;
+	d->n.tokens_out += j->req.tokens_out;
+	pool_push(d, j, TASK_REPLY);
+}
+
+/* Batch mode: the request goes in the stage's batch and the job leaves
+ * memory (pending in the store, held by its batch), or fails when a batch
+ * already failed its request. */
+static void batch_gather(struct daemon *d, struct job *j)
+{
+	const char *why = NULL;
+	int rc = batch_run_gather(d->batch, j->stage, j->key, j->cache_key, j->payload.data,
+				  j->payload.len, &why);
+
+	if (rc == 1 || rc < 0)
+		job_finish(d, j, "failed", rc == 1 ? why : err_msg(rc));
+	d->in_flight--;
+	job_free(d, j);
+}
 
 /* Send the prepared request, or take its reply from the cache (the job
  * then goes straight to the pool). */
@@ -448,17 +361,33 @@ static void job_submit(struct daemon *d, struct job *j)
 	MDB_txn *txn;
 
 	j->cached = 0;
-	if (d->o->cache && store_read_begin(d->s, &txn) == 0) {
+	if ((d->o->cache || d->batch) && store_read_begin(d->s, &txn) == 0) {
 		if (store_get(d->s, txn, STORE_CACHE, j->cache_key, &hit) == 0 &&
 		    llm_response_from_json(&j->req, hit) == 0)
-			j->cached = 1;
+			j->cached = json_object_get(hit, "batch") ? 2 : 1;
 		json_decref(hit);
 		store_read_end(txn);
+	}
+	if (j->cached == 2) {
+		/* a batch's reply, taken for the first time: paid, at batch price
+		 * (kept again in the cache without its mark, as a plain reply) */
+		j->cached = 0;
+		j->batched = 1;
+		d->n.batch_requests++;
+		d->n.batch_tokens += j->req.tokens_in + j->req.tokens_out;
+		d->n.requests++;
+		d->n.stage_requests[j->stage]++;
+		daemon_account(d, j);
+		return;
 	}
 	if (j->cached) {
 		d->n.cache_hits++;
 		d->n.stage_cached[j->stage]++;
 		pool_push(d, j, TASK_REPLY);
+		return;
+	}
+	if (d->batch) {
+		batch_gather(d, j);
 		return;
 	}
 	llm_submit(d->llm, &j->req);
@@ -492,6 +421,8 @@ static int find_pending(const char *key, size_t klen, json_t *v, int rc, void *a
 	if (!daemon_in_shard(n->d->o, pkey))
 		return 0;
 	if (strcmp(state, "answer") && targets_hold(&n->d->targets, n->d->o, key, klen))
+		return 0;
+	if (n->d->batch && batch_run_holds(n->d->batch, key, klen))
 		return 0;
 	memcpy(n->key, key, klen);
 	n->key[klen] = '\0';
@@ -656,6 +587,8 @@ static json_t *reply_usage(const struct job *j)
 			      "tokens_out", (json_int_t)j->tokens_out, "latency", j->latency,
 			      "cached", j->cached, "stages");
 
+	if (u && j->batched)
+		json_object_set_new(u, "batch", json_true());
 	for (int k = 0; u && k < PROMPT_STAGES; k++)
 		if (j->stage_req[k])
 			json_object_set_new(json_object_get(u, "stages"), prompt_stage_name(k),
@@ -792,7 +725,7 @@ static void job_signature(struct daemon *d, struct job *j)
 				 original ? strlen(original) : 0) == 0 && j->mh.full.shingles > 0;
 }
 
-static void job_work(struct daemon *d, struct filter_scratch *scratch, struct store *codec,
+void daemon_job_work(struct daemon *d, struct filter_scratch *scratch, struct store *codec,
 		     struct job *j)
 {
 	const struct prompt_template *t = prompt_set_get(&d->ps, j->stage, j->category);
@@ -938,16 +871,7 @@ static int daemon_reply(struct daemon *d, struct job *j)
 		job_free(d, j);
 		return 0;
 	}
-	j->tokens_in += j->req.tokens_in;
-	j->tokens_out += j->req.tokens_out;
-	j->stage_req[j->stage]++;
-	j->stage_in[j->stage] += j->req.tokens_in;
-	j->stage_out[j->stage] += j->req.tokens_out;
-	j->latency += j->req.latency;
-	d->n.tokens += j->req.tokens_in + j->req.tokens_out;
-	d->n.tokens_in += j->req.tokens_in;
-	d->n.tokens_out += j->req.tokens_out;
-	pool_push(d, j, TASK_REPLY);
+	daemon_account(d, j);
 	return 0;
 }
 
@@ -986,146 +910,6 @@ static int job_back(struct daemon *d, struct job *j)
 	d->in_flight--;
 	job_free(d, j);
 	return rc;
-}
-
-/* ---- the pool ---------------------------------------------------------------- */
-
-static void *worker_main(void *arg)
-{
-	struct daemon *d = arg;
-	struct pool *p = &d->pool;
-	struct filter_scratch *scratch = NULL;
-	struct store codec;
-	unsigned gen = 0;
-	int have_codec = store_codec_open(&codec, &d->s->opt) == 0;
-
-	if (have_codec)
-		store_codec_follow(&codec, d->s);
-
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		struct job *j;
-
-		while (!p->todo && !p->stop)
-			pthread_cond_wait(&p->todo_cv, &p->mu);
-		if (!p->todo)
-			break;
-		j = p->todo;
-		p->todo = j->qnext;
-		if (!p->todo)
-			p->todo_tail = NULL;
-		p->busy++;
-		if (!scratch || gen != p->gen) {
-			/* the set was reloaded (the pool was idle): a scratch for it */
-			filter_scratch_free(scratch);
-			scratch = filter_scratch_new(&d->fs);
-			gen = p->gen;
-		}
-		pthread_mutex_unlock(&p->mu);
-
-		if (scratch && have_codec) {
-			job_work(d, scratch, &codec, j);
-		} else {
-			j->outcome = OUT_FAILED;
-			j->error = strdup("out of memory");
-		}
-
-		pthread_mutex_lock(&p->mu);
-		j->qnext = NULL;
-		if (p->done_tail)
-			p->done_tail->qnext = j;
-		else
-			p->done = j;
-		p->done_tail = j;
-		p->busy--;
-		if (!p->busy && !p->todo)
-			pthread_cond_broadcast(&p->idle_cv);
-		pthread_mutex_unlock(&p->mu);
-		llm_wake(d->llm);
-		pthread_mutex_lock(&p->mu);
-	}
-	pthread_mutex_unlock(&p->mu);
-	filter_scratch_free(scratch);
-	if (have_codec)
-		store_close(&codec);
-	return NULL;
-}
-
-static int pool_start(struct daemon *d, size_t n)
-{
-	struct pool *p = &d->pool;
-
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->todo_cv, NULL);
-	pthread_cond_init(&p->idle_cv, NULL);
-	p->threads = calloc(n, sizeof(*p->threads));
-	if (!p->threads)
-		return CL_ENOMEM;
-	for (; p->n < n; p->n++)
-		if (pthread_create(&p->threads[p->n], NULL, worker_main, d))
-			return err_set(CL_ENOMEM, "cannot start worker threads");
-	return 0;
-}
-
-static void pool_stop(struct daemon *d)
-{
-	struct pool *p = &d->pool;
-
-	if (!p->threads)
-		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->todo_cv);
-	pthread_mutex_unlock(&p->mu);
-	for (size_t i = 0; i < p->n; i++)
-		pthread_join(p->threads[i], NULL);
-	free(p->threads);
-	p->threads = NULL;
-	pthread_cond_destroy(&p->todo_cv);
-	pthread_cond_destroy(&p->idle_cv);
-	pthread_mutex_destroy(&p->mu);
-}
-
-static void pool_push(struct daemon *d, struct job *j, int task)
-{
-	struct pool *p = &d->pool;
-
-	j->qnext = NULL;
-	j->task = task;
-	j->shown_stage = j->stage;
-	pthread_mutex_lock(&p->mu);
-	if (p->todo_tail)
-		p->todo_tail->qnext = j;
-	else
-		p->todo = j;
-	p->todo_tail = j;
-	pthread_cond_signal(&p->todo_cv);
-	pthread_mutex_unlock(&p->mu);
-}
-
-/* The jobs the pool has finished, in the order they were. */
-static struct job *pool_take(struct daemon *d)
-{
-	struct pool *p = &d->pool;
-	struct job *j;
-
-	pthread_mutex_lock(&p->mu);
-	j = p->done;
-	p->done = p->done_tail = NULL;
-	pthread_mutex_unlock(&p->mu);
-	return j;
-}
-
-/* Wait until no worker holds a job: the sets may then change. */
-static void pool_quiesce(struct daemon *d)
-{
-	struct pool *p = &d->pool;
-
-	pthread_mutex_lock(&p->mu);
-	while (p->busy || p->todo)
-		pthread_cond_wait(&p->idle_cv, &p->mu);
-	p->gen++;
-	pthread_mutex_unlock(&p->mu);
 }
 
 /* Act on every job back from the pool. */
@@ -1290,6 +1074,29 @@ done:
 	sd_notify(0, "READY=1");
 }
 
+/* Batch mode with nothing else to do: the batches moved on, the loop
+ * waiting for them, until one comes in (another pass) or a signal. */
+static int batch_wait(struct daemon *d, double ping)
+{
+	double t0 = time_mono();
+	int rc = batch_run_step(d->batch, 1);
+
+	while (rc == 0 && !d->batch_in && !got_term && !got_hup && time_mono() - t0 < ping &&
+	       !batch_run_idle(d->batch)) {
+		sleep_short();
+		rc = batch_run_step(d->batch, 1);
+	}
+	if (rc < 0)
+		return rc;
+	if (rc > 0 || d->batch_in || batch_run_idle(d->batch)) {
+		d->batch_in = 0;
+		d->exhausted = 0;
+		d->cursor[0] = '\0';
+	}
+	d->writes++; /* the progress, with the batches */
+	return commit(d);
+}
+
 int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_counts *out)
 {
 	struct daemon d = { .o = o, .s = s, .first_o = o };
@@ -1322,6 +1129,14 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 
 		rc = pool_start(&d, o->workers > 0 ? (size_t)o->workers
 						    : cpus > 0 ? (size_t)cpus : 1);
+	}
+	if (!rc && o->batch_mode) {
+		struct batch_run_opts bo = {
+			.llm = &d.first_o->llm, .max_requests = o->batch_max_requests,
+			.poll_s = o->batch_poll_s, .max_tries = 3,
+		};
+
+		rc = batch_run_open(&d.batch, s, &bo);
 	}
 	if (rc) {
 		log_err("%s", err_msg(rc));
@@ -1405,6 +1220,17 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 				d.cursor[0] = '\0';
 				continue;
 			}
+			if (!got_term && d.batch && (d.batch_in || !batch_run_idle(d.batch))) {
+				/* all that can be gathered is: the batches go out, and
+				 * the loop waits for them; one that came in lets its jobs
+				 * go, taken by another pass over the store as committed */
+				rc = commit(&d);
+				if (!rc)
+					rc = batch_wait(&d, ping);
+				if (rc)
+					goto out;
+				continue;
+			}
 			if (got_term || d.o->once)
 				break;
 			/* wait for new jobs (an import may add some) */
@@ -1441,6 +1267,15 @@ int daemon_run(const struct daemon_opts *o, struct store *s, struct daemon_count
 				rc = drc;
 				goto out;
 			}
+		}
+		if (d.batch) {
+			int brc = batch_run_step(d.batch, 0);
+
+			if (brc < 0) {
+				rc = brc;
+				goto out;
+			}
+			d.batch_in |= brc > 0;
 		}
 		/* clarify status reads the progress: once a second while
 		 * requests are out, even when nothing else is to be written */
@@ -1480,6 +1315,7 @@ out:
 		d.o->release(d.o->reload_arg, (struct daemon_opts *)d.o);
 	while (d.jobs)
 		job_free(&d, d.jobs);
+	batch_run_free(d.batch);
 	json_decref(d.w.progress);
 	if (out)
 		*out = d.n;

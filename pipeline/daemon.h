@@ -19,8 +19,8 @@ struct daemon_opts {
 	int cache;                    /* use and fill the response cache */
 	int max_parse_retries;
 	int stages;                   /* 2: modify, clarify; 3: and answer (jobs.stages) */
-	int64_t target[CAT_COUNT];
-	double near_dup;              /* filters.near_duplicate; 0: no check */    /* jobs.target_accepted, by CAT_*; 0: none */
+	int64_t target[CAT_COUNT];    /* jobs.target_accepted, by CAT_*; 0: none */
+	double near_dup;              /* filters.near_duplicate; 0: no check */
 	const char *filter_actions;   /* filters.actions, as config.c keeps them */
 	const char *config_file;      /* for their messages; may be NULL */
 	int once;                     /* return when no job is left */
@@ -32,6 +32,10 @@ struct daemon_opts {
 	double drain_seconds;         /* SIGTERM: in-flight requests get this long */
 	int log_level;                /* LOG_*, or -1 to leave it */
 	double price_in, price_out;   /* money per million tokens in and out; 0: none */
+	int batch_mode;               /* llm.mode batch: requests go in provider batches */
+	size_t batch_max_requests;    /* llm.batch_max_requests */
+	double batch_poll_s;          /* llm.batch_poll_s */
+	double batch_discount;        /* llm.batch_discount */
 	int progress;                 /* the live line: 1 on, 0 off, -1 when stderr is a
 					 terminal and info is logged */
 	/*
@@ -50,6 +54,7 @@ struct daemon_counts {
 	uint64_t requests, cache_hits, tokens;
 	uint64_t tokens_in, tokens_out;
 	uint64_t stage_requests[3], stage_cached[3]; /* by PROMPT_MODIFY .. PROMPT_ANSWER */
+	uint64_t batch_requests, batch_tokens;       /* replies that came from a batch */
 };
 
 /*

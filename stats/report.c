@@ -295,6 +295,12 @@ static int group_add(struct report_group *g, int include_rejected, const json_t 
 	g->tokens_out += count_of(usage, "tokens_out");
 	if (json_is_true(json_object_get(usage, "cached")))
 		g->cached++;
+	if (json_is_true(json_object_get(usage, "batch"))) {
+		/* a record with a reply from a batch: its tokens at batch price */
+		g->batch_records++;
+		g->batch_in += count_of(usage, "tokens_in");
+		g->batch_out += count_of(usage, "tokens_out");
+	}
 	if (json_is_number(lat) && isfinite(json_number_value(lat)))
 		g->latency += json_number_value(lat);
 	count_judge(g, json_object_get(res, "judge"));
@@ -468,10 +474,12 @@ static json_t *group_json(struct report_group *g, int bins)
 		goto fail;
 	if (json_object_set_new(q, "per_record", agg_json(&g->per_record, bins)))
 		goto fail;
-	usage = json_pack("{s:I, s:I, s:I, s:I, s:f}", "tokens_in", (json_int_t)g->tokens_in,
-			  "tokens_out", (json_int_t)g->tokens_out, "tokens",
-			  (json_int_t)(g->tokens_in + g->tokens_out), "cached",
-			  (json_int_t)g->cached, "latency_s", g->latency);
+	usage = json_pack("{s:I, s:I, s:I, s:I, s:f, s:{s:I, s:I, s:I}}", "tokens_in",
+			  (json_int_t)g->tokens_in, "tokens_out", (json_int_t)g->tokens_out,
+			  "tokens", (json_int_t)(g->tokens_in + g->tokens_out), "cached",
+			  (json_int_t)g->cached, "latency_s", g->latency, "batch", "records",
+			  (json_int_t)g->batch_records, "tokens_in", (json_int_t)g->batch_in,
+			  "tokens_out", (json_int_t)g->batch_out);
 	hist = json_pack("{s:o, s:o}", "perplexity",
 			 report_histogram(&g->modified.perplexity, &g->questions.perplexity, bins,
 					  1),

@@ -13,7 +13,8 @@
  *
  *   GROUP = {"records", "accepted", "rejected",
  *            "rejected_by_rule": {RULE: n},
- *            "usage": {"tokens_in", "tokens_out", "tokens", "cached", "latency_s"},
+ *            "usage": {"tokens_in", "tokens_out", "tokens", "cached", "latency_s",
+ *                      "batch": {"records", "tokens_in", "tokens_out"}},
  *            "modified":  {"perplexity": AGG, "entropy": AGG, "tokens": AGG},
  *            "questions": {"perplexity": AGG, "entropy": AGG, "tokens": AGG,
  *                          "per_record": AGG},
@@ -78,6 +79,7 @@ struct report_group {
 	json_t *by_rule;               /* rule -> count; owned */
 	uint64_t near_dup;      /* records with a near-duplicate verdict, any action */
 	uint64_t tokens_in, tokens_out, cached;
+	uint64_t batch_records, batch_in, batch_out; /* made from provider batches */
 	double latency;
 };
 

@@ -28,6 +28,7 @@ static const char *const db_names[STORE_DB_COUNT] = {
 	[STORE_RESULTS] = "results",
 	[STORE_CACHE] = "cache",
 	[STORE_LSH] = "lsh",
+	[STORE_BATCHES] = "batches",
 };
 
 static const char *const state_names[JOB_STATE_COUNT] = {
@@ -330,8 +331,8 @@ static int store_open_dbs(struct store *s)
 		return mdb_fail(s, mrc, "cannot begin transaction");
 	for (int i = 0; i < STORE_DB_COUNT; i++) {
 		mrc = mdb_dbi_open(txn, db_names[i], dflags, &s->dbi[i]);
-		if (mrc == MDB_NOTFOUND && i == STORE_LSH) {
-			s->no_lsh = 1; /* older than the index: read as empty */
+		if (mrc == MDB_NOTFOUND && (i == STORE_LSH || i == STORE_BATCHES)) {
+			s->absent |= 1u << i; /* older than the database: read as empty */
 			continue;
 		}
 		if (mrc == MDB_NOTFOUND) {
@@ -751,7 +752,7 @@ int store_get_raw(struct store *s, MDB_txn *txn, enum store_db db, const char *k
 	MDB_val k = { strlen(key), (void *)key }, v;
 	int mrc;
 
-	if (db == STORE_LSH && s->no_lsh)
+	if (s->absent & (1u << db))
 		return CL_ENOTFOUND;
 	mrc = mdb_get(txn, s->dbi[db], &k, &v);
 	if (mrc == MDB_NOTFOUND)
@@ -810,6 +811,8 @@ static int walk(struct store *s, MDB_txn *txn, enum store_db db, const char *sta
 	MDB_val k = { slen, (void *)start }, v;
 	int mrc, rc = 0;
 
+	if (s->absent & (1u << db))
+		return 0;
 	mrc = mdb_cursor_open(txn, s->dbi[db], &cur);
 	if (mrc)
 		return mdb_fail(s, mrc, "cannot open cursor");
@@ -888,7 +891,7 @@ int store_count(struct store *s, MDB_txn *txn, enum store_db db, uint64_t *n)
 	MDB_stat st;
 	int mrc;
 
-	if (db == STORE_LSH && s->no_lsh) {
+	if (s->absent & (1u << db)) {
 		*n = 0;
 		return 0;
 	}

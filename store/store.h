@@ -50,6 +50,8 @@ enum store_db {
 	STORE_CACHE,
 	STORE_LSH,        /* the near-duplicate index: raw values, not records
 			     (absent from stores older than it: empty) */
+	STORE_BATCHES,    /* provider batches, by their local id (absent from
+			     stores older than batch mode: empty) */
 	STORE_DB_COUNT
 };
 
@@ -95,7 +97,8 @@ struct store {
 	struct store_dict *dict[STORE_DICTS];  /* zstd dictionaries, once loaded; owned */
 	struct store *dict_of;    /* a codec's: use that store's dictionaries */
 	unsigned dict_bad;        /* bit k: meta's dictionary k would not load */
-	int no_lsh;               /* opened read-only, the store has no lsh database */
+	unsigned absent;          /* opened read-only, the store lacks these optional
+				   * databases (bit 1 << db): they read as empty */
 };
 
 const char *store_db_name(enum store_db db);
