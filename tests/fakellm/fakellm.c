@@ -37,6 +37,8 @@
 #include <microhttpd.h>
 
 #include "../../common/common.h"
+#include "batch.h"
+#include "opts.h"
 #include "reply.h"
 
 #define BODY_MAX ((size_t)16 << 20)          /* request bodies; 413 past it */
@@ -47,30 +49,6 @@
 #define THREAD_STACK ((size_t)1 << 20)
 #define COUNT_BUCKETS 256
 
-static const char usage_text[] =
-	"usage: fakellm [--port N] [--port-file FILE] [--log FILE]\n"
-	"               [--latency fixed:MS | uniform:MIN_MS:MAX_MS | lognormal:MU:SIGMA]\n"
-	"               [--fault KIND:RATE[,KIND:RATE...]] [--seed N]\n"
-	"               [--key KEY | --key-env VAR]\n"
-	"               [--retry-after SECONDS] [--threads N] [--max-connections N]\n"
-	"\n"
-	"A fake OpenAI / Gemini server on 127.0.0.1 for tests and benchmarks.\n"
-	"  --port N             port to listen on (default 0: pick a free one)\n"
-	"  --port-file FILE     write the port to FILE once listening\n"
-	"  --log FILE           one JSON line per request (truncated at start)\n"
-	"  --latency SPEC       delay before each API answer, in milliseconds;\n"
-	"                       lognormal: exp(N(MU, SIGMA)) ms\n"
-	"  --fault SPEC         inject faults at rates, e.g. 429:0.2,500:0.1,hang:0.05\n"
-	"  --seed N             seed of the fault and latency draws (default 0)\n"
-	"  --key KEY            require this API key\n"
-	"  --key-env VAR        require the API key in environment variable VAR\n"
-	"  --retry-after S      seconds advertised by 429 faults (default 1; 0.25: 250 ms)\n"
-	"  --threads N          0: a thread per connection (default); N: a pool of N\n"
-	"                       threads (latency, hang and slow then block a thread)\n"
-	"  --max-connections N  connection limit (default 4096)\n"
-	"\n"
-	"fault kinds: 429 429date 500 503 408 400 404 422 401 hang slow truncated\n"
-	"             badjson empty length oversized blocked safety\n";
 
 /* ---- fault kinds ------------------------------------------------------ */
 
@@ -162,6 +140,9 @@ struct server {
 	int threads;
 	int max_conn;
 	int help;
+	double batch_seconds;
+	const char *batch_faults;
+	struct fbatch *fb;            /* the batch endpoints (batch.c) */
 
 	/* state */
 	FILE *log;
@@ -179,6 +160,7 @@ static void server_init(struct server *s)
 	memset(s, 0, sizeof(*s));
 	s->retry_after_ms = 1000;
 	s->max_conn = 4096;
+	s->batch_seconds = 1;
 	pthread_mutex_init(&s->log_lock, NULL);
 	pthread_mutex_init(&s->count_lock, NULL);
 	atomic_init(&s->drawn, 0);
@@ -1055,6 +1037,38 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* The Files and Batches endpoints (batch.c), behind the same key. */
+static enum MHD_Result batch_answer(struct server *s, struct MHD_Connection *conn,
+				    const char *url, const char *method, struct req *rq)
+{
+	const char *type = "application/json";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	int status = 500, auth = auth_check(s, conn, API_OPENAI);
+	char *out = NULL;
+	size_t len = 0;
+
+	if (auth == AUTH_MISSING || auth == AUTH_WRONG || rq->too_big) {
+		r = resp_error(rq->too_big ? "request body too large" : faults[F_401].message,
+			       "invalid_request_error", NULL);
+		status = rq->too_big ? 413 : 401;
+	} else if (fbatch_answer(s->fb, url, method,
+				 MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after"),
+				 MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit"),
+				 MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "purpose"),
+				 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+				 buf_str(&rq->body), rq->body.len, &status, &out, &len, &type)) {
+		return MHD_NO;
+	} else {
+		r = resp_owned(out, len, type);
+	}
+	if (!r)
+		return MHD_NO;
+	ret = MHD_queue_response(conn, (unsigned int)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct req *rq)
 {
@@ -1062,6 +1076,8 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
 	enum MHD_Result ret = MHD_NO;
 
 	rq->answered = 1;
+	if (fbatch_route(url, method))
+		return batch_answer(s, conn, url, method, rq);
 	plan_init(&p);
 	if (plan_make(s, conn, url, method, rq, &p) != 0) {
 		log_warn("out of memory answering '%s %s'", method, url);
@@ -1156,38 +1172,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- options ---------------------------------------------------------- */
 
-static int opt_int(const char *name, const char *v, int64_t min, int64_t max, int *out)
-{
-	int64_t n;
-
-	if (parse_i64(v, min, max, &n) != 0)
-		return err_set(CL_ECONFIG, "option '--%s': '%s' is not an integer in [%" PRId64
-			       ", %" PRId64 "]", name, v, min, max);
-	*out = (int)n;
-	return 0;
-}
-
-static int opt_double(const char *name, const char *v, double min, double *out)
-{
-	if (parse_double(v, out) != 0 || *out < min)
-		return err_set(CL_ECONFIG, "option '--%s': '%s' is not a number >= %g", name,
-			       v, min);
-	return 0;
-}
-
-/* Seconds in [0, 86400] with at most millisecond precision ("1", "0.25"). */
-static int opt_seconds_ms(const char *name, const char *v, int *out_ms)
-{
-	double d;
-
-	if (parse_double(v, &d) != 0 || d < 0 || d > 86400)
-		return err_set(CL_ECONFIG, "option '--%s': '%s' is not a number of seconds in "
-			       "[0, 86400]", name, v);
-	*out_ms = (int)(d * 1000 + 0.5);
-	return 0;
-}
-
-/* fixed:MS | uniform:MIN:MAX | lognormal:MU:SIGMA */
 static int opt_latency(struct server *s, const char *v)
 {
 	char copy[128], *a, *b;
@@ -1275,6 +1259,8 @@ static int options_parse(struct server *s, int argc, char **argv)
 		{ "retry-after", required_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-connections", required_argument, NULL, 'c' },
+		{ "batch-seconds", required_argument, NULL, 'B' },
+		{ "batch-fault", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1328,6 +1314,14 @@ static int options_parse(struct server *s, int argc, char **argv)
 			break;
 		case 'c':
 			rc = opt_int("max-connections", optarg, 1, 1000000, &s->max_conn);
+			break;
+		case 'B':
+			rc = opt_double("batch-seconds", optarg, 0, &s->batch_seconds);
+			break;
+		case 'F':
+			s->batch_faults = optarg;
+			if (fbatch_check_faults(optarg))
+				rc = CL_ECONFIG;
 			break;
 		case 'h':
 			s->help = 1;
@@ -1444,7 +1438,7 @@ int main(int argc, char **argv)
 		goto release;
 	}
 	if (s.help) {
-		fputs(usage_text, stdout);
+		fputs(fakellm_usage, stdout);
 		goto release;
 	}
 	raise_nofile();
@@ -1456,7 +1450,8 @@ int main(int argc, char **argv)
 			goto release;
 		}
 	}
-	rc = server_start(&s);
+	s.fb = fbatch_new(s.batch_seconds, s.batch_faults, s.log, &s.log_lock);
+	rc = s.fb ? server_start(&s) : CL_ENOMEM;
 	if (rc) {
 		log_err("%s", err_msg(rc));
 		goto close_log;
@@ -1479,6 +1474,7 @@ stop:
 	atomic_store(&s.stopping, 1);
 	MHD_stop_daemon(s.mhd);
 close_log:
+	fbatch_free(s.fb);
 	if (s.log && fclose(s.log) != 0 && !rc) {
 		rc = err_set(CL_EIO, "cannot write '%s': %s", s.log_path, strerror(errno));
 		log_err("%s", err_msg(rc));

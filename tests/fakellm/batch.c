@@ -1,0 +1,606 @@
+/*
+ * batch.c - fakellm's OpenAI Files and Batches endpoints, as published:
+ *
+ *   POST /v1/files                  multipart: purpose=batch, file
+ *   GET  /v1/files?purpose=batch    a list, paginated (limit, after)
+ *   GET  /v1/files/{id}/content     the file's bytes
+ *   POST /v1/batches                {input_file_id, endpoint, completion_window, metadata}
+ *   GET  /v1/batches/{id}, GET /v1/batches (a list), POST /v1/batches/{id}/cancel
+ *
+ * A batch validates its input file line by line (custom_id, method POST,
+ * url equal to the endpoint, a body with model and messages; custom_ids
+ * unique) and fails whole, with errors.data, when a line does not; else
+ * it answers every line as /chat/completions would (reply.c's text) and
+ * goes validating -> in_progress -> completed over the configured time.
+ * Faults: stuck (stays in_progress), expire (expired, half the lines
+ * answered), errors (every fifth line in the error file), upload500 (the
+ * first upload answers 500), dupid (the first output line twice).
+ * Everything is held in memory under one lock: a test's files are small.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "batch.h"
+#include "reply.h"
+
+struct ffile {
+	char id[32], name[256];
+	char *data;
+	size_t len;
+	int64_t created;
+};
+
+struct fb_batch {
+	char id[32];
+	json_t *obj;               /* the Batch object, less its status fields */
+	double t0;                 /* created, monotonic seconds */
+	int failed;                /* validation failed: errors in obj */
+	int cancelled;
+	char out_id[32], err_id[32];
+	int64_t total, answered, errors;
+};
+
+struct fbatch {
+	pthread_mutex_t mu;
+	double seconds;
+	int stuck, expire, errors, upload500, dupid;
+	FILE *log;
+	pthread_mutex_t *log_lock;
+	struct ffile *files;
+	size_t nfiles, capfiles;
+	struct fb_batch *batches;
+	size_t nbatches, capbatches;
+	unsigned seq;
+};
+
+static const char *const fault_names[] = { "stuck", "expire", "errors", "upload500", "dupid" };
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int fbatch_check_faults(const char *faults)
+{
+	const char *p = faults;
+
+	while (p && *p) {
+		size_t n = strcspn(p, ","), k;
+
+		for (k = 0; k < CL_ARRAY_SIZE(fault_names); k++)
+			if (strlen(fault_names[k]) == n && !memcmp(fault_names[k], p, n))
+				break;
+		if (k == CL_ARRAY_SIZE(fault_names)) {
+			fprintf(stderr, "fakellm: option '--batch-fault': unknown kind '%.*s' "
+					"(stuck, expire, errors, upload500, dupid)\n", (int)n, p);
+			return -1;
+		}
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+struct fbatch *fbatch_new(double seconds, const char *faults, FILE *log,
+			  pthread_mutex_t *log_lock)
+{
+	struct fbatch *fb = calloc(1, sizeof(*fb));
+
+	if (!fb)
+		return NULL;
+	pthread_mutex_init(&fb->mu, NULL);
+	fb->seconds = seconds;
+	fb->log = log;
+	fb->log_lock = log_lock;
+	if (faults) {
+		fb->stuck = strstr(faults, "stuck") != NULL;
+		fb->expire = strstr(faults, "expire") != NULL;
+		fb->errors = strstr(faults, "errors") != NULL;
+		fb->upload500 = strstr(faults, "upload500") != NULL;
+		fb->dupid = strstr(faults, "dupid") != NULL;
+	}
+	return fb;
+}
+
+void fbatch_free(struct fbatch *fb)
+{
+	if (!fb)
+		return;
+	for (size_t i = 0; i < fb->nfiles; i++)
+		free(fb->files[i].data);
+	for (size_t i = 0; i < fb->nbatches; i++)
+		json_decref(fb->batches[i].obj);
+	free(fb->files);
+	free(fb->batches);
+	pthread_mutex_destroy(&fb->mu);
+	free(fb);
+}
+
+static void log_line(struct fbatch *fb, json_t *event)
+{
+	char *line = event ? json_dumps(event, JSON_COMPACT) : NULL;
+
+	json_decref(event);
+	if (fb->log && line) {
+		pthread_mutex_lock(fb->log_lock);
+		fprintf(fb->log, "%s\n", line);
+		fflush(fb->log);
+		pthread_mutex_unlock(fb->log_lock);
+	}
+	free(line);
+}
+
+int fbatch_route(const char *url, const char *method)
+{
+	(void)method;
+	return !strcmp(url, "/v1/files") || !strncmp(url, "/v1/files/", 10) ||
+	       !strcmp(url, "/v1/batches") || !strncmp(url, "/v1/batches/", 12);
+}
+
+/* ---- the reply --------------------------------------------------------------- */
+
+static int reply(int *status, char **out, size_t *len, const char **type, int st, json_t *v)
+{
+	*status = st;
+	*type = "application/json";
+	*out = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	if (!*out)
+		return -1;
+	*len = strlen(*out);
+	return 0;
+}
+
+static int error_reply(int *status, char **out, size_t *len, const char **type, int st,
+		       const char *msg)
+{
+	return reply(status, out, len, type, st,
+		     json_pack("{s:{s:s, s:s, s:n}}", "error", "message", msg, "type",
+			       "invalid_request_error", "code"));
+}
+
+/* ---- files ------------------------------------------------------------------- */
+
+static struct ffile *file_get(struct fbatch *fb, const char *id, size_t n)
+{
+	for (size_t i = 0; i < fb->nfiles; i++)
+		if (strlen(fb->files[i].id) == n && !memcmp(fb->files[i].id, id, n))
+			return &fb->files[i];
+	return NULL;
+}
+
+static struct ffile *file_add(struct fbatch *fb, const char *name, char *data, size_t len)
+{
+	struct ffile *f;
+
+	if (fb->nfiles == fb->capfiles && ARRAY_GROW(fb->files, fb->capfiles, fb->nfiles, 16))
+		return NULL;
+	f = &fb->files[fb->nfiles++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "file-%06u", ++fb->seq);
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->data = data;
+	f->len = len;
+	f->created = (int64_t)time(NULL);
+	return f;
+}
+
+static json_t *file_json(const struct ffile *f, const char *purpose)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "id", f->id, "object", "file", "bytes",
+			 (json_int_t)f->len, "created_at", (json_int_t)f->created, "filename",
+			 f->name, "purpose", purpose);
+}
+
+/* The part named name of a multipart body: its bytes, and its filename. */
+static const char *part(const char *body, size_t n, const char *boundary, const char *name,
+			size_t *plen, char *filename, size_t fnlen)
+{
+	char want[128], delim[256];
+	const char *p = body, *end = body + n;
+
+	snprintf(want, sizeof(want), "name=\"%s\"", name);
+	snprintf(delim, sizeof(delim), "\r\n--%s", boundary);
+	while (p < end) {
+		const char *hdr_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+		const char *data, *next;
+
+		if (!hdr_end)
+			return NULL;
+		data = hdr_end + 4;
+		next = memmem(data, (size_t)(end - data), delim, strlen(delim));
+		if (!next)
+			return NULL;
+		if (memmem(p, (size_t)(hdr_end - p), want, strlen(want))) {
+			const char *fn = memmem(p, (size_t)(hdr_end - p), "filename=\"", 10);
+
+			if (fn && filename) {
+				size_t k = strcspn(fn + 10, "\"");
+
+				snprintf(filename, fnlen, "%.*s", (int)k, fn + 10);
+			}
+			*plen = (size_t)(next - data);
+			return data;
+		}
+		p = next + strlen(delim);
+	}
+	return NULL;
+}
+
+static int upload(struct fbatch *fb, const char *ctype, const char *body, size_t n,
+		  int *status, char **out, size_t *len, const char **type)
+{
+	const char *b = ctype ? strstr(ctype, "boundary=") : NULL;
+	char boundary[128], name[256] = "upload.jsonl";
+	const char *purpose, *data;
+	size_t plen, dlen;
+	struct ffile *f;
+	char *copy;
+
+	if (fb->upload500) {
+		fb->upload500 = 0;
+		return error_reply(status, out, len, type, 500, "the upload failed (a fault)");
+	}
+	if (!b)
+		return error_reply(status, out, len, type, 400, "multipart/form-data expected");
+	snprintf(boundary, sizeof(boundary), "%.*s", (int)strcspn(b + 9, "; \""), b + 9);
+	purpose = part(body, n, boundary, "purpose", &plen, NULL, 0);
+	data = part(body, n, boundary, "file", &dlen, name, sizeof(name));
+	if (!purpose || plen != 5 || memcmp(purpose, "batch", 5))
+		return error_reply(status, out, len, type, 400, "purpose must be 'batch'");
+	if (!data)
+		return error_reply(status, out, len, type, 400, "no 'file' part");
+	copy = malloc(dlen + 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, data, dlen);
+	copy[dlen] = '\0';
+	f = file_add(fb, name, copy, dlen);
+	if (!f) {
+		free(copy);
+		return -1;
+	}
+	log_line(fb, json_pack("{s:s, s:s, s:s, s:I}", "event", "file-upload", "id", f->id,
+			       "filename", f->name, "bytes", (json_int_t)dlen));
+	return reply(status, out, len, type, 200, file_json(f, "batch"));
+}
+
+/* ---- batches ----------------------------------------------------------------- */
+
+static struct fb_batch *batch_get(struct fbatch *fb, const char *id, size_t n)
+{
+	for (size_t i = 0; i < fb->nbatches; i++)
+		if (strlen(fb->batches[i].id) == n && !memcmp(fb->batches[i].id, id, n))
+			return &fb->batches[i];
+	return NULL;
+}
+
+/* One input line answered as /chat/completions would answer its body. */
+static json_t *answer_line(const json_t *body, int k)
+{
+	const json_t *msgs = json_object_get(body, "messages"), *m;
+	struct buf prompt, user, text;
+	json_t *completion = NULL;
+	size_t i;
+
+	buf_init(&prompt, 0);
+	buf_init(&user, 0);
+	buf_init(&text, 0);
+	json_array_foreach(msgs, i, m) {
+		content_text(json_object_get(m, "content"), &prompt);
+		if (jsonx_str(m, "role") && !strcmp(jsonx_str(m, "role"), "user")) {
+			buf_reset(&user);
+			content_text(json_object_get(m, "content"), &user);
+		}
+	}
+	if (text_build(&prompt, &user, &text) == 0)
+		completion = json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:{s:s, s:s%}, s:s}], "
+				       "s:{s:I, s:I, s:I}}",
+				       "id", "chatcmpl-batch", "object", "chat.completion", "created",
+				       (json_int_t)time(NULL), "model",
+				       jsonx_str(body, "model") ? jsonx_str(body, "model") : "fakellm",
+				       "choices", "index", 0, "message", "role", "assistant",
+				       "content", text.data ? text.data : "", text.len,
+				       "finish_reason", "stop", "usage", "prompt_tokens",
+				       (json_int_t)tokens(prompt.len), "completion_tokens",
+				       (json_int_t)tokens(text.len), "total_tokens",
+				       (json_int_t)(tokens(prompt.len) + tokens(text.len)));
+	(void)k;
+	buf_release(&prompt);
+	buf_release(&user);
+	buf_release(&text);
+	return completion;
+}
+
+static int out_add(struct buf *b, json_t *line)
+{
+	char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+	int rc = s ? buf_adds(b, s) : -1;
+
+	json_decref(line);
+	free(s);
+	return rc ? rc : buf_addc(b, '\n');
+}
+
+/* Validate and answer the input file into the output and error files. */
+static int run(struct fbatch *fb, struct fb_batch *bt, const struct ffile *in,
+	       const char *endpoint)
+{
+	struct buf outb, errb;
+	json_t *seen = json_object(), *errs = json_array();
+	const char *p = in->data, *end = in->data + in->len;
+	int64_t lineno = 0, answered = 0, nerr = 0;
+	char first[2048] = "";
+
+	buf_init(&outb, 0);
+	buf_init(&errb, 0);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_t *v = json_loadb(p, n, 0, NULL), *body;
+		const char *cid = jsonx_str(v, "custom_id");
+		const char *why = NULL;
+
+		p += n + (nl != NULL);
+		if (n == 0) {
+			json_decref(v);
+			continue;
+		}
+		lineno++;
+		body = json_object_get(v, "body");
+		if (!v)
+			why = "the line is not JSON";
+		else if (!cid)
+			why = "custom_id is missing";
+		else if (json_object_get(seen, cid))
+			why = "custom_id is not unique";
+		else if (!jsonx_str(v, "method") || strcmp(jsonx_str(v, "method"), "POST"))
+			why = "method must be POST";
+		else if (!jsonx_str(v, "url") || strcmp(jsonx_str(v, "url"), endpoint))
+			why = "url must be the batch's endpoint";
+		else if (!json_is_object(body) || !jsonx_str(body, "model") ||
+			 !json_is_array(json_object_get(body, "messages")))
+			why = "body must have model and messages";
+		if (why) {
+			json_array_append_new(errs, json_pack("{s:s, s:s, s:I}", "code",
+							      "invalid_request", "message", why,
+							      "line", (json_int_t)lineno));
+			json_decref(v);
+			continue;
+		}
+		json_object_set_new(seen, cid, json_true());
+		if (fb->expire && lineno % 2 == 0) {
+			json_decref(v);
+			continue; /* unanswered when the batch expires */
+		}
+		if (fb->errors && lineno % 5 == 0) {
+			out_add(&errb, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}", "id", "batch_req",
+						 "custom_id", cid, "response", "error", "code",
+						 "server_error", "message", "the request failed (a fault)"));
+			nerr++;
+		} else {
+			json_t *line = json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, s:n}", "id",
+						 "batch_req", "custom_id", cid, "response",
+						 "status_code", 200, "request_id", "req-fake", "body",
+						 answer_line(body, (int)lineno), "error");
+			char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+
+			if (s && !first[0] && strlen(s) < sizeof(first))
+				snprintf(first, sizeof(first), "%s", s);
+			free(s);
+			out_add(&outb, line);
+			answered++;
+		}
+		json_decref(v);
+	}
+	if (fb->dupid && first[0]) {
+		buf_adds(&outb, first);
+		buf_addc(&outb, '\n');
+	}
+	bt->total = lineno;
+	bt->answered = answered;
+	bt->errors = nerr;
+	json_decref(seen);
+	if (json_array_size(errs)) {
+		bt->failed = 1;
+		json_object_set_new(bt->obj, "errors", json_pack("{s:s, s:o}", "object", "list",
+								  "data", errs));
+		buf_release(&outb);
+		buf_release(&errb);
+		return 0;
+	}
+	json_decref(errs);
+	if (outb.len) {
+		struct ffile *f = file_add(fb, "batch_output.jsonl", outb.data, outb.len);
+
+		if (!f)
+			return -1;
+		snprintf(bt->out_id, sizeof(bt->out_id), "%s", f->id);
+	} else {
+		buf_release(&outb);
+	}
+	if (errb.len) {
+		struct ffile *f = file_add(fb, "batch_errors.jsonl", errb.data, errb.len);
+
+		if (!f)
+			return -1;
+		snprintf(bt->err_id, sizeof(bt->err_id), "%s", f->id);
+	} else {
+		buf_release(&errb);
+	}
+	return 0;
+}
+
+/* The Batch object as it stands now. */
+static json_t *batch_json(const struct fbatch *fb, const struct fb_batch *bt)
+{
+	double age = mono() - bt->t0;
+	json_t *o = json_deep_copy(bt->obj);
+	const char *status;
+	int final = 0;
+
+	if (bt->failed) {
+		status = "failed";
+	} else if (bt->cancelled) {
+		status = "cancelled";
+		final = 1;
+	} else if (fb->stuck) {
+		status = age < fb->seconds * 0.2 ? "validating" : "in_progress";
+	} else if (age < fb->seconds * 0.2) {
+		status = "validating";
+	} else if (age < fb->seconds) {
+		status = "in_progress";
+	} else {
+		status = fb->expire ? "expired" : "completed";
+		final = 1;
+	}
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "request_counts",
+			    json_pack("{s:I, s:I, s:I}", "total", (json_int_t)bt->total, "completed",
+				      (json_int_t)(final ? bt->answered : 0), "failed",
+				      (json_int_t)(final ? bt->errors : 0)));
+	json_object_set_new(o, "output_file_id",
+			    final && bt->out_id[0] ? json_string(bt->out_id) : json_null());
+	json_object_set_new(o, "error_file_id",
+			    final && bt->err_id[0] ? json_string(bt->err_id) : json_null());
+	return o;
+}
+
+static int create(struct fbatch *fb, const char *body, size_t n, int *status, char **out,
+		  size_t *len, const char **type)
+{
+	json_t *req = json_loadb(body, n, 0, NULL);
+	const char *fid = jsonx_str(req, "input_file_id"), *ep = jsonx_str(req, "endpoint");
+	const json_t *meta = json_object_get(req, "metadata");
+	struct ffile *in = fid ? file_get(fb, fid, strlen(fid)) : NULL;
+	struct fb_batch *bt;
+	int rc;
+
+	if (!in || !ep || strcmp(ep, "/v1/chat/completions") ||
+	    !jsonx_str(req, "completion_window") ||
+	    strcmp(jsonx_str(req, "completion_window"), "24h")) {
+		json_decref(req);
+		return error_reply(status, out, len, type, 400,
+				   "input_file_id (an uploaded file), endpoint /v1/chat/completions "
+				   "and completion_window 24h are required");
+	}
+	if (fb->nbatches == fb->capbatches &&
+	    ARRAY_GROW(fb->batches, fb->capbatches, fb->nbatches, 16)) {
+		json_decref(req);
+		return -1;
+	}
+	bt = &fb->batches[fb->nbatches++];
+	memset(bt, 0, sizeof(*bt));
+	snprintf(bt->id, sizeof(bt->id), "batch_%06u", ++fb->seq);
+	bt->t0 = mono();
+	bt->obj = json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:I, s:O}", "id", bt->id, "object",
+			    "batch", "endpoint", ep, "errors", "input_file_id", fid,
+			    "completion_window", "24h", "created_at", (json_int_t)time(NULL),
+			    "metadata", json_is_object(meta) ? meta : json_null());
+	rc = bt->obj ? run(fb, bt, in, ep) : -1;
+	json_decref(req);
+	if (rc)
+		return -1;
+	log_line(fb, json_pack("{s:s, s:s, s:s, s:I}", "event", "batch-create", "id", bt->id,
+			       "tag", jsonx_str(meta, "clarifyd_batch") ?
+				      jsonx_str(meta, "clarifyd_batch") : "",
+			       "lines", (json_int_t)bt->total));
+	return reply(status, out, len, type, 200, batch_json(fb, bt));
+}
+
+static int list(json_t *items, const char *after, const char *limit, int *status, char **out,
+		size_t *len, const char **type)
+{
+	long lim = limit ? strtol(limit, NULL, 10) : 20;
+	size_t start = 0, i;
+	json_t *data = json_array(), *it;
+
+	if (lim <= 0 || lim > 100)
+		lim = 20;
+	if (after)
+		json_array_foreach(items, i, it)
+			if (!strcmp(jsonx_str(it, "id"), after))
+				start = i + 1;
+	for (i = start; i < json_array_size(items) && i < start + (size_t)lim; i++)
+		json_array_append(data, json_array_get(items, i));
+	it = json_array_get(data, json_array_size(data) - 1);
+	return reply(status, out, len, type, 200,
+		     json_pack("{s:s, s:o, s:b, s:s?, s:s?}", "object", "list", "data", data,
+			       "has_more", i < json_array_size(items), "first_id",
+			       json_array_size(data) ? jsonx_str(json_array_get(data, 0), "id")
+						     : NULL,
+			       "last_id", it ? jsonx_str(it, "id") : NULL));
+}
+
+static int ends_with_cancel(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 7 && !strcmp(s + n - 7, "/cancel");
+}
+
+int fbatch_answer(struct fbatch *fb, const char *url, const char *method, const char *after,
+		  const char *limit, const char *purpose, const char *ctype, const char *body,
+		  size_t n, int *status, char **out, size_t *len, const char **type)
+{
+	int post = !strcmp(method, "POST"), rc;
+
+	pthread_mutex_lock(&fb->mu);
+	if (post && !strcmp(url, "/v1/files")) {
+		rc = upload(fb, ctype, body, n, status, out, len, type);
+	} else if (!post && !strcmp(url, "/v1/files")) {
+		json_t *items = json_array();
+
+		for (size_t i = 0; i < fb->nfiles; i++)
+			if (!purpose || !strcmp(purpose, "batch"))
+				json_array_append_new(items, file_json(&fb->files[i], "batch"));
+		rc = list(items, after, limit, status, out, len, type);
+		json_decref(items);
+	} else if (!post && !strncmp(url, "/v1/files/", 10) && strstr(url + 10, "/content")) {
+		struct ffile *f = file_get(fb, url + 10, (size_t)(strstr(url + 10, "/content") -
+								 (url + 10)));
+
+		if (!f) {
+			rc = error_reply(status, out, len, type, 404, "no such file");
+		} else {
+			*out = malloc(f->len + 1);
+			rc = *out ? 0 : -1;
+			if (*out) {
+				memcpy(*out, f->data, f->len);
+				*len = f->len;
+				*status = 200;
+				*type = "application/jsonl";
+			}
+		}
+	} else if (post && !strcmp(url, "/v1/batches")) {
+		rc = create(fb, body, n, status, out, len, type);
+	} else if (!post && !strcmp(url, "/v1/batches")) {
+		json_t *items = json_array();
+
+		/* newest first, as the API lists them */
+		for (size_t i = fb->nbatches; i-- > 0;)
+			json_array_append_new(items, batch_json(fb, &fb->batches[i]));
+		rc = list(items, after, limit, status, out, len, type);
+		json_decref(items);
+	} else if (!strncmp(url, "/v1/batches/", 12)) {
+		const char *id = url + 12;
+		int cancel = post && ends_with_cancel(id);
+		size_t idn = cancel ? strlen(id) - 7 : strlen(id);
+		struct fb_batch *bt = batch_get(fb, id, idn);
+
+		if (!bt) {
+			rc = error_reply(status, out, len, type, 404, "no such batch");
+		} else {
+			if (cancel)
+				bt->cancelled = 1;
+			rc = reply(status, out, len, type, 200, batch_json(fb, bt));
+		}
+	} else {
+		rc = error_reply(status, out, len, type, 404, "no such endpoint");
+	}
+	pthread_mutex_unlock(&fb->mu);
+	return rc;
+}

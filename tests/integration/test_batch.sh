@@ -1,0 +1,158 @@
+# test_batch.sh - llm.mode batch against tests/fakellm's Files and Batches
+# endpoints: three stages through batches, the uploaded JSONL in the
+# published input format, kill -9 at moments of a batch's life with no
+# batch created twice and every job ended once, and the faults (an upload
+# that fails, per-line errors, an expired batch, a duplicate custom_id, a
+# batch that never ends, cancelled with clarify batches cancel).
+. "$(dirname "$0")/lib.sh"
+: "${FAKELLM:?run through tests/run.sh}"
+
+KEY="sk-batch-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+export FAKELLM_KEY="$KEY" BATCH_KEY="$KEY"
+
+# setup NAME [fakellm args]: a fakellm, a store of the 12 sample problems
+# (36 jobs) and $CFG for them in batch mode
+setup() {
+	S=$T/$1
+	shift
+	LOG=$T/$(basename "$S").log
+	start_fakellm "$LOG" --key-env FAKELLM_KEY "$@"
+	"$CLARIFY" -s "$S" import "$TESTDATA/apps" >/dev/null 2>&1
+	CFG=$T/$(basename "$S").yaml
+	cat >"$CFG" <<YAML
+llm:
+  provider: openai
+  base_url: http://127.0.0.1:$FPORT/v1
+  model: fake-batch
+  api_key_env: BATCH_KEY
+  mode: batch
+  batch_max_requests: ${BMAX:-40}
+  batch_poll_s: 0.05
+  connect_timeout_s: 2
+  request_timeout_s: 10
+filters:
+  near_duplicate: 0
+YAML
+}
+
+ended() { # E: the jobs done, rejected or failed; st: the status
+	st=$("$CLARIFY" -s "$S" status --json)
+	E=$(( $(jget "$st" .jobs.done) + $(jget "$st" .jobs.rejected) + $(jget "$st" .jobs.failed) ))
+}
+
+# ---- three stages through batches ----------------------------------------
+setup plain --batch-seconds 0.3
+expect_status "clarifyd --once in batch mode" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+ended; [ "$E" -eq 36 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "every job ended" \
+	|| fail "every job ended" "$st"
+n=$(grep -c '"batch-create"' "$LOG")
+[ "$n" -eq 3 ] && ok "one batch per stage (3)" || fail "one batch per stage" "$n batches"
+contains "the stages follow each other" "$OUT" "requests of stage answer gathered"
+b=$("$CLARIFY" -s "$S" batches --json)
+[ "$(echo "$b" | jq '[.[] | select(.state == "done" and .status == "completed")] | length')" -eq 3 ] \
+	&& ok "clarify batches: three done, completed" || fail "clarify batches" "$b"
+check "clarify batches lists them" "$CLARIFY" -s "$S" batches
+contains "in a table" "$out" "3 batches, 0 live"
+check "the store verifies" "$CLARIFY" -s "$S" verify
+# the uploaded files, as fakellm keeps them: the published input format
+fid=$(grep '"file-upload"' "$LOG" | head -1 | jq -r .id)
+curl -sf -H "Authorization: Bearer $KEY" "http://127.0.0.1:$FPORT/v1/files/$fid/content" >"$T/in.jsonl"
+bad=$(jq -c 'select((keys != ["body", "custom_id", "method", "url"]) or .method != "POST" or
+	.url != "/v1/chat/completions" or (.body.model | type) != "string" or
+	(.body.messages | type) != "array" or (.custom_id | test("^[0-9a-f]{64}$") | not))' "$T/in.jsonl" | head -3)
+lines=$(wc -l <"$T/in.jsonl")
+[ "$lines" -eq 36 ] && [ -z "$bad" ] && ok "the input JSONL: custom_id, method, url, body (model, messages)" \
+	|| fail "input JSONL format" "$lines lines; $bad"
+roles=$(jq -r '.body.messages[].role' "$T/in.jsonl" | sort -u | tr '\n' ' ')
+[ "$roles" = "system user " ] && ok "bodies are chat completion requests" || fail "roles" "$roles"
+grep -q "$KEY" "$T/in.jsonl" "$S"/data.mdb 2>/dev/null && fail "no key in the files" || ok "no key in the files or the store"
+st=$("$CLARIFY" -s "$S" stats --json)
+[ "$(jget "$st" .overall.usage.batch.records)" -eq 36 ] && ok "stats: 36 records from batches" \
+	|| fail "stats batch records" "$(jget "$st" .overall.usage)"
+expect_status "a second run" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+[ "$(grep -c '"batch-create"' "$LOG")" -eq 3 ] && ok "makes no batch" || fail "second run made a batch"
+"$CLARIFY" -s "$S" export --ratio 0 --no-card -o "$T/batch.jsonl" >/dev/null 2>&1
+stop_fakellm
+
+# ---- kill -9 at moments of a batch's life ---------------------------------
+BMAX=10 setup killed --batch-seconds 0.6
+runs=0
+for moment in '"file-upload"' '"batch-create"' poll '"batch-create"' '"file-upload"' poll; do
+	"$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >>"$T/killed.out" 2>&1 &
+	pid=$!
+	before=$(grep -c "${moment#poll}" "$LOG" 2>/dev/null)
+	[ "$moment" = poll ] && moment='"batch-create"'
+	i=0
+	while [ $i -lt 200 ] && [ "$(grep -c "$moment" "$LOG")" -le "${before:-0}" ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+	[ "$moment" = '"batch-create"' ] && [ $((runs % 3)) -eq 2 ] && sleep 0.3 # while it polls
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	runs=$((runs + 1))
+done
+expect_status "a last run after $runs kills" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+ended; [ "$E" -eq 36 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "after the kills every job ended once" \
+	|| fail "after kills" "$st"
+dups=$(grep '"batch-create"' "$LOG" | jq -r .tag | sort | uniq -d)
+[ -z "$dups" ] && ok "no batch was created twice ($(grep -c '"batch-create"' "$LOG") made)" \
+	|| fail "no batch created twice" "$dups"
+res=$("$CLARIFY" -s "$S" status --json | jq .results)
+[ "$res" -eq 36 ] && ok "one result per job" || fail "one result per job" "$res"
+check "the store verifies after the kills" "$CLARIFY" -s "$S" verify
+"$CLARIFY" -s "$S" export --ratio 0 --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
+cmp -s "$T/batch.jsonl" "$T/killed.jsonl" && ok "the same rows as the run without kills" \
+	|| fail "same rows" "$(diff "$T/batch.jsonl" "$T/killed.jsonl" | head -3)"
+grep -q "resumed" "$T/killed.out" && ok "a killed run's batches are resumed" || fail "resumed" "$(tail -3 "$T/killed.out")"
+stop_fakellm
+
+# ---- faults -----------------------------------------------------------------
+setup upload500 --batch-seconds 0.2 --batch-fault upload500
+expect_status "an upload answered 500" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+contains "is tried again" "$OUT" "upload: POST /files: HTTP 500"
+ended; [ "$E" -eq 36 ] && ok "and every job ends" || fail "upload500 ended" "$st"
+stop_fakellm
+
+setup errors --batch-seconds 0.2 --batch-fault errors
+expect_status "per-line errors" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+f=$(jget "$("$CLARIFY" -s "$S" status --json)" .jobs.failed)
+[ "$f" -gt 0 ] && ended; [ "$E" -eq 36 ] && ok "fail only their jobs ($f failed, every job ended)" \
+	|| fail "per-line errors" "$st"
+"$CLARIFY" -s "$S" samples --failed --json >"$T/failed.json" 2>/dev/null
+grep -q "server_error" "$T/failed.json" && ok "with the line's error as the reason" \
+	|| fail "the reason" "$(head -c 300 "$T/failed.json")"
+stop_fakellm
+
+setup expire --batch-seconds 0.2 --batch-fault expire
+expect_status "expired batches" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+contains "put their unanswered jobs back" "$OUT" "expired: 18 requests unanswered"
+ended; [ "$E" -eq 36 ] && ok "which later batches answer" || fail "expire ended" "$st"
+stop_fakellm
+
+setup dupid --batch-seconds 0.2 --batch-fault dupid
+expect_status "a duplicate custom_id" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+contains "keeps the first line" "$OUT" "again: the first line kept"
+ended; [ "$E" -eq 36 ] && ok "every job ended once" || fail "dupid ended" "$st"
+stop_fakellm
+
+setup stuck --batch-seconds 0.2 --batch-fault stuck
+timeout -s TERM 3 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >"$T/stuck.out" 2>&1
+b=$("$CLARIFY" -s "$S" batches --json)
+[ "$(echo "$b" | jq -r '.[0].status')" = in_progress ] && ok "a batch that never ends stays live" \
+	|| fail "stuck live" "$b"
+check "clarify status shows it" "$CLARIFY" -s "$S" status
+contains "live, holding its requests" "$out" "1 live, holding 36 requests"
+id=$(echo "$b" | jq -r '.[0].id')
+check "clarify batches cancel" "$CLARIFY" -c "$CFG" -s "$S" batches cancel "$id"
+contains "says cancelled" "$out" "cancelled"
+expect_status "the next run" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+contains "takes the cancelled batch in" "$OUT" "(modify): in, 36 answered"
+expect_status "cancel of an unknown batch" 1 "$CLARIFY" -c "$CFG" -s "$S" batches cancel nope
+contains "says so" "$OUT" "no batch 'nope'"
+stop_fakellm
+
+printf 'llm:\n  mode: batch\n' >"$T/off.yaml"
+expect_status "batch mode with the offline provider" 2 "$CLARIFYD" -c "$T/off.yaml" -s "$T/plain" --once
+contains "is refused with the reason" "$OUT" "llm.mode batch needs llm.provider openai"
+exit $failed
