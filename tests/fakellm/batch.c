@@ -12,7 +12,7 @@
  * unique) and fails whole, with errors.data, when a line does not; else
  * it answers every line as /chat/completions would (reply.c's text) and
  * goes validating -> in_progress -> completed over the configured time.
- * Faults: stuck (stays in_progress), expire (expired, half the lines
+ * Faults: stuck (the first batch stays in_progress), expire (expired, half the lines
  * answered), errors (every fifth line in the error file), upload500 (the
  * first upload answers 500), dupid (the first output line twice).
  * Everything is held in memory under one lock: a test's files are small.
@@ -37,6 +37,7 @@ struct fb_batch {
 	double t0;                 /* created, monotonic seconds */
 	int failed;                /* validation failed: errors in obj */
 	int cancelled;
+	int stuck;                 /* the stuck fault: stays in_progress */
 	char out_id[32], err_id[32];
 	int64_t total, answered, errors;
 };
@@ -447,7 +448,7 @@ static json_t *batch_json(const struct fbatch *fb, const struct fb_batch *bt)
 	} else if (bt->cancelled) {
 		status = "cancelled";
 		final = 1;
-	} else if (fb->stuck) {
+	} else if (bt->stuck) {
 		status = age < fb->seconds * 0.2 ? "validating" : "in_progress";
 	} else if (age < fb->seconds * 0.2) {
 		status = "validating";
@@ -496,6 +497,8 @@ static int create(struct fbatch *fb, const char *body, size_t n, int *status, ch
 	memset(bt, 0, sizeof(*bt));
 	snprintf(bt->id, sizeof(bt->id), "batch_%06u", ++fb->seq);
 	bt->t0 = mono();
+	bt->stuck = fb->stuck;
+	fb->stuck = 0; /* the first batch only: the next ones end */
 	bt->obj = json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:I, s:O}", "id", bt->id, "object",
 			    "batch", "endpoint", ep, "errors", "input_file_id", fid,
 			    "completion_window", "24h", "created_at", (json_int_t)time(NULL),

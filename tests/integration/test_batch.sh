@@ -71,7 +71,7 @@ st=$("$CLARIFY" -s "$S" stats --json)
 	|| fail "stats batch records" "$(jget "$st" .overall.usage)"
 expect_status "a second run" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
 [ "$(grep -c '"batch-create"' "$LOG")" -eq 3 ] && ok "makes no batch" || fail "second run made a batch"
-"$CLARIFY" -s "$S" export --ratio 0 --no-card -o "$T/batch.jsonl" >/dev/null 2>&1
+"$CLARIFY" -s "$S" export --no-card -o "$T/batch.jsonl" >/dev/null 2>&1
 stop_fakellm
 
 # ---- kill -9 at moments of a batch's life ---------------------------------
@@ -101,7 +101,7 @@ dups=$(grep '"batch-create"' "$LOG" | jq -r .tag | sort | uniq -d)
 res=$("$CLARIFY" -s "$S" status --json | jq .results)
 [ "$res" -eq 36 ] && ok "one result per job" || fail "one result per job" "$res"
 check "the store verifies after the kills" "$CLARIFY" -s "$S" verify
-"$CLARIFY" -s "$S" export --ratio 0 --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
+"$CLARIFY" -s "$S" export --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
 cmp -s "$T/batch.jsonl" "$T/killed.jsonl" && ok "the same rows as the run without kills" \
 	|| fail "same rows" "$(diff "$T/batch.jsonl" "$T/killed.jsonl" | head -3)"
 grep -q "resumed" "$T/killed.out" && ok "a killed run's batches are resumed" || fail "resumed" "$(tail -3 "$T/killed.out")"
