@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -137,6 +138,92 @@ static inline int bench_rm_entry(const char *path, const struct stat *st, int ty
 static inline int bench_rm_tree(const char *root)
 {
 	return nftw(root, bench_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- children and generated problems --------------------------------------- */
+
+/* Run argv with stdout to out (NULL: /dev/null) and stderr to a log;
+ * the exit status, or -1.  ru (may be NULL) gets the child's resource use.
+ * The child has B_KEY=bench-key, the benches' fakellm key, and no system
+ * config. */
+static inline int bench_exec(char *const argv[], const char *out, const char *err, struct rusage *ru)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		dup2(o, 1);
+		dup2(e, 2);
+		setenv("B_KEY", "bench-key", 1);
+		setenv("CLARIFY_CONFIG", "/dev/null", 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, ru) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* n problems, as HF JSONL, from the statements of the corpus, each made
+ * unique by "(Set i.)" so that no prompt is another's: 0 or -1 */
+static inline int bench_write_problems(const char *corpus, const char *path, int n)
+{
+	FILE *in = fopen(corpus, "r"), *out;
+	char **text = NULL, *line = NULL;
+	size_t ntext = 0, cap = 0, lcap = 0;
+	ssize_t len;
+
+	if (!in)
+		return -1;
+	while ((len = getline(&line, &lcap, in)) > 0) {
+		json_t *v = json_loadb(line, (size_t)len, 0, NULL);
+		const char *q = jsonx_str(v, "question");
+
+		if (q && ARRAY_GROW(text, cap, ntext, 64) == 0)
+			text[ntext++] = strdup(q);
+		json_decref(v);
+	}
+	free(line);
+	fclose(in);
+	out = fopen(path, "w");
+	if (!out || !ntext) {
+		if (out)
+			fclose(out);
+		for (size_t i = 0; i < ntext; i++)
+			free(text[i]);
+		free(text);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		/* each problem's own text, so that no prompt is another's and
+		 * the response cache answers none of them */
+		char *q = NULL;
+		json_t *rec;
+
+		if (asprintf(&q, "%s\n\n(Set %d.)", text[(size_t)i % ntext], i) < 0)
+			break;
+		rec = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "problem_id", i,
+					"question", q, "solutions",
+					"[\"print(int(input()) * 2)\"]", "input_output",
+					"{\"inputs\": [\"1\\n\"], \"outputs\": [\"2\\n\"]}",
+					"difficulty", "interview", "url", "", "starter_code", "");
+		char *s = json_dumps(rec, JSON_COMPACT);
+
+		fprintf(out, "%s\n", s);
+		free(s);
+		free(q);
+		json_decref(rec);
+	}
+	fclose(out);
+	for (size_t i = 0; i < ntext; i++)
+		free(text[i]);
+	free(text);
+	return 0;
 }
 
 #endif

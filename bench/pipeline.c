@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "../common/common.h"
+#include "bench.h"
 
 #define GOAL_RATIO 0.95
 #define GOAL_RSS_MB 256.0
@@ -42,31 +43,6 @@ struct paths {
 	char clarify[512], clarifyd[512], fakellm[512];
 	char dir[256];
 };
-
-/* Run argv with stdout to out (NULL: /dev/null) and stderr to a log;
- * the exit status, or -1.  ru gets the child's resource use. */
-static int run(char *const argv[], const char *out, const char *err, struct rusage *ru)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		dup2(o, 1);
-		dup2(e, 2);
-		setenv("B_KEY", "bench-key", 1);
-		setenv("CLARIFY_CONFIG", "/dev/null", 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (wait4(pid, &status, 0, ru) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /*
  * Requests/s in the steady state, from fakellm's log of arrivals: from
@@ -161,62 +137,6 @@ static pid_t fake_start(const struct paths *p, const char *latency, int *port)
 	return -1;
 }
 
-/* n problems, as HF JSONL, from the statements of the corpus */
-static int write_problems(const char *corpus, const char *path, int n)
-{
-	FILE *in = fopen(corpus, "r"), *out;
-	char **text = NULL, *line = NULL;
-	size_t ntext = 0, cap = 0, lcap = 0;
-	ssize_t len;
-
-	if (!in)
-		return -1;
-	while ((len = getline(&line, &lcap, in)) > 0) {
-		json_t *v = json_loadb(line, (size_t)len, 0, NULL);
-		const char *q = jsonx_str(v, "question");
-
-		if (q && ARRAY_GROW(text, cap, ntext, 64) == 0)
-			text[ntext++] = strdup(q);
-		json_decref(v);
-	}
-	free(line);
-	fclose(in);
-	out = fopen(path, "w");
-	if (!out || !ntext) {
-		if (out)
-			fclose(out);
-		for (size_t i = 0; i < ntext; i++)
-			free(text[i]);
-		free(text);
-		return -1;
-	}
-	for (int i = 0; i < n; i++) {
-		/* each problem's own text, so that no prompt is another's and
-		 * the response cache answers none of them */
-		char *q = NULL;
-		json_t *rec;
-
-		if (asprintf(&q, "%s\n\n(Set %d.)", text[(size_t)i % ntext], i) < 0)
-			break;
-		rec = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "problem_id", i,
-					"question", q, "solutions",
-					"[\"print(int(input()) * 2)\"]", "input_output",
-					"{\"inputs\": [\"1\\n\"], \"outputs\": [\"2\\n\"]}",
-					"difficulty", "interview", "url", "", "starter_code", "");
-		char *s = json_dumps(rec, JSON_COMPACT);
-
-		fprintf(out, "%s\n", s);
-		free(s);
-		free(q);
-		json_decref(rec);
-	}
-	fclose(out);
-	for (size_t i = 0; i < ntext; i++)
-		free(text[i]);
-	free(text);
-	return 0;
-}
-
 struct result {
 	double seconds, rss_mb;
 	double steady;          /* requests/s from 10% to 90% of them, at fakellm */
@@ -233,7 +153,7 @@ static int read_status(const struct paths *p, const char *store, struct result *
 
 	snprintf(out, sizeof(out), "%s/status.json", p->dir);
 	snprintf(err, sizeof(err), "%s/log", p->dir);
-	if (run(s, out, err, NULL))
+	if (bench_exec(s, out, err, NULL))
 		return -1;
 	buf_init(&b, 1 << 20);
 	if (file_read(out, &b)) {
@@ -270,7 +190,7 @@ static int bench_run(const struct paths *p, const char *corpus, int n, const cha
 	snprintf(jsonl, sizeof(jsonl), "%s/problems.jsonl", p->dir);
 	snprintf(cfg, sizeof(cfg), "%s/clarifyd.yaml", p->dir);
 	snprintf(log, sizeof(log), "%s/log", p->dir);
-	if (write_problems(corpus, jsonl, n))
+	if (bench_write_problems(corpus, jsonl, n))
 		return -1;
 	{
 		char cmd[400];
@@ -284,7 +204,7 @@ static int bench_run(const struct paths *p, const char *corpus, int n, const cha
 				NULL };
 		char *lm[] = { (char *)p->clarify, "-s", store, "lm", "train", NULL };
 
-		if (run(imp, NULL, log, NULL) || run(lm, NULL, log, NULL)) {
+		if (bench_exec(imp, NULL, log, NULL) || bench_exec(lm, NULL, log, NULL)) {
 			fprintf(stderr, "bench/pipeline: import or lm train failed (see %s)\n", log);
 			return -1;
 		}
@@ -306,7 +226,7 @@ static int bench_run(const struct paths *p, const char *corpus, int n, const cha
 	{
 		char *d[] = { (char *)p->clarifyd, "-c", cfg, "-s", store, "--once", NULL };
 
-		rc = run(d, NULL, log, &ru);
+		rc = bench_exec(d, NULL, log, &ru);
 	}
 	res->seconds = time_mono() - t0;
 	res->rss_mb = (double)ru.ru_maxrss / 1024.0;

@@ -213,6 +213,9 @@ static int resume_one(const char *key, size_t klen, json_t *v, int drc, void *ar
 	snprintf(bj->file_id, sizeof(bj->file_id), "%s", str_or(v, "input_file_id"));
 	snprintf(bj->batch_id, sizeof(bj->batch_id), "%s", str_or(v, "batch_id"));
 	snprintf(bj->status, sizeof(bj->status), "%s", str_or(v, "status"));
+	/* a kill after the final poll: its files are downloaded again */
+	snprintf(bj->out_id, sizeof(bj->out_id), "%s", str_or(v, "output_file_id"));
+	snprintf(bj->err_id, sizeof(bj->err_id), "%s", str_or(v, "error_file_id"));
 	if (bj->state == B_SUBMITTED && !bj->batch_id[0])
 		bj->state = B_UPLOADED;
 	if (bj->state == B_UPLOADED && !bj->file_id[0])
@@ -567,6 +570,8 @@ static int cache_commit(struct batch_run *b, struct cache_batch *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->kv[i].data);
 	c->n = 0;
+	/* 50,000 lines touch much of the map: its pages go as they are read */
+	store_drop_pages(b->s);
 	return rc;
 }
 
@@ -661,6 +666,7 @@ static int come_in(struct batch_run *b, struct bjob *bj)
 {
 	unsigned char *seen = calloc(bj->n ? bj->n : 1, 1);
 	size_t answered = 0, errors = 0, missing = 0;
+	double t0 = now_s();
 	char path[4200];
 	int rc;
 
@@ -699,8 +705,8 @@ static int come_in(struct batch_run *b, struct bjob *bj)
 			 bj->local, prompt_stage_name(bj->stage), bj->reason, answered, errors,
 			 missing);
 	else
-		log_info("batch %s (%s): in, %zu answered, %zu failed", bj->local,
-			 prompt_stage_name(bj->stage), answered, errors);
+		log_info("batch %s (%s): in, %zu answered, %zu failed (read in %.1f s)", bj->local,
+			 prompt_stage_name(bj->stage), answered, errors, now_s() - t0);
 	for (const char *ext[] = { ".jsonl", ".out", ".err", NULL }, **e = ext; *e; e++) {
 		path_of(b, bj, *e, path, sizeof(path));
 		unlink(path);

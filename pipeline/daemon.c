@@ -196,7 +196,7 @@ static int commit(struct daemon *d)
 	dict_train(d);
 	/* a long run touches the whole map: let its pages go now and then,
 	 * so that the resident size does not grow with the store */
-	if (d->last_commit - d->last_drop > 2.0) {
+	if (d->last_commit - d->last_drop > 0.25) {
 		store_drop_pages(d->s);
 		/* and the heap's free pages: the workers' arenas keep what the
 		 * biggest reply needed */

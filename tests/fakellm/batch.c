@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "reply.h"
@@ -38,6 +39,7 @@ struct fb_batch {
 	int failed;                /* validation failed: errors in obj */
 	int cancelled;
 	int stuck;                 /* the stuck fault: stays in_progress */
+	int held;                  /* created while the hold file existed */
 	char out_id[32], err_id[32];
 	int64_t total, answered, errors;
 };
@@ -46,6 +48,7 @@ struct fbatch {
 	pthread_mutex_t mu;
 	double seconds;
 	int stuck, expire, errors, upload500, dupid;
+	const char *hold;          /* --batch-hold FILE, or NULL */
 	FILE *log;
 	pthread_mutex_t *log_lock;
 	struct ffile *files;
@@ -85,7 +88,7 @@ int fbatch_check_faults(const char *faults)
 	return 0;
 }
 
-struct fbatch *fbatch_new(double seconds, const char *faults, FILE *log,
+struct fbatch *fbatch_new(double seconds, const char *faults, const char *hold, FILE *log,
 			  pthread_mutex_t *log_lock)
 {
 	struct fbatch *fb = calloc(1, sizeof(*fb));
@@ -94,6 +97,7 @@ struct fbatch *fbatch_new(double seconds, const char *faults, FILE *log,
 		return NULL;
 	pthread_mutex_init(&fb->mu, NULL);
 	fb->seconds = seconds;
+	fb->hold = hold;
 	fb->log = log;
 	fb->log_lock = log_lock;
 	if (faults) {
@@ -336,8 +340,8 @@ static int run(struct fbatch *fb, struct fb_batch *bt, const struct ffile *in,
 	int64_t lineno = 0, answered = 0, nerr = 0;
 	char first[2048] = "";
 
-	buf_init(&outb, 0);
-	buf_init(&errb, 0);
+	buf_init(&outb, FBATCH_OUTPUT_MAX);
+	buf_init(&errb, FBATCH_OUTPUT_MAX);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -378,9 +382,12 @@ static int run(struct fbatch *fb, struct fb_batch *bt, const struct ffile *in,
 			continue; /* unanswered when the batch expires */
 		}
 		if (fb->errors && lineno % 5 == 0) {
-			out_add(&errb, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}", "id", "batch_req",
+			if (out_add(&errb, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}", "id", "batch_req",
 						 "custom_id", cid, "response", "error", "code",
-						 "server_error", "message", "the request failed (a fault)"));
+						 "server_error", "message", "the request failed (a fault)"))) {
+				json_decref(v);
+				goto fail;
+			}
 			nerr++;
 		} else {
 			json_t *line = json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, s:n}", "id",
@@ -392,7 +399,10 @@ static int run(struct fbatch *fb, struct fb_batch *bt, const struct ffile *in,
 			if (s && !first[0] && strlen(s) < sizeof(first))
 				snprintf(first, sizeof(first), "%s", s);
 			free(s);
-			out_add(&outb, line);
+			if (out_add(&outb, line)) {
+				json_decref(v);
+				goto fail;
+			}
 			answered++;
 		}
 		json_decref(v);
@@ -433,6 +443,12 @@ static int run(struct fbatch *fb, struct fb_batch *bt, const struct ffile *in,
 		buf_release(&errb);
 	}
 	return 0;
+fail: /* out of memory, or an output file past its limit */
+	json_decref(seen);
+	json_decref(errs);
+	buf_release(&outb);
+	buf_release(&errb);
+	return -1;
 }
 
 /* The Batch object as it stands now. */
@@ -448,7 +464,7 @@ static json_t *batch_json(const struct fbatch *fb, const struct fb_batch *bt)
 	} else if (bt->cancelled) {
 		status = "cancelled";
 		final = 1;
-	} else if (bt->stuck) {
+	} else if (bt->stuck || (bt->held && access(fb->hold, F_OK) == 0)) {
 		status = age < fb->seconds * 0.2 ? "validating" : "in_progress";
 	} else if (age < fb->seconds * 0.2) {
 		status = "validating";
@@ -488,6 +504,11 @@ static int create(struct fbatch *fb, const char *body, size_t n, int *status, ch
 				   "input_file_id (an uploaded file), endpoint /v1/chat/completions "
 				   "and completion_window 24h are required");
 	}
+	if (in->len > FBATCH_INPUT_MAX) {
+		json_decref(req);
+		return error_reply(status, out, len, type, 400,
+				   "the input file is over 200 MB, the batch limit");
+	}
 	if (fb->nbatches == fb->capbatches &&
 	    ARRAY_GROW(fb->batches, fb->capbatches, fb->nbatches, 16)) {
 		json_decref(req);
@@ -499,6 +520,7 @@ static int create(struct fbatch *fb, const char *body, size_t n, int *status, ch
 	bt->t0 = mono();
 	bt->stuck = fb->stuck;
 	fb->stuck = 0; /* the first batch only: the next ones end */
+	bt->held = fb->hold && access(fb->hold, F_OK) == 0;
 	bt->obj = json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:I, s:O}", "id", bt->id, "object",
 			    "batch", "endpoint", ep, "errors", "input_file_id", fid,
 			    "completion_window", "24h", "created_at", (json_int_t)time(NULL),

@@ -7,10 +7,18 @@
 
 struct fbatch;
 
+/* OpenAI's published limits: an uploaded file, and a batch's input file */
+#define FBATCH_UPLOAD_MAX ((size_t)512 << 20)
+#define FBATCH_INPUT_MAX ((size_t)200 << 20)
+/* and fakellm's own limit on an output or error file it makes */
+#define FBATCH_OUTPUT_MAX ((size_t)1 << 30)
+
 /* seconds: how long a batch takes from creation to completed; faults: a
- * list of stuck, expire, errors, upload500, dupid (NULL: none); log and
- * its lock: where "batch-create" and "file-upload" lines go (log may be NULL). */
-struct fbatch *fbatch_new(double seconds, const char *faults, FILE *log,
+ * list of stuck, expire, errors, upload500, dupid (NULL: none); hold: a
+ * batch created while this file exists stays in_progress until it is
+ * removed (NULL: none); log and its lock: where "batch-create" and
+ * "file-upload" lines go (log may be NULL). */
+struct fbatch *fbatch_new(double seconds, const char *faults, const char *hold, FILE *log,
 			  pthread_mutex_t *log_lock);
 void fbatch_free(struct fbatch *fb);
 /* 0, or -1 with a message on stderr for an unknown fault name. */

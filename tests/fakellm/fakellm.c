@@ -142,6 +142,7 @@ struct server {
 	int help;
 	double batch_seconds;
 	const char *batch_faults;
+	const char *batch_hold;
 	struct fbatch *fb;            /* the batch endpoints (batch.c) */
 
 	/* state */
@@ -1112,9 +1113,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
 			return MHD_NO;
-		buf_init(&rq->body, BODY_MAX);
+		size_t max = !strcmp(method, "POST") && !strcmp(url, "/v1/files") ?
+			     FBATCH_UPLOAD_MAX : BODY_MAX;
+
+		buf_init(&rq->body, max);
 		*con_cls = rq;
-		if (!length_over(conn, BODY_MAX))
+		if (!length_over(conn, max))
 			return MHD_YES;
 		rq->too_big = 1; /* answer now, without reading the body */
 		return answer(s, conn, url, method, rq);
@@ -1261,6 +1265,7 @@ static int options_parse(struct server *s, int argc, char **argv)
 		{ "max-connections", required_argument, NULL, 'c' },
 		{ "batch-seconds", required_argument, NULL, 'B' },
 		{ "batch-fault", required_argument, NULL, 'F' },
+		{ "batch-hold", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1322,6 +1327,9 @@ static int options_parse(struct server *s, int argc, char **argv)
 			s->batch_faults = optarg;
 			if (fbatch_check_faults(optarg))
 				rc = CL_ECONFIG;
+			break;
+		case 'H':
+			s->batch_hold = optarg;
 			break;
 		case 'h':
 			s->help = 1;
@@ -1450,7 +1458,7 @@ int main(int argc, char **argv)
 			goto release;
 		}
 	}
-	s.fb = fbatch_new(s.batch_seconds, s.batch_faults, s.log, &s.log_lock);
+	s.fb = fbatch_new(s.batch_seconds, s.batch_faults, s.batch_hold, s.log, &s.log_lock);
 	rc = s.fb ? server_start(&s) : CL_ENOMEM;
 	if (rc) {
 		log_err("%s", err_msg(rc));

@@ -32,6 +32,8 @@ const char fakellm_usage[] =
 	"  --batch-seconds S    a batch (/v1/files, /v1/batches) completes S s after it\n"
 	"                       is created (default 1)\n"
 	"  --batch-fault KINDS  stuck expire errors upload500 dupid (see README.md)\n"
+	"  --batch-hold FILE    a batch created while FILE exists stays in_progress\n"
+	"                       until FILE is removed\n"
 	"\n"
 	"fault kinds: 429 429date 500 503 408 400 404 422 401 hang slow truncated\n"
 	"             badjson empty length oversized blocked safety\n";

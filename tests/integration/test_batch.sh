@@ -74,37 +74,75 @@ expect_status "a second run" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progres
 "$CLARIFY" -s "$S" export --no-card -o "$T/batch.jsonl" >/dev/null 2>&1
 stop_fakellm
 
-# ---- kill -9 at moments of a batch's life ---------------------------------
-BMAX=10 setup killed --batch-seconds 0.6
+# ---- 300 jobs, kill -9 at random moments of a batch's life -----------------
+# 100 problems (the shared APPS corpus when present, else the sample
+# repeated), each made unique, so 300 jobs; batches of 60 requests
+CORPUS=$SHARED_DATA/apps-corpus/questions.jsonl
+[ -r "${CORPUS:-}" ] || CORPUS=$TESTDATA/apps-hf/train.jsonl
+jq -c -s '[range(0; 100) as $i | .[$i % length] | {problem_id: (5000 + $i),
+	question: (.question + "\n\n(Set \($i).)"), solutions: "[\"print(1)\"]",
+	input_output: "{\"inputs\": [\"1\\n\"], \"outputs\": [\"1\\n\"]}",
+	difficulty: "interview", url: "", starter_code: ""}] | .[]' "$CORPUS" >"$T/p100.jsonl"
+setup300() {
+	BMAX=60 setup "$1" --batch-seconds 0.4
+	"$CLARIFY" -s "$S" import --split train "$T/p100.jsonl" >/dev/null 2>&1
+}
+setup300 ref
+expect_status "300 jobs without a kill" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+"$CLARIFY" -s "$S" export --no-card -o "$T/ref.jsonl" >/dev/null 2>&1
+REF=$S
+stop_fakellm
+
+setup300 killed
+# the moments: after an upload, after a create, while polling (a random
+# 0-300 ms after a create), and when a poll has seen a batch completed
+# (while it downloads and reads the output); seeded, so a failure repeats
+moments=$(awk 'BEGIN { srand(18); for (i = 0; i < 12; i++)
+	printf "%d:%d ", i % 4, int(rand() * 300) }')
 runs=0
-for moment in '"file-upload"' '"batch-create"' poll '"batch-create"' '"file-upload"' poll; do
-	"$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >>"$T/killed.out" 2>&1 &
+for m in $moments; do
+	kind=${m%%:*} ms=${m#*:}
+	: >"$T/run.out"
+	"$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >"$T/run.out" 2>&1 &
 	pid=$!
-	before=$(grep -c "${moment#poll}" "$LOG" 2>/dev/null)
-	[ "$moment" = poll ] && moment='"batch-create"'
+	case $kind in
+	0) pat='"file-upload"' file=$LOG ms=0 ;;
+	1) pat='"batch-create"' file=$LOG ms=0 ;;
+	2) pat='"batch-create"' file=$LOG ;;
+	3) pat=': completed, ' file=$T/run.out ms=0 ;;
+	esac
+	before=$(grep -c "$pat" "$file")
 	i=0
-	while [ $i -lt 200 ] && [ "$(grep -c "$moment" "$LOG")" -le "${before:-0}" ] && kill -0 $pid 2>/dev/null; do
-		sleep 0.02
+	while [ $i -lt 500 ] && [ "$(grep -c "$pat" "$file")" -le "$before" ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.01
 		i=$((i + 1))
 	done
-	[ "$moment" = '"batch-create"' ] && [ $((runs % 3)) -eq 2 ] && sleep 0.3 # while it polls
-	kill -9 $pid 2>/dev/null
+	[ "$ms" -gt 0 ] && sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+	kill -9 $pid 2>/dev/null && runs=$((runs + 1))
 	wait $pid 2>/dev/null
-	runs=$((runs + 1))
+	cat "$T/run.out" >>"$T/killed.out"
 done
-expect_status "a last run after $runs kills" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
-ended; [ "$E" -eq 36 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "after the kills every job ended once" \
+[ "$runs" -ge 8 ] && ok "$runs runs killed at their moment" || fail "kills" "only $runs killed"
+expect_status "a last run after the kills" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+echo "$OUT" >>"$T/killed.out"
+# the sample's 36 jobs and the 300
+ended; [ "$E" -eq 336 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "every one of 336 jobs ended" \
 	|| fail "after kills" "$st"
+res=$(echo "$st" | jq .results)
+[ "$res" -eq 336 ] && ok "one result per job" || fail "one result per job" "$res"
 dups=$(grep '"batch-create"' "$LOG" | jq -r .tag | sort | uniq -d)
 [ -z "$dups" ] && ok "no batch was created twice ($(grep -c '"batch-create"' "$LOG") made)" \
 	|| fail "no batch created twice" "$dups"
-res=$("$CLARIFY" -s "$S" status --json | jq .results)
-[ "$res" -eq 36 ] && ok "one result per job" || fail "one result per job" "$res"
+fdups=$(grep '"file-upload"' "$LOG" | jq -r .filename | sort | uniq -d)
+[ -z "$fdups" ] && ok "no file was uploaded twice" || fail "no file uploaded twice" "$fdups"
 check "the store verifies after the kills" "$CLARIFY" -s "$S" verify
 "$CLARIFY" -s "$S" export --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
-cmp -s "$T/batch.jsonl" "$T/killed.jsonl" && ok "the same rows as the run without kills" \
-	|| fail "same rows" "$(diff "$T/batch.jsonl" "$T/killed.jsonl" | head -3)"
+[ -s "$T/ref.jsonl" ] && cmp -s "$T/ref.jsonl" "$T/killed.jsonl" \
+	&& ok "the same rows as the run without kills ($(wc -l <"$T/ref.jsonl") rows)" \
+	|| fail "same rows" "$(diff "$T/ref.jsonl" "$T/killed.jsonl" | head -3)"
 grep -q "resumed" "$T/killed.out" && ok "a killed run's batches are resumed" || fail "resumed" "$(tail -3 "$T/killed.out")"
+grep -q "requests unanswered" "$T/killed.out" && fail "a resumed batch's replies are read, not asked again" \
+	"$(grep "requests unanswered" "$T/killed.out" | head -2)" || ok "a resumed batch's replies are read, not asked again"
 stop_fakellm
 
 # ---- faults -----------------------------------------------------------------
