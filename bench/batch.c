@@ -66,6 +66,15 @@ static void see(struct seen *s, const char *line)
 		s->answered[k] += atoll(p + 7);
 }
 
+static pid_t fake_start(const struct paths *p, int *port)
+{
+	char secs[32];
+	const char *extra[] = { "--batch-seconds", secs, "--batch-hold", p->hold, NULL };
+
+	snprintf(secs, sizeof(secs), "%.1f", BATCH_SECONDS);
+	return bench_fakellm_start(p->fakellm, p->dir, extra, port);
+}
+
 /* jobs.done, rejected, failed, pending of the store, and the requests its live
  * batches hold */
 static int status_of(const struct paths *p, long long out[5])
@@ -164,41 +173,6 @@ static int daemon_run(const struct paths *p, int stop_when_held, struct seen *s,
 	return 0;
 }
 
-static pid_t fake_start(const struct paths *p, int *port)
-{
-	char portfile[320], secs[32];
-	pid_t pid;
-
-	snprintf(portfile, sizeof(portfile), "%s/port", p->dir);
-	snprintf(secs, sizeof(secs), "%.1f", BATCH_SECONDS);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(p->fakellm, p->fakellm, "--port-file", portfile, "--key", "bench-key",
-		      "--batch-seconds", secs, "--batch-hold", p->hold, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 400; i++) {
-		struct buf b;
-
-		buf_init(&b, 64);
-		if (file_read(portfile, &b) == 0 && b.len) {
-			*port = atoi(b.data);
-			buf_release(&b);
-			return pid;
-		}
-		buf_release(&b);
-		usleep(25000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
 
 int main(int argc, char **argv)
 {

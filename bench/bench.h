@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,52 @@ static inline int bench_write_problems(const char *corpus, const char *path, int
 		free(text[i]);
 	free(text);
 	return 0;
+}
+
+/*
+ * tests/fakellm with the benches' key and extra arguments (NULL-ended,
+ * at most 12), its port file in dir, its output to /dev/null: its pid with
+ * *port once it listens, or -1 (it is killed when it does not start).
+ */
+static inline pid_t bench_fakellm_start(const char *fakellm, const char *dir,
+					 const char *const extra[], int *port)
+{
+	char portfile[320];
+	const char *argv[20] = { fakellm, "--port-file", portfile, "--key", "bench-key" };
+	size_t n = 5;
+	pid_t pid;
+
+	for (size_t i = 0; extra && extra[i] && n < 18; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	snprintf(portfile, sizeof(portfile), "%s/port", dir);
+	unlink(portfile);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(fakellm, (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 400; i++) {
+		struct buf b;
+
+		buf_init(&b, 64);
+		if (file_read(portfile, &b) == 0 && b.len) {
+			*port = atoi(b.data);
+			buf_release(&b);
+			return pid;
+		}
+		buf_release(&b);
+		usleep(25000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
 }
 
 #endif

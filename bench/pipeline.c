@@ -97,44 +97,13 @@ static double steady_rate(const struct paths *p)
  */
 static pid_t fake_start(const struct paths *p, const char *latency, int *port)
 {
-	int at_once = strcmp(latency, "fixed:0") == 0;
-	char portfile[320], logfile[320];
-	pid_t pid;
+	char logfile[320];
+	const char *at_once[] = { "--latency", latency, "--threads", "2", NULL };
+	const char *held[] = { "--latency", latency, "--log", logfile, NULL };
 
-	snprintf(portfile, sizeof(portfile), "%s/port", p->dir);
 	snprintf(logfile, sizeof(logfile), "%s/fake.log", p->dir);
-	unlink(portfile);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		if (at_once)
-			execl(p->fakellm, p->fakellm, "--port-file", portfile, "--latency", latency,
-			      "--key", "bench-key", "--threads", "2", (char *)NULL);
-		else
-			execl(p->fakellm, p->fakellm, "--port-file", portfile, "--latency",
-			      latency, "--key", "bench-key", "--log", logfile, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 400; i++) {
-		struct buf b;
-
-		buf_init(&b, 64);
-		if (file_read(portfile, &b) == 0 && b.len) {
-			*port = atoi(b.data);
-			buf_release(&b);
-			return pid;
-		}
-		buf_release(&b);
-		usleep(25000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
+	return bench_fakellm_start(p->fakellm, p->dir,
+				   strcmp(latency, "fixed:0") == 0 ? at_once : held, port);
 }
 
 struct result {
