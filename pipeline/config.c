@@ -33,7 +33,7 @@ struct cfg_key {
 	const char *name;
 	enum cfg_type type;
 	size_t off;
-	int64_t min, max;
+	double min, max;           /* CFG_INT's bounds are whole numbers below 2^53 */
 	const char *dflt;
 	const char *help;
 };
@@ -201,6 +201,22 @@ static int cfg_error(const struct cfg_loader *l, const yaml_node_t *n, const cha
 		       n ? n->start_mark.column + 1 : 1, msg);
 }
 
+/* A CFG_INT bound: INT64_MAX is 2^63 as a double. */
+static int64_t as_i64(double v)
+{
+	return v >= 0x1p63 ? INT64_MAX : v <= -0x1p63 ? INT64_MIN : (int64_t)v;
+}
+
+/* A bound as the user wrote it: 1000000, 0.01. */
+static const char *bound(double v, char out[32])
+{
+	if (v >= 0x1p63 || v <= -0x1p63 || v == (double)(int64_t)v)
+		snprintf(out, 32, "%lld", (long long)as_i64(v));
+	else
+		snprintf(out, 32, "%g", v);
+	return out;
+}
+
 static const struct cfg_key *cfg_find(const char *name)
 {
 	for (size_t i = 0; i < CL_ARRAY_SIZE(cfg_keys); i++)
@@ -315,9 +331,11 @@ static int cfg_set(struct config *cfg, const struct cfg_key *k, const char *text
 			snprintf(why, whylen, "'%s' must be a number, got '%s'", k->name, text);
 			return CL_EPARSE;
 		}
-		if (d < (double)k->min || d > (double)k->max) {
-			snprintf(why, whylen, "'%s' must be between %lld and %lld, got %s",
-				 k->name, (long long)k->min, (long long)k->max, text);
+		if (d < k->min || d > k->max) {
+			char lo[32], hi[32];
+
+			snprintf(why, whylen, "'%s' must be between %s and %s, got %s", k->name,
+				 bound(k->min, lo), bound(k->max, hi), text);
 			return CL_EINVAL;
 		}
 		*(double *)field = d;
@@ -350,14 +368,16 @@ static int cfg_set(struct config *cfg, const struct cfg_key *k, const char *text
 		*(int64_t *)field = v;
 		return 0;
 	case CFG_INT:
-		rc = parse_i64(text, k->min, k->max, &v);
+		rc = parse_i64(text, as_i64(k->min), as_i64(k->max), &v);
 		if (rc == CL_EPARSE) {
 			snprintf(why, whylen, "'%s' must be an integer, got '%s'", k->name, text);
 			return rc;
 		}
 		if (rc) {
-			snprintf(why, whylen, "'%s' must be between %lld and %lld, got %s",
-				 k->name, (long long)k->min, (long long)k->max, text);
+			char lo[32], hi[32];
+
+			snprintf(why, whylen, "'%s' must be between %s and %s, got %s", k->name,
+				 bound(k->min, lo), bound(k->max, hi), text);
 			return rc;
 		}
 		*(int64_t *)field = v;

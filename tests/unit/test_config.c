@@ -286,6 +286,11 @@ static void out_of_range_value_is_refused(void **state)
 		       NAME ":3:22: 'llm.price_in_per_mtok' must be between 0 and 1000000, got -0.15");
 	assert_refused("llm.price_out_per_mtok: -1\n",
 		       NAME ":1:25: 'llm.price_out_per_mtok' must be between 0 and 1000000, got -1");
+	/* a bound below 1 holds as written (0 would poll without pause) */
+	assert_refused("llm:\n  batch_poll_s: 0\n",
+		       NAME ":2:17: 'llm.batch_poll_s' must be between 0.01 and 86400, got 0");
+	assert_refused("llm:\n  batch_poll_s: 0.001\n",
+		       NAME ":2:17: 'llm.batch_poll_s' must be between 0.01 and 86400, got 0.001");
 	assert_refused("store:\n  map_size_mb: 99999999999999999999\n",
 		       NAME ":2:16: 'store.map_size_mb' must be an integer, "
 		       "got '99999999999999999999'");
