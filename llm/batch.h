@@ -1,7 +1,7 @@
 /*
  * batch.h - the providers' batch APIs: OpenAI's Files and Batches
- * (POST /files with purpose "batch", POST /batches, GET /batches/{id},
- * GET /batches, POST /batches/{id}/cancel, GET /files/{id}/content).
+ * (batch_openai.c) and Gemini's batch mode (batch_gemini.c), behind one
+ * set of calls that take the provider from the options.
  *
  * Blocking calls over libcurl's easy interface: a batch makes a handful
  * of them in a day, so the daemon runs them on a thread of their own and
@@ -29,22 +29,27 @@
 struct llm_batch_info {
 	char id[LLM_BATCH_ID_MAX];
 	char status[32];          /* validating, in_progress, finalizing, completed,
-				   * failed, expired, cancelling, cancelled */
+				   * failed, expired, cancelling, cancelled: OpenAI's
+				   * words, Gemini's states told in them */
 	char input_file[LLM_BATCH_ID_MAX];
 	char output_file[LLM_BATCH_ID_MAX]; /* "" until there is one */
-	char error_file[LLM_BATCH_ID_MAX];  /* "" when none */
+	char error_file[LLM_BATCH_ID_MAX];  /* "" when none (always, for Gemini) */
 	char tag[LLM_BATCH_ID_MAX];         /* metadata.clarifyd_batch, "" when none */
 	int64_t total, completed, failed;   /* request_counts */
 	int64_t created_at;
 	char errors[256];         /* the batch's own errors (failed validation), "" */
 };
 
+/* Non-zero when provider (enum llm_provider_id) has a batch API here. */
+int llm_batch_supported(int provider);
+
 /* Non-zero when status is final: completed, failed, expired, cancelled. */
 int llm_batch_final(const char *status);
 
 /* Append to out the input line for one request, with its newline:
- * {"custom_id": id, "method": "POST", "url": "/v1/chat/completions",
- * "body": body}; body is the request's JSON as the one-by-one client
+ * OpenAI's {"custom_id": id, "method": "POST", "url":
+ * "/v1/chat/completions", "body": body}, Gemini's {"key": id, "request":
+ * body}; body is the request's JSON as the one-by-one client
  * sends it (llm_request_key_payload()).  0, or CL_EINVAL for a body that
  * is not a JSON object, CL_ENOMEM. */
 int llm_batch_line(const struct llm_options *o, const char *custom_id, const char *body,
@@ -74,7 +79,7 @@ int llm_batch_cancel(const struct llm_options *o, const char *id, struct llm_bat
 int llm_batch_download(const struct llm_options *o, const char *file_id, FILE *f);
 
 /*
- * One line of an output or error file: its custom_id into id, and either
+ * One line of an output or error file: its custom_id (key) into id, and either
  * the reply into r (text, finish_reason, tokens: as the provider's parse
  * of a one-by-one reply; status LLM_OK) or why it failed into r->error
  * (status LLM_EREFUSED: a per-request error, an HTTP status other than

@@ -258,9 +258,9 @@ int batch_run_open(struct batch_run **out, struct store *s, const struct batch_r
 	int rc;
 
 	*out = NULL;
-	if (o->llm->provider != LLM_OPENAI)
-		return err_set(CL_ECONFIG, "llm.mode batch needs llm.provider openai (the batch "
-			       "API clarifyd speaks is OpenAI's)");
+	if (!llm_batch_supported((int)o->llm->provider))
+		return err_set(CL_ECONFIG, "llm.mode batch needs llm.provider openai or gemini "
+			       "(the providers with a batch API)");
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return CL_ENOMEM;
