@@ -100,7 +100,7 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
-$(FAKELLM): $(B)/tests/fakellm/fakellm.o $(B)/tests/fakellm/reply.o $(B)/tests/fakellm/batch.o $(B)/tests/fakellm/opts.o $(LIB)
+$(FAKELLM): $(B)/tests/fakellm/fakellm.o $(B)/tests/fakellm/reply.o $(B)/tests/fakellm/batch.o $(B)/tests/fakellm/batch_gemini.o $(B)/tests/fakellm/opts.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(PKG_LIBS)
 

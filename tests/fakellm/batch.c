@@ -1,5 +1,7 @@
 /*
- * batch.c - fakellm's OpenAI Files and Batches endpoints, as published:
+ * batch.c - fakellm's batch endpoints: the files and batches both APIs
+ * hold (in memory, under one lock: a test's files are small), the run of
+ * an input file, and OpenAI's Files and Batches API, as published:
  *
  *   POST /v1/files                  multipart: purpose=batch, file
  *   GET  /v1/files?purpose=batch    a list, paginated (limit, after)
@@ -7,56 +9,22 @@
  *   POST /v1/batches                {input_file_id, endpoint, completion_window, metadata}
  *   GET  /v1/batches/{id}, GET /v1/batches (a list), POST /v1/batches/{id}/cancel
  *
- * A batch validates its input file line by line (custom_id, method POST,
- * url equal to the endpoint, a body with model and messages; custom_ids
- * unique) and fails whole, with errors.data, when a line does not; else
- * it answers every line as /chat/completions would (reply.c's text) and
- * goes validating -> in_progress -> completed over the configured time.
- * Faults: stuck (the first batch stays in_progress), expire (expired, half the lines
- * answered), errors (every fifth line in the error file), upload500 (the
- * first upload answers 500), dupid (the first output line twice).
- * Everything is held in memory under one lock: a test's files are small.
+ * Gemini's are in batch_gemini.c.  A batch validates its input file line
+ * by line (OpenAI: custom_id, method POST, url equal to the endpoint, a
+ * body with model and messages; custom_ids unique) and fails whole when a
+ * line does not; else it answers every line as the one-by-one endpoint
+ * would (reply.c's text) and goes validating -> in_progress -> completed
+ * over the configured time.  Faults: stuck (the first batch stays
+ * in_progress), expire (expired, half the lines answered), errors (every
+ * fifth line fails), upload500 (the first upload answers 500), dupid (the
+ * first output line twice).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "reply.h"
-
-struct ffile {
-	char id[32], name[256];
-	char *data;
-	size_t len;
-	int64_t created;
-};
-
-struct fb_batch {
-	char id[32];
-	json_t *obj;               /* the Batch object, less its status fields */
-	double t0;                 /* created, monotonic seconds */
-	int failed;                /* validation failed: errors in obj */
-	int cancelled;
-	int stuck;                 /* the stuck fault: stays in_progress */
-	int held;                  /* created while the hold file existed */
-	char out_id[32], err_id[32];
-	int64_t total, answered, errors;
-};
-
-struct fbatch {
-	pthread_mutex_t mu;
-	double seconds;
-	int stuck, expire, errors, upload500, dupid;
-	const char *hold;          /* --batch-hold FILE, or NULL */
-	FILE *log;
-	pthread_mutex_t *log_lock;
-	struct ffile *files;
-	size_t nfiles, capfiles;
-	struct fb_batch *batches;
-	size_t nbatches, capbatches;
-	unsigned seq;
-};
+#include "batch_int.h"
 
 static const char *const fault_names[] = { "stuck", "expire", "errors", "upload500", "dupid" };
 
@@ -120,11 +88,12 @@ void fbatch_free(struct fbatch *fb)
 		json_decref(fb->batches[i].obj);
 	free(fb->files);
 	free(fb->batches);
+	free(fb->sessions);
 	pthread_mutex_destroy(&fb->mu);
 	free(fb);
 }
 
-static void log_line(struct fbatch *fb, json_t *event)
+void fb_log(struct fbatch *fb, json_t *event)
 {
 	char *line = event ? json_dumps(event, JSON_COMPACT) : NULL;
 
@@ -138,38 +107,64 @@ static void log_line(struct fbatch *fb, json_t *event)
 	free(line);
 }
 
+static int starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && !strcmp(s + n - k, suffix);
+}
+
 int fbatch_route(const char *url, const char *method)
 {
 	(void)method;
-	return !strcmp(url, "/v1/files") || !strncmp(url, "/v1/files/", 10) ||
-	       !strcmp(url, "/v1/batches") || !strncmp(url, "/v1/batches/", 12);
+	if (!strcmp(url, "/v1/files") || starts(url, "/v1/files/") ||
+	    !strcmp(url, "/v1/batches") || starts(url, "/v1/batches/"))
+		return FB_OPENAI;
+	if (!strcmp(url, "/upload/v1beta/files"))
+		return FB_GEMINI_SESSION; /* the start checks the key itself */
+	if (!strcmp(url, "/v1beta/files") || starts(url, "/download/v1beta/files/") ||
+	    !strcmp(url, "/v1beta/batches") || starts(url, "/v1beta/batches/") ||
+	    (starts(url, "/v1beta/models/") && ends_with(url, ":batchGenerateContent")))
+		return FB_GEMINI;
+	return FB_NONE;
+}
+
+size_t fbatch_body_max(const char *url, const char *method)
+{
+	if (!strcmp(method, "POST") &&
+	    (!strcmp(url, "/v1/files") || !strcmp(url, "/upload/v1beta/files")))
+		return FBATCH_UPLOAD_MAX;
+	return 0;
 }
 
 /* ---- the reply --------------------------------------------------------------- */
 
-static int reply(int *status, char **out, size_t *len, const char **type, int st, json_t *v)
+int fb_reply(struct fb_http *h, int status, json_t *v)
 {
-	*status = st;
-	*type = "application/json";
-	*out = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	h->status = status;
+	h->type = "application/json";
+	h->out = v ? json_dumps(v, JSON_COMPACT) : NULL;
 	json_decref(v);
-	if (!*out)
+	if (!h->out)
 		return -1;
-	*len = strlen(*out);
+	h->len = strlen(h->out);
 	return 0;
 }
 
-static int error_reply(int *status, char **out, size_t *len, const char **type, int st,
-		       const char *msg)
+static int error_reply(struct fb_http *h, int st, const char *msg)
 {
-	return reply(status, out, len, type, st,
-		     json_pack("{s:{s:s, s:s, s:n}}", "error", "message", msg, "type",
-			       "invalid_request_error", "code"));
+	return fb_reply(h, st, json_pack("{s:{s:s, s:s, s:n}}", "error", "message", msg, "type",
+					  "invalid_request_error", "code"));
 }
 
-/* ---- files ------------------------------------------------------------------- */
+/* ---- files and batches ------------------------------------------------------- */
 
-static struct ffile *file_get(struct fbatch *fb, const char *id, size_t n)
+struct ffile *fb_file_get(struct fbatch *fb, const char *id, size_t n)
 {
 	for (size_t i = 0; i < fb->nfiles; i++)
 		if (strlen(fb->files[i].id) == n && !memcmp(fb->files[i].id, id, n))
@@ -177,7 +172,8 @@ static struct ffile *file_get(struct fbatch *fb, const char *id, size_t n)
 	return NULL;
 }
 
-static struct ffile *file_add(struct fbatch *fb, const char *name, char *data, size_t len)
+struct ffile *fb_file_add(struct fbatch *fb, const char *prefix, const char *name, char *data,
+			  size_t len)
 {
 	struct ffile *f;
 
@@ -185,13 +181,177 @@ static struct ffile *file_add(struct fbatch *fb, const char *name, char *data, s
 		return NULL;
 	f = &fb->files[fb->nfiles++];
 	memset(f, 0, sizeof(*f));
-	snprintf(f->id, sizeof(f->id), "file-%06u", ++fb->seq);
+	snprintf(f->id, sizeof(f->id), "%s%06u", prefix, ++fb->seq);
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->data = data;
 	f->len = len;
 	f->created = (int64_t)time(NULL);
 	return f;
 }
+
+struct fb_batch *fb_batch_get(struct fbatch *fb, const char *id, size_t n)
+{
+	for (size_t i = 0; i < fb->nbatches; i++)
+		if (strlen(fb->batches[i].id) == n && !memcmp(fb->batches[i].id, id, n))
+			return &fb->batches[i];
+	return NULL;
+}
+
+struct fb_batch *fb_batch_new(struct fbatch *fb, const char *prefix, int api)
+{
+	struct fb_batch *bt;
+
+	if (fb->nbatches == fb->capbatches &&
+	    ARRAY_GROW(fb->batches, fb->capbatches, fb->nbatches, 16))
+		return NULL;
+	bt = &fb->batches[fb->nbatches++];
+	memset(bt, 0, sizeof(*bt));
+	snprintf(bt->id, sizeof(bt->id), "%s%06u", prefix, ++fb->seq);
+	bt->api = api;
+	bt->t0 = mono();
+	bt->stuck = fb->stuck;
+	fb->stuck = 0; /* the first batch only: the next ones end */
+	bt->held = fb->hold && access(fb->hold, F_OK) == 0;
+	return bt;
+}
+
+enum fb_phase fb_phase(const struct fbatch *fb, const struct fb_batch *bt)
+{
+	double age = mono() - bt->t0;
+
+	if (bt->failed)
+		return FB_FAILED;
+	if (bt->cancelled)
+		return FB_CANCELLED;
+	if (age < fb->seconds * 0.2)
+		return FB_VALIDATING;
+	if (bt->stuck || (bt->held && access(fb->hold, F_OK) == 0) || age < fb->seconds)
+		return FB_RUNNING;
+	return fb->expire ? FB_EXPIRED : FB_COMPLETED;
+}
+
+static int out_add(struct buf *b, json_t *line)
+{
+	char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+	int rc = s ? buf_adds(b, s) : -1;
+
+	json_decref(line);
+	free(s);
+	return rc ? rc : buf_addc(b, '\n');
+}
+
+int fb_run(struct fbatch *fb, struct fb_batch *bt, const struct ffile *in,
+	   const struct fb_line_api *la)
+{
+	struct buf outb, errb;
+	json_t *seen = json_object(), *errs = json_array();
+	const char *p = in->data, *end = in->data + in->len;
+	int64_t lineno = 0, answered = 0, nerr = 0;
+	char first[2048] = "";
+
+	buf_init(&outb, FBATCH_OUTPUT_MAX);
+	buf_init(&errb, FBATCH_OUTPUT_MAX);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_t *v = json_loadb(p, n, 0, NULL);
+		const char *id = NULL, *why = NULL;
+
+		p += n + (nl != NULL);
+		if (n == 0) {
+			json_decref(v);
+			continue;
+		}
+		lineno++;
+		if (!v)
+			why = "the line is not JSON";
+		else if ((id = la->check(v, &why)) && json_object_get(seen, id))
+			why = la->not_unique;
+		if (why) {
+			json_array_append_new(errs, json_pack("{s:s, s:s, s:I}", "code",
+							      "invalid_request", "message", why,
+							      "line", (json_int_t)lineno));
+			if (!bt->why[0])
+				snprintf(bt->why, sizeof(bt->why), "line %lld: %s",
+					 (long long)lineno, why);
+			json_decref(v);
+			continue;
+		}
+		json_object_set_new(seen, id, json_true());
+		if (fb->expire && lineno % 2 == 0) {
+			json_decref(v);
+			continue; /* unanswered when the batch expires */
+		}
+		if (fb->errors && lineno % 5 == 0) {
+			if (out_add(la->errors_apart ? &errb : &outb, la->error(id))) {
+				json_decref(v);
+				goto fail;
+			}
+			nerr++;
+		} else {
+			json_t *line = la->answer(v, id);
+			char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+
+			if (s && !first[0] && strlen(s) < sizeof(first))
+				snprintf(first, sizeof(first), "%s", s);
+			free(s);
+			if (out_add(&outb, line)) {
+				json_decref(v);
+				goto fail;
+			}
+			answered++;
+		}
+		json_decref(v);
+	}
+	if (fb->dupid && first[0]) {
+		buf_adds(&outb, first);
+		buf_addc(&outb, '\n');
+	}
+	bt->total = lineno;
+	bt->answered = answered;
+	bt->errors = nerr;
+	json_decref(seen);
+	if (json_array_size(errs)) {
+		bt->failed = 1;
+		if (bt->api == FB_OPENAI)
+			json_object_set_new(bt->obj, "errors",
+					    json_pack("{s:s, s:o}", "object", "list", "data", errs));
+		else
+			json_decref(errs);
+		buf_release(&outb);
+		buf_release(&errb);
+		return 0;
+	}
+	json_decref(errs);
+	if (outb.len) {
+		struct ffile *f = fb_file_add(fb, bt->api == FB_OPENAI ? "file-" : "files/out",
+					      "batch_output.jsonl", outb.data, outb.len);
+
+		if (!f)
+			return -1;
+		snprintf(bt->out_id, sizeof(bt->out_id), "%s", f->id);
+	} else {
+		buf_release(&outb);
+	}
+	if (errb.len) {
+		struct ffile *f = fb_file_add(fb, "file-", "batch_errors.jsonl", errb.data, errb.len);
+
+		if (!f)
+			return -1;
+		snprintf(bt->err_id, sizeof(bt->err_id), "%s", f->id);
+	} else {
+		buf_release(&errb);
+	}
+	return 0;
+fail: /* out of memory, or an output file past its limit */
+	json_decref(seen);
+	json_decref(errs);
+	buf_release(&outb);
+	buf_release(&errb);
+	return -1;
+}
+
+/* ---- OpenAI: files ----------------------------------------------------------- */
 
 static json_t *file_json(const struct ffile *f, const char *purpose)
 {
@@ -235,9 +395,14 @@ static const char *part(const char *body, size_t n, const char *boundary, const 
 	return NULL;
 }
 
-static int upload(struct fbatch *fb, const char *ctype, const char *body, size_t n,
-		  int *status, char **out, size_t *len, const char **type)
+static const char *arg(struct fb_http *h, int header, const char *name)
 {
+	return h->arg ? h->arg(h->conn, header, name) : NULL;
+}
+
+static int upload(struct fbatch *fb, struct fb_http *h)
+{
+	const char *ctype = arg(h, 1, "Content-Type");
 	const char *b = ctype ? strstr(ctype, "boundary=") : NULL;
 	char boundary[128], name[256] = "upload.jsonl";
 	const char *purpose, *data;
@@ -247,44 +412,36 @@ static int upload(struct fbatch *fb, const char *ctype, const char *body, size_t
 
 	if (fb->upload500) {
 		fb->upload500 = 0;
-		return error_reply(status, out, len, type, 500, "the upload failed (a fault)");
+		return error_reply(h, 500, "the upload failed (a fault)");
 	}
 	if (!b)
-		return error_reply(status, out, len, type, 400, "multipart/form-data expected");
+		return error_reply(h, 400, "multipart/form-data expected");
 	snprintf(boundary, sizeof(boundary), "%.*s", (int)strcspn(b + 9, "; \""), b + 9);
-	purpose = part(body, n, boundary, "purpose", &plen, NULL, 0);
-	data = part(body, n, boundary, "file", &dlen, name, sizeof(name));
+	purpose = part(h->body, h->n, boundary, "purpose", &plen, NULL, 0);
+	data = part(h->body, h->n, boundary, "file", &dlen, name, sizeof(name));
 	if (!purpose || plen != 5 || memcmp(purpose, "batch", 5))
-		return error_reply(status, out, len, type, 400, "purpose must be 'batch'");
+		return error_reply(h, 400, "purpose must be 'batch'");
 	if (!data)
-		return error_reply(status, out, len, type, 400, "no 'file' part");
+		return error_reply(h, 400, "no 'file' part");
 	copy = malloc(dlen + 1);
 	if (!copy)
 		return -1;
 	memcpy(copy, data, dlen);
 	copy[dlen] = '\0';
-	f = file_add(fb, name, copy, dlen);
+	f = fb_file_add(fb, "file-", name, copy, dlen);
 	if (!f) {
 		free(copy);
 		return -1;
 	}
-	log_line(fb, json_pack("{s:s, s:s, s:s, s:I}", "event", "file-upload", "id", f->id,
-			       "filename", f->name, "bytes", (json_int_t)dlen));
-	return reply(status, out, len, type, 200, file_json(f, "batch"));
+	fb_log(fb, json_pack("{s:s, s:s, s:s, s:I}", "event", "file-upload", "id", f->id,
+			     "filename", f->name, "bytes", (json_int_t)dlen));
+	return fb_reply(h, 200, file_json(f, "batch"));
 }
 
-/* ---- batches ----------------------------------------------------------------- */
-
-static struct fb_batch *batch_get(struct fbatch *fb, const char *id, size_t n)
-{
-	for (size_t i = 0; i < fb->nbatches; i++)
-		if (strlen(fb->batches[i].id) == n && !memcmp(fb->batches[i].id, id, n))
-			return &fb->batches[i];
-	return NULL;
-}
+/* ---- OpenAI: batches --------------------------------------------------------- */
 
 /* One input line answered as /chat/completions would answer its body. */
-static json_t *answer_line(const json_t *body, int k)
+static json_t *answer_body(const json_t *body)
 {
 	const json_t *msgs = json_object_get(body, "messages"), *m;
 	struct buf prompt, user, text;
@@ -313,168 +470,56 @@ static json_t *answer_line(const json_t *body, int k)
 				       (json_int_t)tokens(prompt.len), "completion_tokens",
 				       (json_int_t)tokens(text.len), "total_tokens",
 				       (json_int_t)(tokens(prompt.len) + tokens(text.len)));
-	(void)k;
 	buf_release(&prompt);
 	buf_release(&user);
 	buf_release(&text);
 	return completion;
 }
 
-static int out_add(struct buf *b, json_t *line)
+static const char *openai_check(const json_t *v, const char **why)
 {
-	char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
-	int rc = s ? buf_adds(b, s) : -1;
+	const json_t *body = json_object_get(v, "body");
+	const char *cid = jsonx_str(v, "custom_id");
 
-	json_decref(line);
-	free(s);
-	return rc ? rc : buf_addc(b, '\n');
+	if (!cid)
+		*why = "custom_id is missing";
+	else if (!jsonx_str(v, "method") || strcmp(jsonx_str(v, "method"), "POST"))
+		*why = "method must be POST";
+	else if (!jsonx_str(v, "url") || strcmp(jsonx_str(v, "url"), "/v1/chat/completions"))
+		*why = "url must be the batch's endpoint";
+	else if (!json_is_object(body) || !jsonx_str(body, "model") ||
+		 !json_is_array(json_object_get(body, "messages")))
+		*why = "body must have model and messages";
+	return *why ? NULL : cid;
 }
 
-/* Validate and answer the input file into the output and error files. */
-static int run(struct fbatch *fb, struct fb_batch *bt, const struct ffile *in,
-	       const char *endpoint)
+static json_t *openai_answer(const json_t *v, const char *id)
 {
-	struct buf outb, errb;
-	json_t *seen = json_object(), *errs = json_array();
-	const char *p = in->data, *end = in->data + in->len;
-	int64_t lineno = 0, answered = 0, nerr = 0;
-	char first[2048] = "";
-
-	buf_init(&outb, FBATCH_OUTPUT_MAX);
-	buf_init(&errb, FBATCH_OUTPUT_MAX);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		json_t *v = json_loadb(p, n, 0, NULL), *body;
-		const char *cid = jsonx_str(v, "custom_id");
-		const char *why = NULL;
-
-		p += n + (nl != NULL);
-		if (n == 0) {
-			json_decref(v);
-			continue;
-		}
-		lineno++;
-		body = json_object_get(v, "body");
-		if (!v)
-			why = "the line is not JSON";
-		else if (!cid)
-			why = "custom_id is missing";
-		else if (json_object_get(seen, cid))
-			why = "custom_id is not unique";
-		else if (!jsonx_str(v, "method") || strcmp(jsonx_str(v, "method"), "POST"))
-			why = "method must be POST";
-		else if (!jsonx_str(v, "url") || strcmp(jsonx_str(v, "url"), endpoint))
-			why = "url must be the batch's endpoint";
-		else if (!json_is_object(body) || !jsonx_str(body, "model") ||
-			 !json_is_array(json_object_get(body, "messages")))
-			why = "body must have model and messages";
-		if (why) {
-			json_array_append_new(errs, json_pack("{s:s, s:s, s:I}", "code",
-							      "invalid_request", "message", why,
-							      "line", (json_int_t)lineno));
-			json_decref(v);
-			continue;
-		}
-		json_object_set_new(seen, cid, json_true());
-		if (fb->expire && lineno % 2 == 0) {
-			json_decref(v);
-			continue; /* unanswered when the batch expires */
-		}
-		if (fb->errors && lineno % 5 == 0) {
-			if (out_add(&errb, json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}", "id", "batch_req",
-						 "custom_id", cid, "response", "error", "code",
-						 "server_error", "message", "the request failed (a fault)"))) {
-				json_decref(v);
-				goto fail;
-			}
-			nerr++;
-		} else {
-			json_t *line = json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, s:n}", "id",
-						 "batch_req", "custom_id", cid, "response",
-						 "status_code", 200, "request_id", "req-fake", "body",
-						 answer_line(body, (int)lineno), "error");
-			char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
-
-			if (s && !first[0] && strlen(s) < sizeof(first))
-				snprintf(first, sizeof(first), "%s", s);
-			free(s);
-			if (out_add(&outb, line)) {
-				json_decref(v);
-				goto fail;
-			}
-			answered++;
-		}
-		json_decref(v);
-	}
-	if (fb->dupid && first[0]) {
-		buf_adds(&outb, first);
-		buf_addc(&outb, '\n');
-	}
-	bt->total = lineno;
-	bt->answered = answered;
-	bt->errors = nerr;
-	json_decref(seen);
-	if (json_array_size(errs)) {
-		bt->failed = 1;
-		json_object_set_new(bt->obj, "errors", json_pack("{s:s, s:o}", "object", "list",
-								  "data", errs));
-		buf_release(&outb);
-		buf_release(&errb);
-		return 0;
-	}
-	json_decref(errs);
-	if (outb.len) {
-		struct ffile *f = file_add(fb, "batch_output.jsonl", outb.data, outb.len);
-
-		if (!f)
-			return -1;
-		snprintf(bt->out_id, sizeof(bt->out_id), "%s", f->id);
-	} else {
-		buf_release(&outb);
-	}
-	if (errb.len) {
-		struct ffile *f = file_add(fb, "batch_errors.jsonl", errb.data, errb.len);
-
-		if (!f)
-			return -1;
-		snprintf(bt->err_id, sizeof(bt->err_id), "%s", f->id);
-	} else {
-		buf_release(&errb);
-	}
-	return 0;
-fail: /* out of memory, or an output file past its limit */
-	json_decref(seen);
-	json_decref(errs);
-	buf_release(&outb);
-	buf_release(&errb);
-	return -1;
+	return json_pack("{s:s, s:s, s:{s:i, s:s, s:o}, s:n}", "id", "batch_req", "custom_id", id,
+			 "response", "status_code", 200, "request_id", "req-fake", "body",
+			 answer_body(json_object_get(v, "body")), "error");
 }
+
+static json_t *openai_error(const char *id)
+{
+	return json_pack("{s:s, s:s, s:n, s:{s:s, s:s}}", "id", "batch_req", "custom_id", id,
+			 "response", "error", "code", "server_error", "message",
+			 "the request failed (a fault)");
+}
+
+static const struct fb_line_api openai_lines = { openai_check, openai_answer, openai_error, 1,
+							"custom_id is not unique" };
 
 /* The Batch object as it stands now. */
 static json_t *batch_json(const struct fbatch *fb, const struct fb_batch *bt)
 {
-	double age = mono() - bt->t0;
+	static const char *const names[] = { "validating", "in_progress", "completed",
+					     "expired",    "failed",      "cancelled" };
+	enum fb_phase ph = fb_phase(fb, bt);
+	int final = ph == FB_COMPLETED || ph == FB_EXPIRED || ph == FB_CANCELLED;
 	json_t *o = json_deep_copy(bt->obj);
-	const char *status;
-	int final = 0;
 
-	if (bt->failed) {
-		status = "failed";
-	} else if (bt->cancelled) {
-		status = "cancelled";
-		final = 1;
-	} else if (bt->stuck || (bt->held && access(fb->hold, F_OK) == 0)) {
-		status = age < fb->seconds * 0.2 ? "validating" : "in_progress";
-	} else if (age < fb->seconds * 0.2) {
-		status = "validating";
-	} else if (age < fb->seconds) {
-		status = "in_progress";
-	} else {
-		status = fb->expire ? "expired" : "completed";
-		final = 1;
-	}
-	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "status", json_string(names[ph]));
 	json_object_set_new(o, "request_counts",
 			    json_pack("{s:I, s:I, s:I}", "total", (json_int_t)bt->total, "completed",
 				      (json_int_t)(final ? bt->answered : 0), "failed",
@@ -486,13 +531,12 @@ static json_t *batch_json(const struct fbatch *fb, const struct fb_batch *bt)
 	return o;
 }
 
-static int create(struct fbatch *fb, const char *body, size_t n, int *status, char **out,
-		  size_t *len, const char **type)
+static int create(struct fbatch *fb, struct fb_http *h)
 {
-	json_t *req = json_loadb(body, n, 0, NULL);
+	json_t *req = json_loadb(h->body, h->n, 0, NULL);
 	const char *fid = jsonx_str(req, "input_file_id"), *ep = jsonx_str(req, "endpoint");
 	const json_t *meta = json_object_get(req, "metadata");
-	struct ffile *in = fid ? file_get(fb, fid, strlen(fid)) : NULL;
+	struct ffile *in = fid ? fb_file_get(fb, fid, strlen(fid)) : NULL;
 	struct fb_batch *bt;
 	int rc;
 
@@ -500,45 +544,39 @@ static int create(struct fbatch *fb, const char *body, size_t n, int *status, ch
 	    !jsonx_str(req, "completion_window") ||
 	    strcmp(jsonx_str(req, "completion_window"), "24h")) {
 		json_decref(req);
-		return error_reply(status, out, len, type, 400,
+		return error_reply(h, 400,
 				   "input_file_id (an uploaded file), endpoint /v1/chat/completions "
 				   "and completion_window 24h are required");
 	}
 	if (in->len > FBATCH_INPUT_MAX) {
 		json_decref(req);
-		return error_reply(status, out, len, type, 400,
-				   "the input file is over 200 MB, the batch limit");
+		return error_reply(h, 400, "the input file is over 200 MB, the batch limit");
 	}
-	if (fb->nbatches == fb->capbatches &&
-	    ARRAY_GROW(fb->batches, fb->capbatches, fb->nbatches, 16)) {
+	bt = fb_batch_new(fb, "batch_", FB_OPENAI);
+	if (!bt) {
 		json_decref(req);
 		return -1;
 	}
-	bt = &fb->batches[fb->nbatches++];
-	memset(bt, 0, sizeof(*bt));
-	snprintf(bt->id, sizeof(bt->id), "batch_%06u", ++fb->seq);
-	bt->t0 = mono();
-	bt->stuck = fb->stuck;
-	fb->stuck = 0; /* the first batch only: the next ones end */
-	bt->held = fb->hold && access(fb->hold, F_OK) == 0;
 	bt->obj = json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:I, s:O}", "id", bt->id, "object",
 			    "batch", "endpoint", ep, "errors", "input_file_id", fid,
 			    "completion_window", "24h", "created_at", (json_int_t)time(NULL),
 			    "metadata", json_is_object(meta) ? meta : json_null());
-	rc = bt->obj ? run(fb, bt, in, ep) : -1;
-	json_decref(req);
-	if (rc)
+	rc = bt->obj ? fb_run(fb, bt, in, &openai_lines) : -1;
+	if (rc) {
+		json_decref(req);
 		return -1;
-	log_line(fb, json_pack("{s:s, s:s, s:s, s:I}", "event", "batch-create", "id", bt->id,
-			       "tag", jsonx_str(meta, "clarifyd_batch") ?
-				      jsonx_str(meta, "clarifyd_batch") : "",
-			       "lines", (json_int_t)bt->total));
-	return reply(status, out, len, type, 200, batch_json(fb, bt));
+	}
+	fb_log(fb, json_pack("{s:s, s:s, s:s, s:I}", "event", "batch-create", "id", bt->id,
+			     "tag", jsonx_str(meta, "clarifyd_batch") ?
+				    jsonx_str(meta, "clarifyd_batch") : "",
+			     "lines", (json_int_t)bt->total));
+	json_decref(req);
+	return fb_reply(h, 200, batch_json(fb, bt));
 }
 
-static int list(json_t *items, const char *after, const char *limit, int *status, char **out,
-		size_t *len, const char **type)
+static int list(struct fb_http *h, json_t *items)
 {
+	const char *after = arg(h, 0, "after"), *limit = arg(h, 0, "limit");
 	long lim = limit ? strtol(limit, NULL, 10) : 20;
 	size_t start = 0, i;
 	json_t *data = json_array(), *it;
@@ -552,80 +590,90 @@ static int list(json_t *items, const char *after, const char *limit, int *status
 	for (i = start; i < json_array_size(items) && i < start + (size_t)lim; i++)
 		json_array_append(data, json_array_get(items, i));
 	it = json_array_get(data, json_array_size(data) - 1);
-	return reply(status, out, len, type, 200,
-		     json_pack("{s:s, s:o, s:b, s:s?, s:s?}", "object", "list", "data", data,
-			       "has_more", i < json_array_size(items), "first_id",
-			       json_array_size(data) ? jsonx_str(json_array_get(data, 0), "id")
-						     : NULL,
-			       "last_id", it ? jsonx_str(it, "id") : NULL));
+	return fb_reply(h, 200,
+			json_pack("{s:s, s:o, s:b, s:s?, s:s?}", "object", "list", "data", data,
+				  "has_more", i < json_array_size(items), "first_id",
+				  json_array_size(data) ? jsonx_str(json_array_get(data, 0), "id")
+							: NULL,
+				  "last_id", it ? jsonx_str(it, "id") : NULL));
 }
 
-static int ends_with_cancel(const char *s)
+/* The bytes of a file (its content, or Gemini's download). */
+static int content(struct fb_http *h, const struct ffile *f)
 {
-	size_t n = strlen(s);
-
-	return n > 7 && !strcmp(s + n - 7, "/cancel");
+	if (!f)
+		return error_reply(h, 404, "no such file");
+	h->out = malloc(f->len + 1);
+	if (!h->out)
+		return -1;
+	memcpy(h->out, f->data, f->len);
+	h->len = f->len;
+	h->status = 200;
+	h->type = "application/jsonl";
+	return 0;
 }
 
-int fbatch_answer(struct fbatch *fb, const char *url, const char *method, const char *after,
-		  const char *limit, const char *purpose, const char *ctype, const char *body,
-		  size_t n, int *status, char **out, size_t *len, const char **type)
+static int openai_answer_http(struct fbatch *fb, struct fb_http *h)
 {
-	int post = !strcmp(method, "POST"), rc;
+	const char *url = h->url;
+	int post = !strcmp(h->method, "POST"), rc;
 
-	pthread_mutex_lock(&fb->mu);
 	if (post && !strcmp(url, "/v1/files")) {
-		rc = upload(fb, ctype, body, n, status, out, len, type);
+		rc = upload(fb, h);
 	} else if (!post && !strcmp(url, "/v1/files")) {
+		const char *purpose = arg(h, 0, "purpose");
 		json_t *items = json_array();
 
 		for (size_t i = 0; i < fb->nfiles; i++)
-			if (!purpose || !strcmp(purpose, "batch"))
+			if (starts(fb->files[i].id, "file-") && (!purpose || !strcmp(purpose, "batch")))
 				json_array_append_new(items, file_json(&fb->files[i], "batch"));
-		rc = list(items, after, limit, status, out, len, type);
+		rc = list(h, items);
 		json_decref(items);
-	} else if (!post && !strncmp(url, "/v1/files/", 10) && strstr(url + 10, "/content")) {
-		struct ffile *f = file_get(fb, url + 10, (size_t)(strstr(url + 10, "/content") -
-								 (url + 10)));
-
-		if (!f) {
-			rc = error_reply(status, out, len, type, 404, "no such file");
-		} else {
-			*out = malloc(f->len + 1);
-			rc = *out ? 0 : -1;
-			if (*out) {
-				memcpy(*out, f->data, f->len);
-				*len = f->len;
-				*status = 200;
-				*type = "application/jsonl";
-			}
-		}
+	} else if (!post && starts(url, "/v1/files/") && ends_with(url, "/content")) {
+		rc = content(h, fb_file_get(fb, url + 10, strlen(url + 10) - 8));
 	} else if (post && !strcmp(url, "/v1/batches")) {
-		rc = create(fb, body, n, status, out, len, type);
+		rc = create(fb, h);
 	} else if (!post && !strcmp(url, "/v1/batches")) {
 		json_t *items = json_array();
 
 		/* newest first, as the API lists them */
 		for (size_t i = fb->nbatches; i-- > 0;)
-			json_array_append_new(items, batch_json(fb, &fb->batches[i]));
-		rc = list(items, after, limit, status, out, len, type);
+			if (fb->batches[i].api == FB_OPENAI)
+				json_array_append_new(items, batch_json(fb, &fb->batches[i]));
+		rc = list(h, items);
 		json_decref(items);
-	} else if (!strncmp(url, "/v1/batches/", 12)) {
+	} else if (starts(url, "/v1/batches/")) {
 		const char *id = url + 12;
-		int cancel = post && ends_with_cancel(id);
+		int cancel = post && ends_with(id, "/cancel");
 		size_t idn = cancel ? strlen(id) - 7 : strlen(id);
-		struct fb_batch *bt = batch_get(fb, id, idn);
+		struct fb_batch *bt = fb_batch_get(fb, id, idn);
 
-		if (!bt) {
-			rc = error_reply(status, out, len, type, 404, "no such batch");
+		if (!bt || bt->api != FB_OPENAI) {
+			rc = error_reply(h, 404, "no such batch");
 		} else {
 			if (cancel)
 				bt->cancelled = 1;
-			rc = reply(status, out, len, type, 200, batch_json(fb, bt));
+			rc = fb_reply(h, 200, batch_json(fb, bt));
 		}
 	} else {
-		rc = error_reply(status, out, len, type, 404, "no such endpoint");
+		rc = error_reply(h, 404, "no such endpoint");
 	}
+	return rc;
+}
+
+int fb_content(struct fb_http *h, const struct ffile *f)
+{
+	return content(h, f);
+}
+
+int fbatch_answer(struct fbatch *fb, struct fb_http *h)
+{
+	int rc;
+
+	h->hdr_name[0] = '\0';
+	pthread_mutex_lock(&fb->mu);
+	rc = fbatch_route(h->url, h->method) == FB_OPENAI ? openai_answer_http(fb, h)
+							   : fb_gemini_answer(fb, h);
 	pthread_mutex_unlock(&fb->mu);
 	return rc;
 }

@@ -1,4 +1,5 @@
-/* batch.h - fakellm's OpenAI Files and Batches endpoints (batch.c) */
+/* batch.h - fakellm's batch endpoints: OpenAI's Files and Batches
+ * (batch.c), Gemini's files and batch mode (batch_gemini.c) */
 #ifndef CLARIFY_FAKELLM_BATCH_H
 #define CLARIFY_FAKELLM_BATCH_H
 
@@ -24,17 +25,29 @@ void fbatch_free(struct fbatch *fb);
 /* 0, or -1 with a message on stderr for an unknown fault name. */
 int fbatch_check_faults(const char *faults);
 
-/* Non-zero when method url is one of the batch endpoints. */
+/* Whose batch endpoint method url is, and whose key it needs. */
+enum { FB_NONE, FB_OPENAI, FB_GEMINI, FB_GEMINI_SESSION /* an upload session: no key */ };
 int fbatch_route(const char *url, const char *method);
+/* The largest body the endpoint takes (an upload), or 0 for the default. */
+size_t fbatch_body_max(const char *url, const char *method);
 
-/*
- * Answer it: *status, and the body (malloc'd, *len bytes, of *type).
- * ctype is the request's Content-Type (the upload's multipart boundary).
- * 0, or -1 out of memory.
- */
-int fbatch_answer(struct fbatch *fb, const char *url, const char *method, const char *query_after,
-		  const char *query_limit, const char *query_purpose, const char *ctype,
-		  const char *body, size_t n, int *status, char **out, size_t *len,
-		  const char **type);
+/* One request, and its answer. */
+struct fb_http {
+	const char *url, *method, *body;
+	size_t n;
+	/* a query argument (header 0) or a request header (header 1), or NULL */
+	const char *(*arg)(void *conn, int header, const char *name);
+	void *conn;
+	/* the answer: status, the body (malloc'd, len bytes, of type), and
+	 * one more header when hdr_name is not "" */
+	int status;
+	char *out;
+	size_t len;
+	const char *type;
+	char hdr_name[64], hdr_value[1024];
+};
+
+/* Answer h (fbatch_route() said it is a batch endpoint): 0, or -1 out of memory. */
+int fbatch_answer(struct fbatch *fb, struct fb_http *h);
 
 #endif

@@ -1038,34 +1038,42 @@ static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn,
 	return ret;
 }
 
-/* The Files and Batches endpoints (batch.c), behind the same key. */
-static enum MHD_Result batch_answer(struct server *s, struct MHD_Connection *conn,
-				    const char *url, const char *method, struct req *rq)
+static const char *conn_arg(void *conn, int header, const char *name)
 {
-	const char *type = "application/json";
+	return MHD_lookup_connection_value(conn, header ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+/* The batch endpoints (batch.c, batch_gemini.c), behind the same key as
+ * their API's one-by-one endpoint; an upload session's URL is its own
+ * authority, as Gemini's are. */
+static enum MHD_Result batch_answer(struct server *s, struct MHD_Connection *conn,
+				    const char *url, const char *method, struct req *rq, int who)
+{
+	struct fb_http h = { .url = url, .method = method, .body = buf_str(&rq->body),
+			     .n = rq->body.len, .arg = conn_arg, .conn = conn, .status = 500,
+			     .type = "application/json" };
+	int session = who == FB_GEMINI_SESSION &&
+		      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "upload_id");
+	int api = who == FB_OPENAI ? API_OPENAI : API_GEMINI;
+	int auth = session ? AUTH_NONE : auth_check(s, conn, api);
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	int status = 500, auth = auth_check(s, conn, API_OPENAI);
-	char *out = NULL;
-	size_t len = 0;
 
 	if (auth == AUTH_MISSING || auth == AUTH_WRONG || rq->too_big) {
 		r = resp_error(rq->too_big ? "request body too large" : faults[F_401].message,
 			       "invalid_request_error", NULL);
-		status = rq->too_big ? 413 : 401;
-	} else if (fbatch_answer(s->fb, url, method,
-				 MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after"),
-				 MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit"),
-				 MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "purpose"),
-				 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
-				 buf_str(&rq->body), rq->body.len, &status, &out, &len, &type)) {
+		h.status = rq->too_big ? 413 : 401;
+	} else if (fbatch_answer(s->fb, &h)) {
 		return MHD_NO;
 	} else {
-		r = resp_owned(out, len, type);
+		r = resp_owned(h.out, h.len, h.type);
+		if (r && h.hdr_name[0])
+			MHD_add_response_header(r, h.hdr_name, h.hdr_value);
 	}
 	if (!r)
 		return MHD_NO;
-	ret = MHD_queue_response(conn, (unsigned int)status, r);
+	ret = MHD_queue_response(conn, (unsigned int)h.status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -1077,8 +1085,8 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
 	enum MHD_Result ret = MHD_NO;
 
 	rq->answered = 1;
-	if (fbatch_route(url, method))
-		return batch_answer(s, conn, url, method, rq);
+	if (fbatch_route(url, method) != FB_NONE)
+		return batch_answer(s, conn, url, method, rq, fbatch_route(url, method));
 	plan_init(&p);
 	if (plan_make(s, conn, url, method, rq, &p) != 0) {
 		log_warn("out of memory answering '%s %s'", method, url);
@@ -1113,8 +1121,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
 			return MHD_NO;
-		size_t max = !strcmp(method, "POST") && !strcmp(url, "/v1/files") ?
-			     FBATCH_UPLOAD_MAX : BODY_MAX;
+		size_t max = fbatch_body_max(url, method) ? fbatch_body_max(url, method)
+							  : BODY_MAX;
 
 		buf_init(&rq->body, max);
 		*con_cls = rq;
