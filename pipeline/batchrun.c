@@ -358,6 +358,8 @@ void batch_run_counts(const struct batch_run *b, size_t *batches, size_t *reques
 
 /* ---- gathering --------------------------------------------------------------- */
 
+static int flush(struct batch_run *b, int stage);
+
 static struct bjob *gather_new(struct batch_run *b, int stage)
 {
 	struct bjob *bj = calloc(1, sizeof(*bj));
@@ -419,6 +421,10 @@ int batch_run_gather(struct batch_run *b, int stage, const char *job_key,
 	if (rc)
 		return rc;
 	json_object_set_new(b->held, job_key, json_integer(1));
+	/* full: it goes now, so that no batch holds more than its limits */
+	if ((bj->n >= b->o.max_requests || bj->bytes >= b->o.max_bytes) && (rc = flush(b, stage)))
+		log_err("batch of stage %s: %s; its jobs stay pending", prompt_stage_name(stage),
+			err_msg(rc));
 	return 0;
 }
 

@@ -1,0 +1,151 @@
+# test_batch_gemini.sh - llm.mode batch with llm.provider gemini against
+# tests/fakellm's Gemini endpoints (resumable upload, batchGenerateContent,
+# the batches operations, download): three stages through batches, the
+# uploaded JSONL as Gemini's batch input ({key, request}), kill -9 at
+# moments of a batch's life with nothing made twice (a file and a batch
+# are found again by their display names), and the faults.
+. "$(dirname "$0")/lib.sh"
+: "${FAKELLM:?run through tests/run.sh}"
+
+KEY="AIza-batch-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+export FAKELLM_KEY="$KEY" GEMINI_BATCH_KEY="$KEY"
+
+# setup NAME [fakellm args]: a fakellm, a store of the 12 sample problems
+# (36 jobs) and $CFG for them, Gemini in batch mode
+setup() {
+	S=$T/$1
+	shift
+	LOG=$T/$(basename "$S").log
+	start_fakellm "$LOG" --key-env FAKELLM_KEY "$@"
+	"$CLARIFY" -s "$S" import "$TESTDATA/apps" >/dev/null 2>&1
+	CFG=$T/$(basename "$S").yaml
+	cat >"$CFG" <<YAML
+llm:
+  provider: gemini
+  base_url: http://127.0.0.1:$FPORT/v1beta
+  model: fake-gemini
+  api_key_env: GEMINI_BATCH_KEY
+  mode: batch
+  batch_max_requests: ${BMAX:-40}
+  batch_poll_s: 0.05
+  connect_timeout_s: 2
+  request_timeout_s: 10
+filters:
+  near_duplicate: 0
+YAML
+}
+
+ended() { # E: the jobs done, rejected or failed; st: the status
+	st=$("$CLARIFY" -s "$S" status --json)
+	E=$(( $(jget "$st" .jobs.done) + $(jget "$st" .jobs.rejected) + $(jget "$st" .jobs.failed) ))
+}
+
+# ---- three stages through batches ----------------------------------------
+BMAX=12 setup plain --batch-seconds 0.3
+expect_status "clarifyd --once, Gemini in batch mode" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+ended; [ "$E" -eq 36 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "every job ended" \
+	|| fail "every job ended" "$st"
+[ "$(jget "$st" .jobs.done)" -gt 0 ] && ok "with records ($(jget "$st" .jobs.done) done)" \
+	|| fail "records" "$st"
+n=$(grep -c '"batch-create"' "$LOG")
+[ "$n" -eq 9 ] && ok "three batches of 12 per stage (9)" || fail "batches per stage" "$n batches"
+b=$("$CLARIFY" -s "$S" batches --json)
+[ "$(echo "$b" | jq '[.[] | select(.state == "done" and .status == "completed" and
+	(.batch_id | startswith("batches/")))] | length')" -eq 9 ] \
+	&& ok "clarify batches: nine done, completed, named batches/..." || fail "clarify batches" "$b"
+check "the store verifies" "$CLARIFY" -s "$S" verify
+fid=$(grep '"file-upload"' "$LOG" | head -1 | jq -r .id)
+curl -sf -H "x-goog-api-key: $KEY" \
+	"http://127.0.0.1:$FPORT/download/v1beta/$fid:download?alt=media" >"$T/in.jsonl"
+bad=$(jq -c 'select((keys != ["key", "request"]) or (.key | test("^[0-9a-f]{64}$") | not) or
+	(.request.contents | type) != "array" or (.request.contents[0].parts[0].text | type) != "string"
+	or (.request.generationConfig | type) != "object")' "$T/in.jsonl" | head -3)
+lines=$(wc -l <"$T/in.jsonl")
+[ "$lines" -eq 12 ] && [ -z "$bad" ] && ok "the input JSONL: key, request (a GenerateContentRequest)" \
+	|| fail "input JSONL format" "$lines lines; $bad"
+curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$FPORT/download/v1beta/$fid:download?alt=media" \
+	>"$T/code"
+[ "$(cat "$T/code")" = 401 ] && ok "fakellm's Gemini endpoints want the key" || fail "key wanted" "$(cat "$T/code")"
+grep -q "$KEY" "$T/in.jsonl" "$S"/data.mdb 2>/dev/null && fail "no key in the files" || ok "no key in the files or the store"
+st=$("$CLARIFY" -s "$S" stats --json)
+[ "$(jget "$st" .overall.usage.batch.records)" -eq "$(jget "$st" .overall.records)" ] \
+	&& ok "stats: every record from a batch" || fail "stats batch records" "$(jget "$st" .overall.usage)"
+"$CLARIFY" -s "$S" export --no-card -o "$T/ref.jsonl" >/dev/null 2>&1
+stop_fakellm
+
+# ---- kill -9 at moments of a batch's life ----------------------------------
+BMAX=12 setup killed --batch-seconds 0.3
+runs=0
+for m in 0:0 1:0 2:120 3:0 0:0 1:0 2:60 3:0; do
+	kind=${m%%:*} ms=${m#*:}
+	"$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >"$T/run.out" 2>&1 &
+	pid=$!
+	case $kind in
+	0) pat='"file-upload"' file=$LOG ;;
+	1|2) pat='"batch-create"' file=$LOG ;;
+	3) pat=': completed, ' file=$T/run.out ;;
+	esac
+	before=$(grep -c "$pat" "$file")
+	i=0
+	while [ $i -lt 500 ] && [ "$(grep -c "$pat" "$file")" -le "$before" ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	[ "$ms" -gt 0 ] && sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+	kill -9 $pid 2>/dev/null && runs=$((runs + 1))
+	wait $pid 2>/dev/null
+	cat "$T/run.out" >>"$T/killed.out"
+done
+[ "$runs" -ge 5 ] && ok "$runs runs killed at their moment" || fail "kills" "only $runs killed"
+expect_status "a last run after the kills" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+ended; [ "$E" -eq 36 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "every job ended" \
+	|| fail "after kills" "$st"
+dups=$(grep '"batch-create"' "$LOG" | jq -r .tag | sort | uniq -d)
+[ -z "$dups" ] && ok "no batch was created twice ($(grep -c '"batch-create"' "$LOG") made)" \
+	|| fail "no batch created twice" "$dups"
+fdups=$(grep '"file-upload"' "$LOG" | jq -r .filename | sort | uniq -d)
+[ -z "$fdups" ] && ok "no file was uploaded twice" || fail "no file uploaded twice" "$fdups"
+check "the store verifies after the kills" "$CLARIFY" -s "$S" verify
+"$CLARIFY" -s "$S" export --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
+[ -s "$T/ref.jsonl" ] && cmp -s "$T/ref.jsonl" "$T/killed.jsonl" \
+	&& ok "the same rows as the run without kills ($(wc -l <"$T/ref.jsonl") rows)" \
+	|| fail "same rows" "$(diff "$T/ref.jsonl" "$T/killed.jsonl" | head -3)"
+grep -q "resumed" "$T/killed.out" && ok "a killed run's batches are resumed" || fail "resumed" "$(tail -3 "$T/killed.out")"
+stop_fakellm
+
+# ---- faults -----------------------------------------------------------------
+setup upload500 --batch-seconds 0.2 --batch-fault upload500
+expect_status "an upload start answered 500" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+contains "is tried again" "$OUT" "HTTP 500"
+ended; [ "$E" -eq 36 ] && ok "and every job ends" || fail "upload500 ended" "$st"
+stop_fakellm
+
+setup errors --batch-seconds 0.2 --batch-fault errors
+expect_status "per-line errors" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+f=$(jget "$("$CLARIFY" -s "$S" status --json)" .jobs.failed)
+[ "$f" -gt 0 ] && ended; [ "$E" -eq 36 ] && ok "fail only their jobs ($f failed, every job ended)" \
+	|| fail "per-line errors" "$st"
+"$CLARIFY" -s "$S" samples --failed --json >"$T/failed.json" 2>/dev/null
+grep -q "500 INTERNAL" "$T/failed.json" && ok "with the line's Status as the reason" \
+	|| fail "the reason" "$(head -c 300 "$T/failed.json")"
+stop_fakellm
+
+setup expire --batch-seconds 0.2 --batch-fault expire
+expect_status "expired batches" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+contains "put their unanswered jobs back" "$OUT" "expired: 18 requests unanswered"
+ended; [ "$E" -eq 36 ] && ok "which later batches answer" || fail "expire ended" "$st"
+stop_fakellm
+
+setup stuck --batch-seconds 0.2 --batch-fault stuck
+timeout -s TERM 3 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >"$T/stuck.out" 2>&1
+b=$("$CLARIFY" -s "$S" batches --json)
+[ "$(echo "$b" | jq -r '.[0].status')" = in_progress ] && ok "a batch that never ends stays live" \
+	|| fail "stuck live" "$b"
+id=$(echo "$b" | jq -r '.[0].id')
+check "clarify batches cancel (:cancel)" "$CLARIFY" -c "$CFG" -s "$S" batches cancel "$id"
+contains "says cancelled" "$out" "cancelled"
+expect_status "the next run" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+contains "takes the cancelled batch in" "$OUT" "(modify): in, 36 answered"
+ended; [ "$E" -eq 36 ] && ok "every job ended" || fail "stuck ended" "$st"
+stop_fakellm
+exit $failed
