@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../llm/batch.h"
 #include "daemon_int.h"
 
 static int daemon_reply(struct daemon *d, struct job *j);
@@ -993,7 +994,11 @@ int daemon_check(const struct daemon_opts *o)
 
 	if (rc)
 		return rc;
-	rc = llm_client_new(&c, &o->llm);
+	if (o->batch_mode && !llm_batch_supported((int)o->llm.provider))
+		rc = err_set(CL_ECONFIG, "llm.mode batch needs llm.provider openai or gemini "
+			     "(the providers with a batch API)");
+	if (!rc)
+		rc = llm_client_new(&c, &o->llm);
 	llm_client_free(c);
 	prompt_set_release(&ps);
 	filter_set_release(&fs);

@@ -1044,19 +1044,17 @@ static const char *conn_arg(void *conn, int header, const char *name)
 					   name);
 }
 
-/* The batch endpoints (batch.c, batch_gemini.c), behind the same key as
- * their API's one-by-one endpoint; an upload session's URL is its own
- * authority, as Gemini's are. */
+/* The batch endpoints (batch*.c), behind their API's key; an upload
+ * session's URL is its own authority, as Gemini's are. */
 static enum MHD_Result batch_answer(struct server *s, struct MHD_Connection *conn,
 				    const char *url, const char *method, struct req *rq, int who)
 {
 	struct fb_http h = { .url = url, .method = method, .body = buf_str(&rq->body),
 			     .n = rq->body.len, .arg = conn_arg, .conn = conn, .status = 500,
 			     .type = "application/json" };
-	int session = who == FB_GEMINI_SESSION &&
-		      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "upload_id");
-	int api = who == FB_OPENAI ? API_OPENAI : API_GEMINI;
-	int auth = session ? AUTH_NONE : auth_check(s, conn, api);
+	int session = who == FB_GEMINI_SESSION && conn_arg(conn, 0, "upload_id");
+	int auth = session ? AUTH_NONE
+			   : auth_check(s, conn, who == FB_OPENAI ? API_OPENAI : API_GEMINI);
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 

@@ -192,5 +192,7 @@ stop_fakellm
 
 printf 'llm:\n  mode: batch\n' >"$T/off.yaml"
 expect_status "batch mode with the offline provider" 2 "$CLARIFYD" -c "$T/off.yaml" -s "$T/plain" --once
-contains "is refused with the reason" "$OUT" "llm.mode batch needs llm.provider openai"
+contains "is refused with the reason" "$OUT" "llm.mode batch needs llm.provider openai or gemini"
+expect_status "and by --check-config" 2 "$CLARIFYD" -c "$T/off.yaml" --check-config
+contains "with the same reason" "$OUT" "llm.mode batch needs llm.provider openai or gemini"
 exit $failed
