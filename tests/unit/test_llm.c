@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../pipeline/config.h"
+#include "../../llm/batch.h"
 #include "../../llm/provider.h"
 
 static struct llm_request request(void)
@@ -381,6 +382,119 @@ static void http_client_needs_a_key(void **state)
 	llm_options_release(&o);
 }
 
+/* batch.h: the input line each provider's batch API takes */
+static void batch_lines_follow_each_providers_format(void **state)
+{
+	static const char body[] = "{\"model\":\"m1\",\"messages\":[]}";
+	struct llm_options o;
+	struct buf b;
+	json_t *v;
+
+	(void)state;
+	options(&o, LLM_OPENAI);
+	buf_init(&b, 0);
+	assert_int_equal(llm_batch_line(&o, "k1", body, strlen(body), &b), 0);
+	assert_int_equal(b.data[b.len - 1], '\n');
+	v = json_loadb(b.data, b.len, 0, NULL);
+	assert_int_equal(json_object_size(v), 4);
+	assert_string_equal(jsonx_str(v, "custom_id"), "k1");
+	assert_string_equal(jsonx_str(v, "method"), "POST");
+	assert_string_equal(jsonx_str(v, "url"), "/v1/chat/completions");
+	assert_string_equal(jsonx_str(json_object_get(v, "body"), "model"), "m1");
+	json_decref(v);
+	llm_options_release(&o);
+
+	options(&o, LLM_GEMINI);
+	buf_reset(&b);
+	assert_int_equal(llm_batch_line(&o, "k2", "{\"contents\":[]}", 15, &b), 0);
+	v = json_loadb(b.data, b.len, 0, NULL);
+	assert_int_equal(json_object_size(v), 2);
+	assert_string_equal(jsonx_str(v, "key"), "k2");
+	assert_true(json_is_array(json_object_get(json_object_get(v, "request"), "contents")));
+	json_decref(v);
+	/* a body that is not an object is refused, not sent */
+	assert_int_equal(llm_batch_line(&o, "k3", "[1]", 3, &b), CL_EINVAL);
+	llm_options_release(&o);
+
+	options(&o, LLM_OFFLINE);
+	assert_false(llm_batch_supported(LLM_OFFLINE));
+	assert_true(llm_batch_supported(LLM_OPENAI) && llm_batch_supported(LLM_GEMINI));
+	assert_int_equal(llm_batch_line(&o, "k4", body, strlen(body), &b), CL_EINVAL);
+	llm_options_release(&o);
+	buf_release(&b);
+}
+
+/* parse one output line: 0 with r's status, or CL_EPARSE */
+static int parse(int provider, const char *line, char id[LLM_BATCH_ID_MAX],
+		 struct llm_request *r)
+{
+	struct llm_options o;
+	int rc;
+
+	options(&o, provider);
+	memset(r, 0, sizeof(*r));
+	rc = llm_batch_parse_line(&o, line, strlen(line), id, r);
+	llm_options_release(&o);
+	return rc;
+}
+
+static void batch_output_lines_are_replies_or_their_errors(void **state)
+{
+	struct llm_request r;
+	char id[LLM_BATCH_ID_MAX];
+
+	(void)state;
+	assert_int_equal(parse(LLM_OPENAI,
+			       "{\"custom_id\":\"a\",\"response\":{\"status_code\":200,"
+			       "\"body\":{\"choices\":[{\"message\":{\"content\":\"hi\"},"
+			       "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,"
+			       "\"completion_tokens\":1}}},\"error\":null}", id, &r), 0);
+	assert_string_equal(id, "a");
+	assert_int_equal(r.status, LLM_OK);
+	assert_string_equal(r.text, "hi");
+	assert_int_equal(r.tokens_in, 3);
+	llm_request_release(&r);
+	assert_int_equal(parse(LLM_OPENAI,
+			       "{\"custom_id\":\"b\",\"response\":{\"status_code\":400,"
+			       "\"body\":{\"error\":{\"message\":\"bad\"}}}}", id, &r), 0);
+	assert_int_equal(r.status, LLM_EREFUSED);
+	assert_string_equal(r.error, "batch: HTTP 400: bad");
+	llm_request_release(&r);
+	assert_int_equal(parse(LLM_OPENAI, "{\"custom_id\":\"c\",\"response\":null,"
+			       "\"error\":{\"code\":\"server_error\",\"message\":\"x\"}}",
+			       id, &r), 0);
+	assert_string_equal(r.error, "batch: server_error: x");
+	llm_request_release(&r);
+	assert_int_equal(parse(LLM_OPENAI, "{\"key\":\"d\"}", id, &r), CL_EPARSE);
+	assert_string_equal(id, "");
+	llm_request_release(&r);
+
+	assert_int_equal(parse(LLM_GEMINI,
+			       "{\"key\":\"e\",\"response\":{\"candidates\":[{\"content\":"
+			       "{\"parts\":[{\"text\":\"yo\"}]},\"finishReason\":\"STOP\"}],"
+			       "\"usageMetadata\":{\"promptTokenCount\":5,"
+			       "\"candidatesTokenCount\":2}}}", id, &r), 0);
+	assert_string_equal(id, "e");
+	assert_int_equal(r.status, LLM_OK);
+	assert_string_equal(r.text, "yo");
+	assert_int_equal(r.tokens_out, 2);
+	llm_request_release(&r);
+	assert_int_equal(parse(LLM_GEMINI, "{\"key\":\"f\",\"error\":{\"code\":500,"
+			       "\"message\":\"boom\",\"status\":\"INTERNAL\"}}", id, &r), 0);
+	assert_int_equal(r.status, LLM_EREFUSED);
+	assert_string_equal(r.error, "batch: 500 INTERNAL: boom");
+	llm_request_release(&r);
+	/* a blocked prompt is the model's refusal, told as one */
+	assert_int_equal(parse(LLM_GEMINI, "{\"key\":\"g\",\"response\":{\"promptFeedback\":"
+			       "{\"blockReason\":\"SAFETY\"}}}", id, &r), 0);
+	assert_int_equal(r.status, LLM_EREFUSED);
+	assert_true(r.error[0] != '\0');
+	llm_request_release(&r);
+	assert_int_equal(parse(LLM_GEMINI, "{\"custom_id\":\"h\"}", id, &r), CL_EPARSE);
+	assert_int_equal(parse(LLM_GEMINI, "not json", id, &r), CL_EPARSE);
+	llm_request_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +513,8 @@ int main(void)
 		cmocka_unit_test(config_refuses_bad_llm_values),
 		cmocka_unit_test(offline_client_answers_without_a_network),
 		cmocka_unit_test(http_client_needs_a_key),
+		cmocka_unit_test(batch_lines_follow_each_providers_format),
+		cmocka_unit_test(batch_output_lines_are_replies_or_their_errors),
 	};
 
 	log_init("test_llm", LOG_ERR);
