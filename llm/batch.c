@@ -88,6 +88,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* A call ends at once when its options' abort flag is set (a shutdown). */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	const atomic_int *abort = arg;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return abort && atomic_load(abort) ? 1 : 0;
+}
+
 int bcall_run(const struct llm_options *o, struct bcall *c)
 {
 	const struct llm_provider *p = llm_provider_get(o->provider);
@@ -134,6 +143,11 @@ int bcall_run(const struct llm_options *o, struct bcall *c)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
+	if (o->abort) {
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)o->abort);
+	}
 	if (c->json) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->json);
 	} else if (c->form) {

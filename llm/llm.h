@@ -17,6 +17,7 @@
 #ifndef CLARIFY_LLM_H
 #define CLARIFY_LLM_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "../common/common.h"
@@ -48,6 +49,7 @@ struct llm_options {
 	double circuit_cooldown; /* seconds the breaker stays open at first */
 	int64_t max_total_tokens;/* 0: unlimited */
 	uint64_t seed;           /* jitter and the offline provider */
+	const atomic_int *abort; /* set: a batch call (batch.h) ends now; NULL: never */
 };
 
 void llm_options_init(struct llm_options *o);

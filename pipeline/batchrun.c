@@ -78,6 +78,8 @@ struct batch_run {
 	json_t *failed;            /* custom_id -> why its line failed */
 	json_t *tries;             /* custom_id -> batches it was unanswered in */
 	struct op op;
+	struct llm_options lo;     /* o.llm's, with abort: the provider's calls */
+	atomic_int stopping;       /* set by batch_run_free: a call in progress ends */
 	unsigned seq;
 	int came_in;
 };
@@ -135,7 +137,7 @@ static json_t *record_of(const struct batch_run *b, const struct bjob *bj)
 	}
 	rec = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
 			"s:I, s:I, s:I, s:o, s:o}",
-			"provider", llm_provider_name(b->o.llm->provider), "model", b->o.llm->model,
+			"provider", llm_provider_name(b->lo.provider), "model", b->lo.model,
 			"stage", prompt_stage_name(bj->stage), "state", state_names[bj->state],
 			"status", bj->status, "input_file_id", bj->file_id, "batch_id",
 			bj->batch_id, "output_file_id", bj->out_id, "error_file_id", bj->err_id,
@@ -266,6 +268,8 @@ int batch_run_open(struct batch_run **out, struct store *s, const struct batch_r
 		return CL_ENOMEM;
 	b->s = s;
 	b->o = *o;
+	b->lo = *o->llm;
+	b->lo.abort = &b->stopping;
 	if (b->o.max_requests == 0)
 		b->o.max_requests = 50000;
 	if (b->o.max_bytes == 0)
@@ -314,7 +318,9 @@ void batch_run_free(struct batch_run *b)
 
 	if (!b)
 		return;
-	/* a call in progress ends by its own timeouts; its batch stays recorded */
+	/* a call in progress ends now (a shutdown does not wait on a transfer);
+	 * its batch stays recorded in the state it had, and is resumed */
+	atomic_store(&b->stopping, 1);
 	op_join(b);
 	for (int k = 0; k < PROMPT_STAGES; k++)
 		bjob_free(b->gather[k]);
@@ -408,7 +414,7 @@ int batch_run_gather(struct batch_run *b, int stage, const char *job_key,
 	bj = b->gather[stage];
 	if (!json_object_get(bj->ids, cache_key)) {
 		buf_init(&line, 0);
-		rc = llm_batch_line(b->o.llm, cache_key, body, len, &line);
+		rc = llm_batch_line(&b->lo, cache_key, body, len, &line);
 		if (!rc && fwrite(line.data, 1, line.len, bj->f) != line.len)
 			rc = err_set(CL_EIO, "cannot write batch %s: %s", bj->local, strerror(errno));
 		bj->bytes += line.len;
@@ -468,7 +474,7 @@ static void *op_main(void *arg)
 	struct batch_run *b = arg;
 	struct op *op = &b->op;
 	struct bjob *bj = op->bj;
-	const struct llm_options *lo = b->o.llm;
+	const struct llm_options *lo = &b->lo;
 	int rc = 0;
 
 	err_clear();
@@ -633,7 +639,7 @@ static int read_lines(struct batch_run *b, struct bjob *bj, const char *path,
 		lineno++;
 		if (n == 1 && line[0] == '\n')
 			continue;
-		if (llm_batch_parse_line(b->o.llm, line, (size_t)n, id, &r)) {
+		if (llm_batch_parse_line(&b->lo, line, (size_t)n, id, &r)) {
 			log_warn("%s:%zu: not a batch output line: ignored", path, lineno);
 			llm_request_release(&r);
 			continue;

@@ -17,7 +17,8 @@
  * over the configured time.  Faults: stuck (the first batch stays
  * in_progress), expire (expired, half the lines answered), errors (every
  * fifth line fails), upload500 (the first upload answers 500), dupid (the
- * first output line twice).
+ * first output line twice), slowpoll (the first GET of a batch answers
+ * after 30 s).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,8 @@
 
 #include "batch_int.h"
 
-static const char *const fault_names[] = { "stuck", "expire", "errors", "upload500", "dupid" };
+static const char *const fault_names[] = { "stuck",	"expire", "errors",
+					   "upload500", "dupid",  "slowpoll" };
 
 static double mono(void)
 {
@@ -48,7 +50,7 @@ int fbatch_check_faults(const char *faults)
 				break;
 		if (k == CL_ARRAY_SIZE(fault_names)) {
 			fprintf(stderr, "fakellm: option '--batch-fault': unknown kind '%.*s' "
-					"(stuck, expire, errors, upload500, dupid)\n", (int)n, p);
+					"(stuck, expire, errors, upload500, dupid, slowpoll)\n", (int)n, p);
 			return -1;
 		}
 		p += n + (p[n] == ',');
@@ -74,6 +76,7 @@ struct fbatch *fbatch_new(double seconds, const char *faults, const char *hold, 
 		fb->errors = strstr(faults, "errors") != NULL;
 		fb->upload500 = strstr(faults, "upload500") != NULL;
 		fb->dupid = strstr(faults, "dupid") != NULL;
+		fb->slowpoll = strstr(faults, "slowpoll") != NULL;
 	}
 	return fb;
 }
@@ -671,6 +674,13 @@ int fbatch_answer(struct fbatch *fb, struct fb_http *h)
 	int rc;
 
 	h->hdr_name[0] = '\0';
+	if (!strcmp(h->method, "GET") &&
+	    (starts(h->url, "/v1/batches/") || starts(h->url, "/v1beta/batches/")) &&
+	    atomic_exchange(&fb->slowpoll, 0)) {
+		struct timespec ts = { 30, 0 };
+
+		nanosleep(&ts, NULL); /* outside the lock: the rest goes on */
+	}
 	pthread_mutex_lock(&fb->mu);
 	rc = fbatch_route(h->url, h->method) == FB_OPENAI ? openai_answer_http(fb, h)
 							   : fb_gemini_answer(fb, h);

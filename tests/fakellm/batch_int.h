@@ -4,6 +4,7 @@
 #define CLARIFY_FAKELLM_BATCH_INT_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "batch.h"
@@ -44,6 +45,7 @@ struct fbatch {
 	pthread_mutex_t mu;
 	double seconds;
 	int stuck, expire, errors, upload500, dupid;
+	atomic_int slowpoll;       /* taken by the first GET of a batch, without the lock */
 	const char *hold;          /* --batch-hold FILE, or NULL */
 	FILE *log;
 	pthread_mutex_t *log_lock;

@@ -190,6 +190,27 @@ expect_status "cancel of an unknown batch" 1 "$CLARIFY" -c "$CFG" -s "$S" batche
 contains "says so" "$OUT" "no batch 'nope'"
 stop_fakellm
 
+# a shutdown ends a provider call in progress (a poll that takes 30 s,
+# with request_timeout_s 10) and the next run resumes its batch
+setup slowpoll --batch-seconds 0.2 --batch-fault slowpoll
+"$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >"$T/slow.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q '"batch-create"' "$LOG"; do sleep 0.01; i=$((i + 1)); done
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM $pid
+wait $pid
+rc=$? ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -lt 3000 ] && ok "SIGTERM during a slow poll ends the run in $ms ms (rc $rc)" \
+	|| fail "SIGTERM waits on the poll" "$ms ms, rc $rc: $(tail -3 "$T/slow.out")"
+expect_status "the next run" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+contains "resumes the batch" "$OUT" "resumed, submitted"
+ended; [ "$E" -eq 36 ] && ok "and every job ends" || fail "slowpoll ended" "$st"
+[ "$(grep -c '"batch-create"' "$LOG")" -eq 3 ] && ok "with no batch made again" \
+	|| fail "batches after slowpoll" "$(grep -c '"batch-create"' "$LOG")"
+stop_fakellm
+
 printf 'llm:\n  mode: batch\n' >"$T/off.yaml"
 expect_status "batch mode with the offline provider" 2 "$CLARIFYD" -c "$T/off.yaml" -s "$T/plain" --once
 contains "is refused with the reason" "$OUT" "llm.mode batch needs llm.provider openai or gemini"
