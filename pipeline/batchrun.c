@@ -593,6 +593,7 @@ static int cache_add(struct batch_run *b, struct cache_batch *c, const struct bj
 		     const char *id, const struct llm_request *r)
 {
 	json_t *v = llm_response_json(r);
+	const json_t *ix;
 	const void *enc;
 	size_t len;
 	int rc;
@@ -600,6 +601,11 @@ static int cache_add(struct batch_run *b, struct cache_batch *c, const struct bj
 	if (!v)
 		return CL_ENOMEM;
 	json_object_set_new(v, "batch", json_string(bj->local));
+	/* and the job it was asked for: that job counts its tokens, each
+	 * time it passes; another job asking the same is a cache hit */
+	ix = json_object_get(bj->ids, id);
+	if (ix)
+		json_object_set_new(v, "job", json_string(bj->rq[json_integer_value(ix)].job));
 	rc = store_encode(b->s, v, &enc, &len);
 	json_decref(v);
 	if (rc)

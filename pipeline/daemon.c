@@ -354,6 +354,15 @@ static void batch_gather(struct daemon *d, struct job *j)
 	job_free(d, j);
 }
 
+/* A cached reply that a batch fetched for job (the first job that asked
+ * it; a reply cached before the mark named its job: any job). */
+static int batch_reply_of(const json_t *hit, const char *job)
+{
+	const char *who = jsonx_str(hit, "job");
+
+	return json_object_get(hit, "batch") && (!who || !strcmp(who, job));
+}
+
 /* Send the prepared request, or take its reply from the cache (the job
  * then goes straight to the pool). */
 static void job_submit(struct daemon *d, struct job *j)
@@ -365,13 +374,14 @@ static void job_submit(struct daemon *d, struct job *j)
 	if ((d->o->cache || d->batch) && store_read_begin(d->s, &txn) == 0) {
 		if (store_get(d->s, txn, STORE_CACHE, j->cache_key, &hit) == 0 &&
 		    llm_response_from_json(&j->req, hit) == 0)
-			j->cached = json_object_get(hit, "batch") ? 2 : 1;
+			j->cached = batch_reply_of(hit, j->key) ? 2 : 1;
 		json_decref(hit);
 		store_read_end(txn);
 	}
+	j->req_batch = j->cached == 2;
 	if (j->cached == 2) {
-		/* a batch's reply, taken for the first time: paid, at batch price
-		 * (kept again in the cache without its mark, as a plain reply) */
+		/* a reply its batch fetched for this job: paid, at batch price,
+		 * each time the job passes (its record counts its last pass) */
 		j->cached = 0;
 		j->batched = 1;
 		d->n.batch_requests++;
@@ -769,7 +779,7 @@ void daemon_job_work(struct daemon *d, struct filter_scratch *scratch, struct st
 	}
 	/* a good reply is worth keeping: redone jobs get it from the cache */
 	free(j->reply);
-	j->reply = !j->cached && d->o->cache ? encode(codec, llm_response_json(&j->req),
+	j->reply = !j->cached && !j->req_batch && d->o->cache ? encode(codec, llm_response_json(&j->req),
 						      &j->reply_len)
 					     : NULL;
 	memcpy(j->reply_key, j->cache_key, sizeof(j->reply_key));

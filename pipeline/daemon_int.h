@@ -32,6 +32,7 @@ struct job {
 	char cache_key[HASH_SHA256_HEX];
 	int cached;                /* the reply came from the cache */
 	int batched;               /* a reply of it came from a provider batch */
+	int req_batch;             /* the request in hand: answered by its batch */
 	struct prompt_reply r1, r2, r3;
 	struct filter_result res;  /* stages 1 and 2's verdicts, while stage 3 is asked */
 	json_t *signals;           /* and the scores */

@@ -72,6 +72,21 @@ st=$("$CLARIFY" -s "$S" stats --json)
 expect_status "a second run" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
 [ "$(grep -c '"batch-create"' "$LOG")" -eq 3 ] && ok "makes no batch" || fail "second run made a batch"
 "$CLARIFY" -s "$S" export --no-card -o "$T/batch.jsonl" >/dev/null 2>&1
+# what batch mode saves: the same 36 jobs online, against the same fakellm,
+# both priced at gpt-4o-mini's published rates (0.15 and 0.60 a million
+# tokens; its Batch API half of them, llm.batch_discount 0.5)
+ON=$T/online
+"$CLARIFY" -s "$ON" import "$TESTDATA/apps" >/dev/null 2>&1
+sed 's/^  mode: batch$/  mode: online\n  price_in_per_mtok: 0.15\n  price_out_per_mtok: 0.60/' \
+	"$CFG" >"$T/online.yaml"
+expect_status "the same jobs online" 0 "$CLARIFYD" -c "$T/online.yaml" -s "$ON" --once --no-progress
+m_on=$("$CLARIFY" -c "$T/online.yaml" -s "$ON" stats --json | jq .overall.usage)
+m_b=$("$CLARIFY" -c "$T/online.yaml" -s "$S" stats --json | jq .overall.usage)
+saving=$(jq -n --argjson a "$m_on" --argjson b "$m_b" \
+	'if ($a.tokens == $b.tokens) then (1 - $b.money.total / $a.money.total) * 100 | round else -1 end')
+[ "$saving" -eq 50 ] && ok "batch mode costs half: $(echo "$m_b" | jq .money.total) vs $(echo "$m_on" | jq .money.total) for the same $(echo "$m_on" | jq .tokens) tokens (saving $saving%)" \
+	|| fail "the saving" "online $(echo $m_on); batch $(echo $m_b)"
+echo "# figure: batch saving: $saving% ($(echo "$m_b" | jq .money.total) vs $(echo "$m_on" | jq .money.total), $(echo "$m_on" | jq .tokens) tokens)"
 stop_fakellm
 
 # ---- 300 jobs, kill -9 at random moments of a batch's life -----------------
