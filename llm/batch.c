@@ -51,6 +51,21 @@ void bstr_copy(char *dst, size_t n, const json_t *v, const char *key)
 	snprintf(dst, n, "%s", s ? s : "");
 }
 
+int bline_add(json_t *line, struct buf *out)
+{
+	char *text = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	int rc;
+
+	json_decref(line);
+	if (!text)
+		return CL_ENOMEM;
+	rc = buf_adds(out, text);
+	if (!rc)
+		rc = buf_addc(out, '\n');
+	free(text);
+	return rc;
+}
+
 /* ---- one call ------------------------------------------------------------------ */
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)

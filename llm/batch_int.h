@@ -43,6 +43,9 @@ void bcall_release(struct bcall *c);
 int bcall_json(const struct llm_options *o, const char *method, const char *path,
 	       const char *json, json_t **out);
 
+/* line (a reference it takes) as one line of JSON, with its newline. */
+int bline_add(json_t *line, struct buf *out);
+
 /* dst = v[key] (a string), "" when absent. */
 void bstr_copy(char *dst, size_t n, const json_t *v, const char *key);
 

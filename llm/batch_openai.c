@@ -14,17 +14,8 @@ static int line(const char *custom_id, json_t *body, struct buf *out)
 {
 	json_t *v = json_pack("{s:s, s:s, s:s, s:o}", "custom_id", custom_id, "method", "POST",
 			      "url", "/v1/chat/completions", "body", body);
-	char *text = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	int rc;
 
-	json_decref(v);
-	if (!text)
-		return CL_ENOMEM;
-	rc = buf_adds(out, text);
-	if (!rc)
-		rc = buf_addc(out, '\n');
-	free(text);
-	return rc;
+	return bline_add(v, out);
 }
 
 static void info_of(const json_t *v, struct llm_batch_info *out)

@@ -39,6 +39,8 @@ struct cfg_key {
 };
 
 #define OFF(f) offsetof(struct config, f)
+/* an integer key's bound for none: 2^63, read as INT64_MAX (as_i64) */
+#define NO_LIMIT 0x1p63
 
 static const struct cfg_key cfg_keys[] = {
 	{ "store.path", CFG_STR, OFF(store.path), 0, 0, "/var/lib/clarifyd",
@@ -65,13 +67,13 @@ static const struct cfg_key cfg_keys[] = {
 	{ "jobs.workers", CFG_INT, OFF(jobs.workers), 0, 256, "0",
 	  "threads for the CPU work (parsing, filters, scores); 0: one per CPU" },
 	{ "jobs.target_accepted.ambiguous", CFG_INT, OFF(jobs.target_accepted[CAT_AMBIGUOUS]),
-	  0, INT64_MAX, "0",
+	  0, NO_LIMIT, "0",
 	  "stop taking ambiguous jobs once this many are accepted (0: no target)" },
 	{ "jobs.target_accepted.inconsistent", CFG_INT,
-	  OFF(jobs.target_accepted[CAT_INCONSISTENT]), 0, INT64_MAX, "0",
+	  OFF(jobs.target_accepted[CAT_INCONSISTENT]), 0, NO_LIMIT, "0",
 	  "stop taking inconsistent jobs once this many are accepted (0: no target)" },
 	{ "jobs.target_accepted.incomplete", CFG_INT, OFF(jobs.target_accepted[CAT_INCOMPLETE]),
-	  0, INT64_MAX, "0",
+	  0, NO_LIMIT, "0",
 	  "stop taking incomplete jobs once this many are accepted (0: no target)" },
 	{ "log.level", CFG_LEVEL, OFF(log.level), 0, 0, "info",
 	  "least severe level logged: error, warn, info or debug" },
@@ -110,7 +112,7 @@ static const struct cfg_key cfg_keys[] = {
 	  "consecutive failures that pause the endpoint" },
 	{ "llm.circuit_cooldown_s", CFG_DOUBLE, OFF(llm.circuit_cooldown_s), 0, 3600, "10",
 	  "first pause of a failing endpoint (doubles while it keeps failing, to 32 times), seconds" },
-	{ "llm.max_total_tokens", CFG_INT, OFF(llm.max_total_tokens), 0, INT64_MAX, "0",
+	{ "llm.max_total_tokens", CFG_INT, OFF(llm.max_total_tokens), 0, NO_LIMIT, "0",
 	  "stop new work once this many tokens were used; 0 for no budget" },
 	{ "llm.price_in_per_mtok", CFG_DOUBLE, OFF(llm.price_in_per_mtok), 0, 1000000, "0",
 	  "price of a million prompt tokens of llm.model (clarifyd --dry-run, clarify plan, "
@@ -129,7 +131,7 @@ static const struct cfg_key cfg_keys[] = {
 	  "price of a batch token as a share of llm.price_*_per_mtok" },
 	{ "llm.cache", CFG_BOOL, OFF(llm.cache), 0, 1, "true",
 	  "answer repeated requests from the store's cache" },
-	{ "llm.seed", CFG_INT, OFF(llm.seed), 0, INT64_MAX, "0",
+	{ "llm.seed", CFG_INT, OFF(llm.seed), 0, NO_LIMIT, "0",
 	  "seed of retry jitter and of the offline provider" },
 	{ "prompts.dir", CFG_STR0, OFF(prompts.dir), 0, 0, "",
 	  "folder of the six prompt templates; empty for the shipped ones" },

@@ -4,41 +4,10 @@
 # batch created twice and every job ended once, and the faults (an upload
 # that fails, per-line errors, an expired batch, a duplicate custom_id, a
 # batch that never ends, cancelled with clarify batches cancel).
-. "$(dirname "$0")/lib.sh"
-: "${FAKELLM:?run through tests/run.sh}"
+. "$(dirname "$0")/batchlib.sh"
 
 KEY="sk-batch-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-export FAKELLM_KEY="$KEY" BATCH_KEY="$KEY"
-
-# setup NAME [fakellm args]: a fakellm, a store of the 12 sample problems
-# (36 jobs) and $CFG for them in batch mode
-setup() {
-	S=$T/$1
-	shift
-	LOG=$T/$(basename "$S").log
-	start_fakellm "$LOG" --key-env FAKELLM_KEY "$@"
-	"$CLARIFY" -s "$S" import "$TESTDATA/apps" >/dev/null 2>&1
-	CFG=$T/$(basename "$S").yaml
-	cat >"$CFG" <<YAML
-llm:
-  provider: openai
-  base_url: http://127.0.0.1:$FPORT/v1
-  model: fake-batch
-  api_key_env: BATCH_KEY
-  mode: batch
-  batch_max_requests: ${BMAX:-40}
-  batch_poll_s: 0.05
-  connect_timeout_s: 2
-  request_timeout_s: 10
-filters:
-  near_duplicate: 0
-YAML
-}
-
-ended() { # E: the jobs done, rejected or failed; st: the status
-	st=$("$CLARIFY" -s "$S" status --json)
-	E=$(( $(jget "$st" .jobs.done) + $(jget "$st" .jobs.rejected) + $(jget "$st" .jobs.failed) ))
-}
+export FAKELLM_KEY="$KEY" BATCH_KEY="$KEY" PROVIDER=openai API_PATH=/v1
 
 # ---- three stages through batches ----------------------------------------
 setup plain --batch-seconds 0.3
@@ -114,29 +83,7 @@ setup300 killed
 # (while it downloads and reads the output); seeded, so a failure repeats
 moments=$(awk 'BEGIN { srand(18); for (i = 0; i < 12; i++)
 	printf "%d:%d ", i % 4, int(rand() * 300) }')
-runs=0
-for m in $moments; do
-	kind=${m%%:*} ms=${m#*:}
-	: >"$T/run.out"
-	"$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >"$T/run.out" 2>&1 &
-	pid=$!
-	case $kind in
-	0) pat='"file-upload"' file=$LOG ms=0 ;;
-	1) pat='"batch-create"' file=$LOG ms=0 ;;
-	2) pat='"batch-create"' file=$LOG ;;
-	3) pat=': completed, ' file=$T/run.out ms=0 ;;
-	esac
-	before=$(grep -c "$pat" "$file")
-	i=0
-	while [ $i -lt 500 ] && [ "$(grep -c "$pat" "$file")" -le "$before" ] && kill -0 $pid 2>/dev/null; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	[ "$ms" -gt 0 ] && sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
-	kill -9 $pid 2>/dev/null && runs=$((runs + 1))
-	wait $pid 2>/dev/null
-	cat "$T/run.out" >>"$T/killed.out"
-done
+kill_at "$moments"
 [ "$runs" -ge 8 ] && ok "$runs runs killed at their moment" || fail "kills" "only $runs killed"
 expect_status "a last run after the kills" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
 echo "$OUT" >>"$T/killed.out"
@@ -145,11 +92,7 @@ ended; [ "$E" -eq 336 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "every 
 	|| fail "after kills" "$st"
 res=$(echo "$st" | jq .results)
 [ "$res" -eq 336 ] && ok "one result per job" || fail "one result per job" "$res"
-dups=$(grep '"batch-create"' "$LOG" | jq -r .tag | sort | uniq -d)
-[ -z "$dups" ] && ok "no batch was created twice ($(grep -c '"batch-create"' "$LOG") made)" \
-	|| fail "no batch created twice" "$dups"
-fdups=$(grep '"file-upload"' "$LOG" | jq -r .filename | sort | uniq -d)
-[ -z "$fdups" ] && ok "no file was uploaded twice" || fail "no file uploaded twice" "$fdups"
+nothing_twice
 check "the store verifies after the kills" "$CLARIFY" -s "$S" verify
 "$CLARIFY" -s "$S" export --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
 [ -s "$T/ref.jsonl" ] && cmp -s "$T/ref.jsonl" "$T/killed.jsonl" \

@@ -1,0 +1,76 @@
+# tests/integration/batchlib.sh - what test_batch.sh and
+# test_batch_gemini.sh share: a fakellm and a store of the 12 sample
+# problems in batch mode, the count of ended jobs, clarifyd killed at
+# moments of a batch's life, and the proof that nothing was made twice.
+. "$(dirname "$0")/lib.sh"
+: "${FAKELLM:?run through tests/run.sh}"
+
+# setup NAME [fakellm args]: a fakellm, a store of the 12 sample
+# problems (36 jobs) and $CFG for them in batch mode, for $PROVIDER at
+# $API_PATH (/v1, /v1beta) with the key in BATCH_KEY; BMAX requests a batch
+setup() {
+	S=$T/$1
+	shift
+	LOG=$T/$(basename "$S").log
+	start_fakellm "$LOG" --key-env FAKELLM_KEY "$@"
+	"$CLARIFY" -s "$S" import "$TESTDATA/apps" >/dev/null 2>&1
+	CFG=$T/$(basename "$S").yaml
+	cat >"$CFG" <<YAML
+llm:
+  provider: $PROVIDER
+  base_url: http://127.0.0.1:$FPORT$API_PATH
+  model: fake-batch
+  api_key_env: BATCH_KEY
+  mode: batch
+  batch_max_requests: ${BMAX:-40}
+  batch_poll_s: 0.05
+  connect_timeout_s: 2
+  request_timeout_s: 10
+filters:
+  near_duplicate: 0
+YAML
+}
+
+ended() { # E: the jobs done, rejected or failed; st: the status
+	st=$("$CLARIFY" -s "$S" status --json)
+	E=$(( $(jget "$st" .jobs.done) + $(jget "$st" .jobs.rejected) + $(jget "$st" .jobs.failed) ))
+}
+
+# kill_at "KIND:MS ...": a clarifyd --once per moment, killed -9 after an
+# upload (0), a create (1), MS ms after a create (2: while polling), or
+# when a poll has seen a batch completed (3: while it downloads and reads
+# the output); their output in $T/killed.out, how many were killed in runs
+kill_at() {
+	runs=0
+	for m in $1; do
+		kind=${m%%:*} ms=${m#*:}
+		"$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >"$T/run.out" 2>&1 &
+		pid=$!
+		case $kind in
+		0) pat='"file-upload"' file=$LOG ms=0 ;;
+		1) pat='"batch-create"' file=$LOG ms=0 ;;
+		2) pat='"batch-create"' file=$LOG ;;
+		3) pat=': completed, ' file=$T/run.out ms=0 ;;
+		esac
+		before=$(grep -c "$pat" "$file")
+		i=0
+		while [ $i -lt 500 ] && [ "$(grep -c "$pat" "$file")" -le "$before" ] &&
+			kill -0 $pid 2>/dev/null; do
+			sleep 0.01
+			i=$((i + 1))
+		done
+		[ "$ms" -gt 0 ] && sleep "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+		kill -9 $pid 2>/dev/null && runs=$((runs + 1))
+		wait $pid 2>/dev/null
+		cat "$T/run.out" >>"$T/killed.out"
+	done
+}
+
+# nothing_twice: no batch created twice, no file uploaded twice (fakellm's log)
+nothing_twice() {
+	dups=$(grep '"batch-create"' "$LOG" | jq -r .tag | sort | uniq -d)
+	[ -z "$dups" ] && ok "no batch was created twice ($(grep -c '"batch-create"' "$LOG") made)" \
+		|| fail "no batch created twice" "$dups"
+	fdups=$(grep '"file-upload"' "$LOG" | jq -r .filename | sort | uniq -d)
+	[ -z "$fdups" ] && ok "no file was uploaded twice" || fail "no file uploaded twice" "$fdups"
+}
