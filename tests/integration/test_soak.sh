@@ -147,14 +147,18 @@ fi
 
 # memory: the resident size at the end within 10% of that at 10% progress.
 # The anonymous part (heap, stacks: where a leak shows) is what is held to
-# it; VmRSS also counts the pages of the store's map that the daemon has
+# it, against the highest it was from half that point to it (malloc's
+# arenas swing by a megabyte or two from one sample to the next: a leak
+# makes new highs, a swing does not); VmRSS also counts the pages of the store's map that the daemon has
 # read (RssFile), which grow with the store unless they are let go.  A run
 # under 2,500 jobs is still warming up at 10% (the in-flight cap, curl's
 # connections, malloc's arenas settle after some 700 replies): its base
 # is taken at half way instead.
 base=$((JOBS * 2 / 10)) at=10%
 if [ "$JOBS" -lt 2500 ]; then base=$JOBS at=50%; fi
-set -- $(awk -v p="$base" '$2 >= p && !a { a = $3; aa = $4 } { z = $3; za = $4 } END { print a + 0, z + 0, aa + 0, za + 0 }' "$T/rss")
+set -- $(awk -v p="$base" '$2 >= p / 2 && $2 <= p && $4 > hi { hi = $4 }
+	$2 >= p && !a { a = $3; aa = $4 } { z = $3; za = $4 }
+	END { if (hi > aa) aa = hi; print a + 0, z + 0, aa + 0, za + 0 }' "$T/rss")
 rss0=$1 rssend=$2 anon0=$3 anonend=$4
 echo "# soak: jobs $JOBS, seconds $secs, requests $(wc -l <"$T/fake.log"), done $d, rejected $r, failed $f"
 echo "# soak: faults $(jq -r '.fault // empty' "$T/fake.log" | sort | uniq -c | awk '{ printf "%s%s %s", s, $2, $1; s = ", " }')"
