@@ -27,16 +27,15 @@ static const struct llm_batch_api *api_of(const struct llm_options *o)
 	}
 }
 
-int llm_batch_supported(int provider)
+int llm_batch_check(int provider)
 {
 	struct llm_options o = { .provider = provider };
 
-	return api_of(&o) != NULL;
+	return api_of(&o) ? 0 : err_set(CL_ECONFIG, "llm.mode batch needs llm.provider openai or "
+					 "gemini (the providers with a batch API)");
 }
 
-#define API(o, fn, ...)                                                                    \
-	(api_of(o) ? api_of(o)->fn(__VA_ARGS__)                                            \
-		   : err_set(CL_EINVAL, "llm.mode batch needs llm.provider openai or gemini"))
+#define API(o, fn, ...) (api_of(o) ? api_of(o)->fn(__VA_ARGS__) : llm_batch_check(o->provider))
 
 int llm_batch_final(const char *status)
 {
@@ -126,7 +125,7 @@ int bcall_run(const struct llm_options *o, struct bcall *c)
 	c->http = 0;
 	c->caught[0] = '\0';
 	if (!p || !p->auth_header || !api_of(o))
-		return err_set(CL_EINVAL, "llm.mode batch needs llm.provider openai or gemini");
+		return llm_batch_check(o->provider);
 	e = curl_easy_init();
 	if (!e)
 		return CL_ENOMEM;
@@ -236,7 +235,7 @@ int llm_batch_line(const struct llm_options *o, const char *custom_id, const cha
 	}
 	if (!api_of(o)) {
 		json_decref(b);
-		return err_set(CL_EINVAL, "llm.mode batch needs llm.provider openai or gemini");
+		return llm_batch_check(o->provider);
 	}
 	return api_of(o)->line(custom_id, b, out);
 }
@@ -298,7 +297,7 @@ int llm_batch_parse_line(const struct llm_options *o, const char *line, size_t n
 
 	id[0] = '\0';
 	if (!api_of(o) || !p)
-		return err_set(CL_EINVAL, "llm.mode batch needs llm.provider openai or gemini");
+		return llm_batch_check(o->provider);
 	v = jsonx_parse(line, n, "batch output line");
 	if (!json_is_object(v)) {
 		json_decref(v);

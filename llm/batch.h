@@ -40,8 +40,9 @@ struct llm_batch_info {
 	char errors[256];         /* the batch's own errors (failed validation), "" */
 };
 
-/* Non-zero when provider (enum llm_provider_id) has a batch API here. */
-int llm_batch_supported(int provider);
+/* 0 when provider (enum llm_provider_id) has a batch API here, else
+ * CL_ECONFIG with the reason; every call below refuses such a provider so. */
+int llm_batch_check(int provider);
 
 /* Non-zero when status is final: completed, failed, expired, cancelled. */
 int llm_batch_final(const char *status);

@@ -180,12 +180,13 @@ static int list_find(const struct llm_options *o, const char *path, const char *
 		     int (*match)(const json_t *item, const void *arg), const void *arg,
 		     json_t **found)
 {
-	char url[1024], token[512] = "";
+	char url[1024], token[512] = ""; /* the next page's token, escaped for the URL */
 	int rc;
 
 	*found = NULL;
 	for (int page = 0; page < 10000; page++) {
 		json_t *v, *item;
+		char *esc;
 		size_t i;
 
 		snprintf(url, sizeof(url), "%s?pageSize=100%s%s", path, token[0] ? "&pageToken=" : "",
@@ -199,11 +200,12 @@ static int list_find(const struct llm_options *o, const char *path, const char *
 				json_decref(v);
 				return 1;
 			}
-		bstr_copy(token, sizeof(token), v, "nextPageToken");
+		esc = jsonx_str(v, "nextPageToken") ?
+			      curl_easy_escape(NULL, jsonx_str(v, "nextPageToken"), 0) : NULL;
+		snprintf(token, sizeof(token), "%s", esc ? esc : "");
+		curl_free(esc);
 		json_decref(v);
-		/* a token is URL-safe base64 in Google's APIs; anything else ends the walk */
-		if (!token[0] || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					       "0123456789-_=.") != strlen(token))
+		if (!token[0])
 			return 0;
 	}
 	return 0;
@@ -288,17 +290,23 @@ static int find(const struct llm_options *o, const char *tag, struct llm_batch_i
 	return rc;
 }
 
-/* A batch's name is batches/{id}: its path is the name. */
+/* A batch's name is batches/{id}: its path is the name, and suffix. */
+static int batch_path(const char *id, const char *suffix, char *out, size_t n)
+{
+	if (strncmp(id, "batches/", 8))
+		return err_set(CL_EINVAL, "'%s' is not a Gemini batch name (batches/...)", id);
+	snprintf(out, n, "/%s%s", id, suffix);
+	return 0;
+}
+
 static int get(const struct llm_options *o, const char *id, struct llm_batch_info *out)
 {
 	char path[LLM_BATCH_ID_MAX + 32];
-	json_t *v;
-	int rc;
+	json_t *v = NULL;
+	int rc = batch_path(id, "", path, sizeof(path));
 
-	if (strncmp(id, "batches/", 8))
-		return err_set(CL_EINVAL, "'%s' is not a Gemini batch name (batches/...)", id);
-	snprintf(path, sizeof(path), "/%s", id);
-	rc = bcall_json(o, "GET", path, NULL, &v);
+	if (!rc)
+		rc = bcall_json(o, "GET", path, NULL, &v);
 	if (!rc)
 		info_of(v, out);
 	json_decref(v);
@@ -309,13 +317,11 @@ static int get(const struct llm_options *o, const char *id, struct llm_batch_inf
 static int cancel(const struct llm_options *o, const char *id, struct llm_batch_info *out)
 {
 	char path[LLM_BATCH_ID_MAX + 32];
-	json_t *v;
-	int rc;
+	json_t *v = NULL;
+	int rc = batch_path(id, ":cancel", path, sizeof(path));
 
-	if (strncmp(id, "batches/", 8))
-		return err_set(CL_EINVAL, "'%s' is not a Gemini batch name (batches/...)", id);
-	snprintf(path, sizeof(path), "/%s:cancel", id);
-	rc = bcall_json(o, "POST", path, "{}", &v);
+	if (!rc)
+		rc = bcall_json(o, "POST", path, "{}", &v);
 	json_decref(v);
 	return rc ? rc : get(o, id, out);
 }

@@ -260,9 +260,9 @@ int batch_run_open(struct batch_run **out, struct store *s, const struct batch_r
 	int rc;
 
 	*out = NULL;
-	if (!llm_batch_supported((int)o->llm->provider))
-		return err_set(CL_ECONFIG, "llm.mode batch needs llm.provider openai or gemini "
-			       "(the providers with a batch API)");
+	rc = llm_batch_check((int)o->llm->provider);
+	if (rc)
+		return rc;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return CL_ENOMEM;

@@ -1009,9 +1009,8 @@ int daemon_check(const struct daemon_opts *o)
 
 	if (rc)
 		return rc;
-	if (o->batch_mode && !llm_batch_supported((int)o->llm.provider))
-		rc = err_set(CL_ECONFIG, "llm.mode batch needs llm.provider openai or gemini "
-			     "(the providers with a batch API)");
+	if (o->batch_mode)
+		rc = llm_batch_check((int)o->llm.provider);
 	if (!rc)
 		rc = llm_client_new(&c, &o->llm);
 	llm_client_free(c);

@@ -110,29 +110,17 @@ void fb_log(struct fbatch *fb, json_t *event)
 	free(line);
 }
 
-static int starts(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n > k && !strcmp(s + n - k, suffix);
-}
-
 int fbatch_route(const char *url, const char *method)
 {
 	(void)method;
-	if (!strcmp(url, "/v1/files") || starts(url, "/v1/files/") ||
-	    !strcmp(url, "/v1/batches") || starts(url, "/v1/batches/"))
+	if (!strcmp(url, "/v1/files") || fb_starts(url, "/v1/files/") ||
+	    !strcmp(url, "/v1/batches") || fb_starts(url, "/v1/batches/"))
 		return FB_OPENAI;
 	if (!strcmp(url, "/upload/v1beta/files"))
 		return FB_GEMINI_SESSION; /* the start checks the key itself */
-	if (!strcmp(url, "/v1beta/files") || starts(url, "/download/v1beta/files/") ||
-	    !strcmp(url, "/v1beta/batches") || starts(url, "/v1beta/batches/") ||
-	    (starts(url, "/v1beta/models/") && ends_with(url, ":batchGenerateContent")))
+	if (!strcmp(url, "/v1beta/files") || fb_starts(url, "/download/v1beta/files/") ||
+	    !strcmp(url, "/v1beta/batches") || fb_starts(url, "/v1beta/batches/") ||
+	    (fb_starts(url, "/v1beta/models/") && fb_ends(url, ":batchGenerateContent")))
 		return FB_GEMINI;
 	return FB_NONE;
 }
@@ -398,14 +386,9 @@ static const char *part(const char *body, size_t n, const char *boundary, const 
 	return NULL;
 }
 
-static const char *arg(struct fb_http *h, int header, const char *name)
-{
-	return h->arg ? h->arg(h->conn, header, name) : NULL;
-}
-
 static int upload(struct fbatch *fb, struct fb_http *h)
 {
-	const char *ctype = arg(h, 1, "Content-Type");
+	const char *ctype = fb_arg(h, 1, "Content-Type");
 	const char *b = ctype ? strstr(ctype, "boundary=") : NULL;
 	char boundary[128], name[256] = "upload.jsonl";
 	const char *purpose, *data;
@@ -579,7 +562,7 @@ static int create(struct fbatch *fb, struct fb_http *h)
 
 static int list(struct fb_http *h, json_t *items)
 {
-	const char *after = arg(h, 0, "after"), *limit = arg(h, 0, "limit");
+	const char *after = fb_arg(h, 0, "after"), *limit = fb_arg(h, 0, "limit");
 	long lim = limit ? strtol(limit, NULL, 10) : 20;
 	size_t start = 0, i;
 	json_t *data = json_array(), *it;
@@ -602,7 +585,7 @@ static int list(struct fb_http *h, json_t *items)
 }
 
 /* The bytes of a file (its content, or Gemini's download). */
-static int content(struct fb_http *h, const struct ffile *f)
+int fb_content(struct fb_http *h, const struct ffile *f)
 {
 	if (!f)
 		return error_reply(h, 404, "no such file");
@@ -624,16 +607,16 @@ static int openai_answer_http(struct fbatch *fb, struct fb_http *h)
 	if (post && !strcmp(url, "/v1/files")) {
 		rc = upload(fb, h);
 	} else if (!post && !strcmp(url, "/v1/files")) {
-		const char *purpose = arg(h, 0, "purpose");
+		const char *purpose = fb_arg(h, 0, "purpose");
 		json_t *items = json_array();
 
 		for (size_t i = 0; i < fb->nfiles; i++)
-			if (starts(fb->files[i].id, "file-") && (!purpose || !strcmp(purpose, "batch")))
+			if (fb_starts(fb->files[i].id, "file-") && (!purpose || !strcmp(purpose, "batch")))
 				json_array_append_new(items, file_json(&fb->files[i], "batch"));
 		rc = list(h, items);
 		json_decref(items);
-	} else if (!post && starts(url, "/v1/files/") && ends_with(url, "/content")) {
-		rc = content(h, fb_file_get(fb, url + 10, strlen(url + 10) - 8));
+	} else if (!post && fb_starts(url, "/v1/files/") && fb_ends(url, "/content")) {
+		rc = fb_content(h, fb_file_get(fb, url + 10, strlen(url + 10) - 8));
 	} else if (post && !strcmp(url, "/v1/batches")) {
 		rc = create(fb, h);
 	} else if (!post && !strcmp(url, "/v1/batches")) {
@@ -645,9 +628,9 @@ static int openai_answer_http(struct fbatch *fb, struct fb_http *h)
 				json_array_append_new(items, batch_json(fb, &fb->batches[i]));
 		rc = list(h, items);
 		json_decref(items);
-	} else if (starts(url, "/v1/batches/")) {
+	} else if (fb_starts(url, "/v1/batches/")) {
 		const char *id = url + 12;
-		int cancel = post && ends_with(id, "/cancel");
+		int cancel = post && fb_ends(id, "/cancel");
 		size_t idn = cancel ? strlen(id) - 7 : strlen(id);
 		struct fb_batch *bt = fb_batch_get(fb, id, idn);
 
@@ -664,18 +647,13 @@ static int openai_answer_http(struct fbatch *fb, struct fb_http *h)
 	return rc;
 }
 
-int fb_content(struct fb_http *h, const struct ffile *f)
-{
-	return content(h, f);
-}
-
 int fbatch_answer(struct fbatch *fb, struct fb_http *h)
 {
 	int rc;
 
 	h->hdr_name[0] = '\0';
 	if (!strcmp(h->method, "GET") &&
-	    (starts(h->url, "/v1/batches/") || starts(h->url, "/v1beta/batches/")) &&
+	    (fb_starts(h->url, "/v1/batches/") || fb_starts(h->url, "/v1beta/batches/")) &&
 	    atomic_exchange(&fb->slowpoll, 0)) {
 		struct timespec ts = { 30, 0 };
 

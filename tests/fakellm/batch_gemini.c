@@ -23,23 +23,6 @@
 
 #include "batch_int.h"
 
-static const char *arg(struct fb_http *h, int header, const char *name)
-{
-	return h->arg ? h->arg(h->conn, header, name) : NULL;
-}
-
-static int starts(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n > k && !strcmp(s + n - k, suffix);
-}
-
 /* google.rpc.Status as the API answers an error */
 static int gerror(struct fb_http *h, int code, const char *status, const char *msg)
 {
@@ -73,13 +56,13 @@ static json_t *file_json(const struct ffile *f)
 static int upload_start(struct fbatch *fb, struct fb_http *h)
 {
 	json_t *req = json_loadb(h->body, h->n, 0, NULL), *file = json_object_get(req, "file");
-	const char *name = jsonx_str(file, "display_name"), *len, *host = arg(h, 1, "Host");
+	const char *name = jsonx_str(file, "display_name"), *len, *host = fb_arg(h, 1, "Host");
 	struct fb_session *s;
 	int64_t declared = -1;
 
 	if (!name)
 		name = jsonx_str(file, "displayName");
-	len = arg(h, 1, "X-Goog-Upload-Header-Content-Length");
+	len = fb_arg(h, 1, "X-Goog-Upload-Header-Content-Length");
 	if (len && parse_i64(len, 0, (int64_t)FBATCH_UPLOAD_MAX, &declared))
 		declared = -1;
 	if (fb->upload500) {
@@ -87,8 +70,8 @@ static int upload_start(struct fbatch *fb, struct fb_http *h)
 		json_decref(req);
 		return gerror(h, 500, "INTERNAL", "the upload failed (a fault)");
 	}
-	if (!arg(h, 1, "X-Goog-Upload-Protocol") ||
-	    strcmp(arg(h, 1, "X-Goog-Upload-Protocol"), "resumable") || declared < 0 || !host) {
+	if (!fb_arg(h, 1, "X-Goog-Upload-Protocol") ||
+	    strcmp(fb_arg(h, 1, "X-Goog-Upload-Protocol"), "resumable") || declared < 0 || !host) {
 		json_decref(req);
 		return gerror(h, 400, "INVALID_ARGUMENT",
 			      "X-Goog-Upload-Protocol resumable and "
@@ -150,7 +133,7 @@ static int upload_finish(struct fbatch *fb, struct fb_http *h, const char *uploa
 /* A page of items: pageSize (default 10, at most 100), pageToken "pN". */
 static int page(struct fb_http *h, json_t *items, const char *key)
 {
-	const char *size = arg(h, 0, "pageSize"), *token = arg(h, 0, "pageToken");
+	const char *size = fb_arg(h, 0, "pageSize"), *token = fb_arg(h, 0, "pageToken");
 	long lim = size ? strtol(size, NULL, 10) : 10, start = 0;
 	json_t *out = json_object(), *part = json_array();
 	size_t i;
@@ -321,11 +304,11 @@ static int create(struct fbatch *fb, struct fb_http *h)
 
 int fb_gemini_answer(struct fbatch *fb, struct fb_http *h)
 {
-	const char *url = h->url, *upload_id = arg(h, 0, "upload_id");
+	const char *url = h->url, *upload_id = fb_arg(h, 0, "upload_id");
 	int post = !strcmp(h->method, "POST"), rc;
 
 	if (post && !strcmp(url, "/upload/v1beta/files")) {
-		const char *cmd = arg(h, 1, "X-Goog-Upload-Command");
+		const char *cmd = fb_arg(h, 1, "X-Goog-Upload-Command");
 
 		if (upload_id && cmd && strstr(cmd, "upload") && strstr(cmd, "finalize"))
 			rc = upload_finish(fb, h, upload_id);
@@ -339,20 +322,20 @@ int fb_gemini_answer(struct fbatch *fb, struct fb_http *h)
 		json_t *items = json_array();
 
 		for (size_t i = 0; i < fb->nfiles; i++)
-			if (starts(fb->files[i].id, "files/"))
+			if (fb_starts(fb->files[i].id, "files/"))
 				json_array_append_new(items, file_json(&fb->files[i]));
 		rc = page(h, items, "files");
 		json_decref(items);
-	} else if (!post && starts(url, "/download/v1beta/files/") &&
-		   ends_with(url, ":download")) {
+	} else if (!post && fb_starts(url, "/download/v1beta/files/") &&
+		   fb_ends(url, ":download")) {
 		const char *id = url + strlen("/download/v1beta/");
-		const char *alt = arg(h, 0, "alt");
+		const char *alt = fb_arg(h, 0, "alt");
 
 		if (!alt || strcmp(alt, "media"))
 			rc = gerror(h, 400, "INVALID_ARGUMENT", "alt=media is required");
 		else
 			rc = fb_content(h, fb_file_get(fb, id, strlen(id) - strlen(":download")));
-	} else if (post && ends_with(url, ":batchGenerateContent")) {
+	} else if (post && fb_ends(url, ":batchGenerateContent")) {
 		rc = create(fb, h);
 	} else if (!post && !strcmp(url, "/v1beta/batches")) {
 		json_t *items = json_array();
@@ -362,9 +345,9 @@ int fb_gemini_answer(struct fbatch *fb, struct fb_http *h)
 				json_array_append_new(items, op_json(fb, &fb->batches[i]));
 		rc = page(h, items, "operations");
 		json_decref(items);
-	} else if (starts(url, "/v1beta/batches/")) {
+	} else if (fb_starts(url, "/v1beta/batches/")) {
 		const char *id = url + strlen("/v1beta/");
-		int cancel = post && ends_with(id, ":cancel");
+		int cancel = post && fb_ends(id, ":cancel");
 		size_t idn = cancel ? strlen(id) - strlen(":cancel") : strlen(id);
 		struct fb_batch *bt = fb_batch_get(fb, id, idn);
 

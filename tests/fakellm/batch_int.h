@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "batch.h"
 #include "reply.h"
@@ -68,6 +69,24 @@ struct fb_line_api {
 	int errors_apart;          /* error lines in an error file of their own */
 	const char *not_unique;    /* why a line whose id came before is refused */
 };
+
+static inline int fb_starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+static inline int fb_ends(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && !strcmp(s + n - k, suffix);
+}
+
+/* A query argument (header 0) or a request header (header 1) of h, or NULL. */
+static inline const char *fb_arg(struct fb_http *h, int header, const char *name)
+{
+	return h->arg ? h->arg(h->conn, header, name) : NULL;
+}
 
 /* The answer's body (a new reference), with its status. */
 int fb_reply(struct fb_http *h, int status, json_t *v);

@@ -74,3 +74,32 @@ nothing_twice() {
 	fdups=$(grep '"file-upload"' "$LOG" | jq -r .filename | sort | uniq -d)
 	[ -z "$fdups" ] && ok "no file was uploaded twice" || fail "no file uploaded twice" "$fdups"
 }
+
+# common_faults UPLOAD LINE: the faults both APIs answer alike, each on a
+# fakellm of its own: an upload answered 500 (its message UPLOAD) and
+# tried again, every fifth line failed (its job's reason has LINE) and
+# only its job with it, expired batches whose unanswered jobs go back
+common_faults() {
+	setup upload500 --batch-seconds 0.2 --batch-fault upload500
+	expect_status "an upload answered 500" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+	contains "is tried again" "$OUT" "$1"
+	ended; [ "$E" -eq 36 ] && ok "and every job ends" || fail "upload500 ended" "$st"
+	stop_fakellm
+
+	setup errors --batch-seconds 0.2 --batch-fault errors
+	expect_status "per-line errors" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+	ended
+	f=$(jget "$st" .jobs.failed)
+	[ "$f" -gt 0 ] && [ "$E" -eq 36 ] && ok "fail only their jobs ($f failed, every job ended)" \
+		|| fail "per-line errors" "$st"
+	"$CLARIFY" -s "$S" samples --failed --json >"$T/failed.json" 2>/dev/null
+	grep -q "$2" "$T/failed.json" && ok "with the line's error as the reason" \
+		|| fail "the reason" "$(head -c 300 "$T/failed.json")"
+	stop_fakellm
+
+	setup expire --batch-seconds 0.2 --batch-fault expire
+	expect_status "expired batches" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
+	contains "put their unanswered jobs back" "$OUT" "expired: 18 requests unanswered"
+	ended; [ "$E" -eq 36 ] && ok "which later batches answer" || fail "expire ended" "$st"
+	stop_fakellm
+}

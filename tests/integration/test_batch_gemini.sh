@@ -59,27 +59,7 @@ grep -q "resumed" "$T/killed.out" && ok "a killed run's batches are resumed" || 
 stop_fakellm
 
 # ---- faults -----------------------------------------------------------------
-setup upload500 --batch-seconds 0.2 --batch-fault upload500
-expect_status "an upload start answered 500" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
-contains "is tried again" "$OUT" "HTTP 500"
-ended; [ "$E" -eq 36 ] && ok "and every job ends" || fail "upload500 ended" "$st"
-stop_fakellm
-
-setup errors --batch-seconds 0.2 --batch-fault errors
-expect_status "per-line errors" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
-f=$(jget "$("$CLARIFY" -s "$S" status --json)" .jobs.failed)
-[ "$f" -gt 0 ] && ended; [ "$E" -eq 36 ] && ok "fail only their jobs ($f failed, every job ended)" \
-	|| fail "per-line errors" "$st"
-"$CLARIFY" -s "$S" samples --failed --json >"$T/failed.json" 2>/dev/null
-grep -q "500 INTERNAL" "$T/failed.json" && ok "with the line's Status as the reason" \
-	|| fail "the reason" "$(head -c 300 "$T/failed.json")"
-stop_fakellm
-
-setup expire --batch-seconds 0.2 --batch-fault expire
-expect_status "expired batches" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
-contains "put their unanswered jobs back" "$OUT" "expired: 18 requests unanswered"
-ended; [ "$E" -eq 36 ] && ok "which later batches answer" || fail "expire ended" "$st"
-stop_fakellm
+common_faults "upload: POST /files (upload start): HTTP 500" "500 INTERNAL"
 
 setup stuck --batch-seconds 0.2 --batch-fault stuck
 timeout -s TERM 3 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress >"$T/stuck.out" 2>&1

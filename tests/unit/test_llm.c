@@ -417,9 +417,9 @@ static void batch_lines_follow_each_providers_format(void **state)
 	llm_options_release(&o);
 
 	options(&o, LLM_OFFLINE);
-	assert_false(llm_batch_supported(LLM_OFFLINE));
-	assert_true(llm_batch_supported(LLM_OPENAI) && llm_batch_supported(LLM_GEMINI));
-	assert_int_equal(llm_batch_line(&o, "k4", body, strlen(body), &b), CL_EINVAL);
+	assert_int_equal(llm_batch_check(LLM_OFFLINE), CL_ECONFIG);
+	assert_true(llm_batch_check(LLM_OPENAI) == 0 && llm_batch_check(LLM_GEMINI) == 0);
+	assert_int_equal(llm_batch_line(&o, "k4", body, strlen(body), &b), CL_ECONFIG);
 	llm_options_release(&o);
 	buf_release(&b);
 }
