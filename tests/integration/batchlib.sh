@@ -1,7 +1,8 @@
 # tests/integration/batchlib.sh - what test_batch.sh and
 # test_batch_gemini.sh share: a fakellm and a store of the 12 sample
 # problems in batch mode, the count of ended jobs, clarifyd killed at
-# moments of a batch's life, and the proof that nothing was made twice.
+# moments of a batch's life and what they must leave, and the faults both
+# APIs answer alike.
 . "$(dirname "$0")/lib.sh"
 : "${FAKELLM:?run through tests/run.sh}"
 
@@ -66,13 +67,27 @@ kill_at() {
 	done
 }
 
-# nothing_twice: no batch created twice, no file uploaded twice (fakellm's log)
-nothing_twice() {
+# after_kills: what kill_at must leave: no batch created twice, no file
+# uploaded twice (fakellm's log), a store that verifies, the rows of the
+# run without kills ($T/ref.jsonl), batches resumed and none of their
+# replies asked again
+after_kills() {
 	dups=$(grep '"batch-create"' "$LOG" | jq -r .tag | sort | uniq -d)
 	[ -z "$dups" ] && ok "no batch was created twice ($(grep -c '"batch-create"' "$LOG") made)" \
 		|| fail "no batch created twice" "$dups"
 	fdups=$(grep '"file-upload"' "$LOG" | jq -r .filename | sort | uniq -d)
 	[ -z "$fdups" ] && ok "no file was uploaded twice" || fail "no file uploaded twice" "$fdups"
+	check "the store verifies after the kills" "$CLARIFY" -s "$S" verify
+	"$CLARIFY" -s "$S" export --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
+	[ -s "$T/ref.jsonl" ] && cmp -s "$T/ref.jsonl" "$T/killed.jsonl" \
+		&& ok "the same rows as the run without kills ($(wc -l <"$T/ref.jsonl") rows)" \
+		|| fail "same rows" "$(diff "$T/ref.jsonl" "$T/killed.jsonl" | head -3)"
+	grep -q "resumed" "$T/killed.out" && ok "a killed run's batches are resumed" \
+		|| fail "resumed" "$(tail -3 "$T/killed.out")"
+	grep -q "requests unanswered" "$T/killed.out" \
+		&& fail "a resumed batch's replies are read, not asked again" \
+			"$(grep "requests unanswered" "$T/killed.out" | head -2)" \
+		|| ok "a resumed batch's replies are read, not asked again"
 }
 
 # common_faults UPLOAD LINE: the faults both APIs answer alike, each on a

@@ -92,15 +92,7 @@ ended; [ "$E" -eq 336 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "every 
 	|| fail "after kills" "$st"
 res=$(echo "$st" | jq .results)
 [ "$res" -eq 336 ] && ok "one result per job" || fail "one result per job" "$res"
-nothing_twice
-check "the store verifies after the kills" "$CLARIFY" -s "$S" verify
-"$CLARIFY" -s "$S" export --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
-[ -s "$T/ref.jsonl" ] && cmp -s "$T/ref.jsonl" "$T/killed.jsonl" \
-	&& ok "the same rows as the run without kills ($(wc -l <"$T/ref.jsonl") rows)" \
-	|| fail "same rows" "$(diff "$T/ref.jsonl" "$T/killed.jsonl" | head -3)"
-grep -q "resumed" "$T/killed.out" && ok "a killed run's batches are resumed" || fail "resumed" "$(tail -3 "$T/killed.out")"
-grep -q "requests unanswered" "$T/killed.out" && fail "a resumed batch's replies are read, not asked again" \
-	"$(grep "requests unanswered" "$T/killed.out" | head -2)" || ok "a resumed batch's replies are read, not asked again"
+after_kills
 stop_fakellm
 
 # ---- faults -----------------------------------------------------------------

@@ -49,13 +49,7 @@ kill_at "0:0 1:0 2:120 3:0 0:0 1:0 2:60 3:0"
 expect_status "a last run after the kills" 0 "$CLARIFYD" -c "$CFG" -s "$S" --once --no-progress
 ended; [ "$E" -eq 36 ] && [ "$(jget "$st" .jobs.pending)" -eq 0 ] && ok "every job ended" \
 	|| fail "after kills" "$st"
-nothing_twice
-check "the store verifies after the kills" "$CLARIFY" -s "$S" verify
-"$CLARIFY" -s "$S" export --no-card -o "$T/killed.jsonl" >/dev/null 2>&1
-[ -s "$T/ref.jsonl" ] && cmp -s "$T/ref.jsonl" "$T/killed.jsonl" \
-	&& ok "the same rows as the run without kills ($(wc -l <"$T/ref.jsonl") rows)" \
-	|| fail "same rows" "$(diff "$T/ref.jsonl" "$T/killed.jsonl" | head -3)"
-grep -q "resumed" "$T/killed.out" && ok "a killed run's batches are resumed" || fail "resumed" "$(tail -3 "$T/killed.out")"
+after_kills
 stop_fakellm
 
 # ---- faults -----------------------------------------------------------------
