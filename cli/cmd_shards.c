@@ -87,22 +87,13 @@ static int open_one(struct cli *c, const char *base, unsigned k, unsigned flags,
 	return rc;
 }
 
-int shards_count(struct cli *c, const char *base, unsigned *count)
+/* The count that BASE/shard-lo records; prints the reason when none. */
+static int recorded_count(struct cli *c, const char *base, long lo, unsigned *count)
 {
 	struct store s;
-	long lo, hi;
 	unsigned k, n;
 	int rc;
 
-	rc = cli_load_config(c);
-	if (rc)
-		return rc;
-	shard_span(base, &lo, &hi);
-	if (lo < 0) {
-		log_err("'%s' holds no shard (no shard-K folder): make them with clarify import "
-			"PATH --shards N --out '%s'", base, base);
-		return EXIT_FAIL;
-	}
 	if (open_one(c, base, (unsigned)lo, STORE_RDONLY, &s))
 		return EXIT_FAIL;
 	err_clear();
@@ -117,6 +108,28 @@ int shards_count(struct cli *c, const char *base, unsigned *count)
 	store_close(&s);
 	if (rc || k != (unsigned)lo)
 		return EXIT_FAIL;
+	*count = n;
+	return 0;
+}
+
+int shards_count(struct cli *c, const char *base, unsigned *count)
+{
+	long lo, hi;
+	unsigned n;
+	int rc;
+
+	rc = cli_load_config(c);
+	if (rc)
+		return rc;
+	shard_span(base, &lo, &hi);
+	if (lo < 0) {
+		log_err("'%s' holds no shard (no shard-K folder): make them with clarify import "
+			"PATH --shards N --out '%s'", base, base);
+		return EXIT_FAIL;
+	}
+	rc = recorded_count(c, base, lo, &n);
+	if (rc)
+		return rc;
 	if (hi >= (long)n) {
 		log_err("'%s' holds shard-%ld, beyond its %u shards (shard-0 ... shard-%u)", base,
 			hi, n, n - 1);
@@ -176,9 +189,15 @@ int shards_create(struct cli *c, const char *base, unsigned count, struct store 
 	if (rc)
 		return rc;
 	shard_span(base, &lo, &hi);
+	if (lo >= 0 && (rc = recorded_count(c, base, lo, &rn)) != 0)
+		return rc;
+	if (lo >= 0 && rn != count) {
+		log_err("'%s' holds %u shards, not %u: import into a new folder, or with "
+			"--shards %u", base, rn, count, rn);
+		return EXIT_FAIL;
+	}
 	if (hi >= (long)count) {
-		log_err("'%s' holds shard-%ld: it was made with more than %u shards (import into "
-			"a new folder, or with the same --shards)", base, hi, count);
+		log_err("'%s' holds shard-%ld, beyond its %u shards", base, hi, count);
 		return EXIT_FAIL;
 	}
 	for (k = 0; k < count; k++) {
