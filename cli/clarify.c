@@ -23,6 +23,7 @@ static const struct command {
 	{ "stats", cmd_stats, "perplexity, entropy and sizes by category, template or model" },
 	{ "batches", cmd_batches, "the provider batches of llm.mode batch; cancel one" },
 	{ "samples", cmd_samples, "examples of what a rule caught, its span highlighted; failures by reason" },
+	{ "shards", cmd_shards, "plan a sharded run, and show every shard's progress" },
 	{ "export", cmd_export, "write the training set (JSONL, .zst) with its manifest" },
 	{ "compact", cmd_compact, "rewrite the records from before the store's zstd dictionaries" },
 };

@@ -38,6 +38,31 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) CL_PRINTF(2, 3);
  * (optind at the first operand), else the exit status to return. */
 int cli_json_opts(const char *cmd, int argc, char **argv, void (*help)(FILE *), int *json);
 
+/* ---- shards (cmd_shards.c) --------------------------------------------------
+ * clarify import --shards N --out BASE makes the stores BASE/shard-0 ...
+ * BASE/shard-(N-1), each knowing its shard (store_shard_get). */
+#define SHARDS_MAX 256
+
+/* "BASE/shard-K" into out (n bytes); CL_ETOOBIG when it does not fit. */
+int shard_dir(char *out, size_t n, const char *base, unsigned k);
+
+/* How many shards BASE holds, from the first shard store found in it.
+ * Prints the reason and returns the exit status when none is. */
+int shards_count(struct cli *c, const char *base, unsigned *count);
+
+/* Open every shard of BASE read-only into stores (SHARDS_MAX of them),
+ * refusing a missing shard, a store that is not BASE's shard K of N, or a
+ * shard beyond N.  Prints the reason and returns the exit status. */
+int shards_open(struct cli *c, const char *base, struct store *stores, unsigned *count);
+
+/* Open (and create) the N shards of BASE as their writer, recording each
+ * one's shard; refuses a BASE that holds another count.  Prints the reason
+ * and returns the exit status. */
+int shards_create(struct cli *c, const char *base, unsigned count, struct store *stores);
+
+void shards_close(struct store *stores, unsigned count);
+
+int cmd_shards(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);

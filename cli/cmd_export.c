@@ -6,6 +6,8 @@
 #include "../export/export.h"
 #include "cli.h"
 
+_Static_assert(SHARDS_MAX <= EXPORT_MAX_STORES, "an export reads every shard");
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -22,8 +24,9 @@ static void usage(FILE *f)
 		   "                      [--min-perplexity X] [--max-perplexity X]\n"
 		   "                      [--min-entropy X] [--max-entropy X]\n"
 		   "                      [--min-tokens N] [--max-tokens N] [--include-rejected]\n"
-		   "                      [--test-fraction F] [--store DIR]... [--strict]\n"
-		   "                      [--provenance] [--no-card] [--json]\n\n"
+		   "                      [--test-fraction F] [--store DIR]... [--shards BASE]\n"
+		   "                      [--strict]"
+		   " [--provenance] [--no-card] [--json]\n\n"
 		   "Write the accepted clarify records (D_clarify), mixed with the original\n"
 		   "problems and a human solution each (D_og) when --ratio is below 1, as\n"
 		   "JSONL: to a temporary file beside FILE, then renamed into place with the\n"
@@ -58,6 +61,11 @@ static void usage(FILE *f)
 		   "                        (out.jsonl -> out.test.jsonl), all of a problem's\n"
 		   "                        records on one side\n"
 		   "  --store DIR           read this store (repeatable: shards); default -s\n"
+		   "  --shards BASE         read every shard of a sharded run (clarify import\n"
+		   "                        --shards N --out BASE), after checking that none is\n"
+		   "                        missing, that each problem and job is in its own\n"
+		   "                        shard only, and that the shards agree on the schema\n"
+		   "                        and the templates; refused with the reason if not\n"
 		   "  --strict              exit 1 when a record could not be read (the files\n"
 		   "                        are written all the same, without it)\n"
 		   "  --provenance          each row also has \"model\" and \"template\"\n"
@@ -166,7 +174,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	enum {
 		O_FORMAT = 256, O_RATIO, O_SAMPLING, O_SEED, O_CATEGORY, O_MINPPL, O_MAXPPL,
 		O_MINENT, O_MAXENT, O_MINTOK, O_MAXTOK, O_REJECTED, O_TEST, O_STORE, O_JSON, O_STRICT,
-		O_PROVENANCE, O_NOCARD,
+		O_PROVENANCE, O_NOCARD, O_SHARDS,
 	};
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -184,6 +192,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		{ "include-rejected", no_argument, NULL, O_REJECTED },
 		{ "test-fraction", required_argument, NULL, O_TEST },
 		{ "store", required_argument, NULL, O_STORE },
+		{ "shards", required_argument, NULL, O_SHARDS },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "provenance", no_argument, NULL, O_PROVENANCE },
@@ -194,6 +203,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	const char *dirs[EXPORT_MAX_STORES];
 	struct store stores[EXPORT_MAX_STORES];
 	struct store *sp[EXPORT_MAX_STORES];
+	const char *base = NULL;
 	struct export_opts o;
 	struct export_result r;
 	struct sigaction sa, old_int, old_term;
@@ -277,6 +287,9 @@ int cmd_export(struct cli *c, int argc, char **argv)
 						       EXPORT_MAX_STORES);
 			dirs[ndirs++] = optarg;
 			break;
+		case O_SHARDS:
+			base = optarg;
+			break;
 		case O_JSON:
 			json = 1;
 			break;
@@ -310,14 +323,29 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		return cli_usage_error("export", "--test-fraction needs -o FILE");
 	if (!o.path && json)
 		return cli_usage_error("export", "--json prints the manifest: it needs -o FILE");
-	if (ndirs == 0)
-		dirs[ndirs++] = NULL; /* -s, $CLARIFY_STORE or store.path */
-	status = open_stores(c, dirs, ndirs, stores);
+	if (base && ndirs)
+		return cli_usage_error("export", "--shards BASE reads BASE's stores: no --store");
+	if (base) {
+		unsigned n;
+
+		status = shards_open(c, base, stores, &n);
+		ndirs = n;
+	} else {
+		if (ndirs == 0)
+			dirs[ndirs++] = NULL; /* -s, $CLARIFY_STORE or store.path */
+		status = open_stores(c, dirs, ndirs, stores);
+	}
 	if (status)
 		return status;
 	for (size_t i = 0; i < ndirs; i++) {
 		sp[i] = &stores[i];
 		warn_if_writing(&stores[i]);
+	}
+	err_clear();
+	if (base && (rc = export_check_shards(sp, ndirs)) != 0) {
+		log_err("cannot merge the shards of '%s': %s", base, err_msg(rc));
+		shards_close(stores, (unsigned)ndirs);
+		return EXIT_FAIL;
 	}
 
 	memset(&sa, 0, sizeof(sa));

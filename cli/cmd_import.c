@@ -42,7 +42,8 @@ struct importer {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: clarify import PATH [--split train|test] [--limit N] [--json]\n\n"
+	fprintf(f, "usage: clarify import PATH [--split train|test] [--limit N]\n"
+		   "                    [--shards N --out BASE] [--json]\n\n"
 		   "Load APPS problems into the store and create one pending job per problem\n"
 		   "and configured category (jobs.categories).  PATH is the APPS tarball's\n"
 		   "folder (APPS/, APPS/train, or a folder of NNNN/ problem folders) or a\n"
@@ -54,8 +55,13 @@ static void usage(FILE *f)
 		   "options:\n"
 		   "  --split S   train or test (default: from the folder or file name)\n"
 		   "  --limit N   import at most N problems\n"
+		   "  --shards N, --out BASE\n"
+		   "              split the import into N stores BASE/shard-0 ... shard-(N-1), each\n"
+		   "              problem (and its jobs) in the shard its key hashes to, as\n"
+		   "              clarifyd --shard K/N takes them (1 <= N <= %d); see clarify\n"
+		   "              shards --help\n"
 		   "  --json      print the counts as JSON\n"
-		   "  -h, --help  this help\n");
+		   "  -h, --help  this help\n", SHARDS_MAX);
 }
 
 static void batch_release(struct batch *b)
@@ -173,11 +179,73 @@ static void writer_fail(struct importer *im)
 	pthread_mutex_unlock(&im->mu);
 }
 
+/* Where the import writes: the store, or the N shards of --out BASE. */
+struct dest {
+	struct store *s;              /* n of them */
+	unsigned n;                   /* 1 without --shards */
+	const char *base;             /* --out, or NULL */
+	int dict_tried[SHARDS_MAX];
+	struct store_problem *part;   /* a batch's problems of one shard */
+	int opened;
+};
+
+static int dest_open(struct cli *c, struct dest *d)
+{
+	int status;
+
+	status = d->base ? shards_create(c, d->base, d->n, d->s)
+			 : cli_open_store(c, &d->s[0], STORE_WRITER);
+	d->opened = !status;
+	return status;
+}
+
+static void dest_close(struct dest *d)
+{
+	if (d->opened)
+		shards_close(d->s, d->n);
+	d->opened = 0;
+}
+
+/* A batch into the store, or each of its problems into its shard. */
+static int dest_write(const struct cli *c, struct dest *d, const struct batch *b,
+		      struct import_counts *counts)
+{
+	for (unsigned k = 0; k < d->n; k++) {
+		struct store_problem *items = b->items;
+		size_t m = b->n;
+		int rc, drc;
+
+		if (d->base) {
+			items = d->part;
+			m = 0;
+			for (size_t i = 0; i < b->n; i++)
+				if (hash_shard(b->items[i].key, d->n) == k)
+					d->part[m++] = b->items[i]; /* rec shared, not owned */
+		}
+		if (!m)
+			continue;
+		rc = store_import(&d->s[k], items, m, c->cfg.jobs.categories, counts);
+		if (rc) {
+			log_err("%s", err_msg(rc));
+			return rc;
+		}
+		drc = store_dict_when(&d->s[k], STORE_PROBLEMS, (uint64_t)c->cfg.store.dict_after,
+				      &d->dict_tried[k]);
+		if (drc) /* only the dictionary is lost */
+			log_warn("going on without a zstd dictionary: %s", err_msg(drc));
+		/* mapped pages of the store are the file's, not ours to keep */
+		store_drop_pages(&d->s[k]);
+	}
+	return 0;
+}
+
 int cmd_import(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "split", required_argument, NULL, 'S' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "shards", required_argument, NULL, 'N' },
+		{ "out", required_argument, NULL, 'O' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -185,11 +253,12 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	struct importer im = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	struct import_counts counts = { 0 };
 	struct progress prog;
+	struct dest d = { 0 };
+	struct store one;
 	struct batch b;
-	struct store s;
 	pthread_t reader;
-	int json = 0, opt, rc = 0, status = 0, dict_tried = 0, opened = 0;
-	int64_t limit = 0;
+	int json = 0, opt, rc = 0, status = 0;
+	int64_t limit = 0, shards = 0;
 	uint64_t total, done = 0;
 	double t0;
 
@@ -210,6 +279,14 @@ int cmd_import(struct cli *c, int argc, char **argv)
 				return cli_usage_error("import", "--limit takes a positive number, not '%s'",
 						       optarg);
 			break;
+		case 'N':
+			if (parse_i64(optarg, 1, SHARDS_MAX, &shards))
+				return cli_usage_error("import", "--shards takes 1 to %d, not '%s'",
+						       SHARDS_MAX, optarg);
+			break;
+		case 'O':
+			d.base = optarg;
+			break;
 		case 'j':
 			json = 1;
 			break;
@@ -222,6 +299,11 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("import", "expects one PATH");
+	if (!shards != !d.base)
+		return cli_usage_error("import", "--shards N and --out BASE go together");
+	if (d.base && !*d.base)
+		return cli_usage_error("import", "--out needs a folder");
+	d.n = d.base ? (unsigned)shards : 1;
 
 	/* the store is opened (and so created) only once there is something to
 	 * put in it: an import refused (no such path, no split) leaves nothing */
@@ -230,47 +312,40 @@ int cmd_import(struct cli *c, int argc, char **argv)
 		return status;
 	im.path = argv[optind];
 	im.cap = (size_t)c->cfg.store.batch_records;
+	d.s = d.base ? calloc(d.n, sizeof(*d.s)) : &one;
+	d.part = d.base ? calloc(im.cap, sizeof(*d.part)) : NULL;
+	if (!d.s || (d.base && !d.part)) {
+		log_err("out of memory");
+		return EXIT_FAIL;
+	}
 	im.ao.max_file = (size_t)c->cfg.import.max_file_mb << 20;
 	im.ao.limit = (uint64_t)limit;
 	/* standard input with its split cannot be refused for its path or
 	 * split: take the store (and its lock) before waiting for lines */
 	if (!strcmp(im.path, "-") && im.ao.split) {
-		status = cli_open_store(c, &s, STORE_WRITER);
+		status = dest_open(c, &d);
 		if (status)
-			return status;
-		opened = 1;
+			goto out;
 	}
 	progress_init(&prog, "importing", 0, !json);
 	t0 = time_mono();
 	if (pthread_create(&reader, NULL, reader_main, &im) != 0) {
 		log_err("cannot start the reader thread");
-		return EXIT_FAIL;
+		status = EXIT_FAIL;
+		goto out;
 	}
 	while (pop(&im, &b, &total)) {
-		if (!rc && !opened) {
-			status = cli_open_store(c, &s, STORE_WRITER);
-			opened = !status;
+		if (!rc && !d.opened) {
+			status = dest_open(c, &d);
 			if (status) {
-				rc = CL_EIO; /* cli_open_store said why */
+				rc = CL_EIO; /* dest_open said why */
 				writer_fail(&im);
 			}
 		}
 		if (!rc) {
-			rc = store_import(&s, b.items, b.n, c->cfg.jobs.categories, &counts);
-			if (rc) {
-				log_err("%s", err_msg(rc));
+			rc = dest_write(c, &d, &b, &counts);
+			if (rc)
 				writer_fail(&im);
-			} else {
-				int drc = store_dict_when(&s, STORE_PROBLEMS,
-							  (uint64_t)c->cfg.store.dict_after,
-							  &dict_tried);
-
-				if (drc) /* only the dictionary is lost */
-					log_warn("going on without a zstd dictionary: %s",
-						 err_msg(drc));
-			}
-			/* mapped pages of the store are the file's, not ours to keep */
-			store_drop_pages(&s);
 		}
 		done += b.n;
 		batch_release(&b);
@@ -284,11 +359,10 @@ int cmd_import(struct cli *c, int argc, char **argv)
 		log_err("%s", im.read_msg);
 	}
 	im.skipped += counts.skipped;
-	if (!rc && !opened) { /* a read that found nothing still makes the store */
-		status = cli_open_store(c, &s, STORE_WRITER);
+	if (!rc && !d.opened) { /* a read that found nothing still makes the store */
+		status = dest_open(c, &d);
 		if (status)
-			return status;
-		opened = 1;
+			goto out;
 	}
 
 	if (!rc) {
@@ -296,31 +370,43 @@ int cmd_import(struct cli *c, int argc, char **argv)
 
 		if (json) {
 			json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f}",
-					      "path", im.path, "store", s.path,
+					      "path", im.path, "store", d.base ? d.base : d.s[0].path,
 					      "new", (json_int_t)counts.added,
 					      "updated", (json_int_t)counts.updated,
 					      "unchanged", (json_int_t)counts.unchanged,
 					      "skipped", (json_int_t)im.skipped,
 					      "jobs_added", (json_int_t)counts.jobs_added,
 					      "seconds", secs);
+			if (d.base)
+				json_object_set_new(o, "shards", json_integer((json_int_t)d.n));
 			jsonx_print(stdout, o, 1);
 			json_decref(o);
 		} else {
-			printf("imported '%s' into '%s': %llu new, %llu updated, %llu unchanged, "
+			if (d.base)
+				printf("imported '%s' into %u shards under '%s': ", im.path, d.n,
+				       d.base);
+			else
+				printf("imported '%s' into '%s': ", im.path, d.s[0].path);
+			printf("%llu new, %llu updated, %llu unchanged, "
 			       "%llu skipped; %llu jobs added (%.2f s)\n",
-			       im.path, s.path, (unsigned long long)counts.added,
+			       (unsigned long long)counts.added,
 			       (unsigned long long)counts.updated,
 			       (unsigned long long)counts.unchanged,
 			       (unsigned long long)im.skipped,
 			       (unsigned long long)counts.jobs_added, secs);
 		}
 	}
-	if (opened)
-		store_close(&s);
 	if (rc)
-		return status ? status : EXIT_FAIL;
-	/* every record was bad: say so with the exit status */
-	if (im.skipped && !done)
-		return EXIT_FAIL;
-	return EXIT_OK;
+		status = status ? status : EXIT_FAIL;
+	else if (im.skipped && !done) /* every record was bad: say so with the exit status */
+		status = EXIT_FAIL;
+	else
+		status = EXIT_OK;
+out:
+	dest_close(&d);
+	if (d.base) {
+		free(d.s);
+		free(d.part);
+	}
+	return status;
 }

@@ -141,6 +141,11 @@ int array_grow(void **items, size_t *cap, size_t n, size_t elem, size_t first);
 /* FNV-1a, 64 bits: for sharding and hash tables, not for security. */
 uint64_t hash_fnv1a64(const void *p, size_t n);
 
+/* The shard of N (0 <= shard < n) a problem key belongs to: FNV-1a of
+ * the key modulo n, for clarifyd --shard, clarify import --shards and
+ * the export's check alike.  Always 0 when n <= 1. */
+unsigned hash_shard(const char *key, unsigned n);
+
 #define HASH_SHA256_LEN 32
 #define HASH_SHA256_HEX (2 * HASH_SHA256_LEN + 1)
 

@@ -1,5 +1,6 @@
 /* hash.c - FNV-1a for tables and shards, SHA-256 from OpenSSL for content */
 #include <openssl/evp.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -13,6 +14,13 @@ uint64_t hash_fnv1a64(const void *p, size_t n)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+unsigned hash_shard(const char *key, unsigned n)
+{
+	if (n <= 1)
+		return 0;
+	return (unsigned)(hash_fnv1a64(key, strlen(key)) % n);
 }
 
 void hash_sha256(const void *p, size_t n, unsigned char out[HASH_SHA256_LEN])

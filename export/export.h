@@ -146,7 +146,16 @@ int export_test_path(const char *path, char *out, size_t n);
 
 /* ---- the export ------------------------------------------------------------ */
 
-#define EXPORT_MAX_STORES 64
+#define EXPORT_MAX_STORES 256
+
+/*
+ * Before a merge of the shards of one run (clarify export --shards):
+ * stores[k] is shard k of n.  CL_EINVAL with the reason when their schema
+ * versions differ, a problem or job is not in the shard its key hashes to
+ * (the same job in two shards, or a store of another import), or two
+ * shards made records with different versions of a template.
+ */
+int export_check_shards(struct store *const *stores, size_t n);
 
 struct export_opts {
 	int format;                 /* EXPORT_PAPER, EXPORT_CHAT or EXPORT_DIALOGUE */

@@ -75,6 +75,54 @@ static void run_free(struct run *r)
 static int on_reload(void *arg, struct daemon_opts **out);
 static void on_release(void *arg, struct daemon_opts *o);
 
+/* llm.limits_per all: the provider's limits are the account's, and each of
+ * the shards that run at once takes its part. */
+static void share_limits(struct run *r, int shards)
+{
+	if (shards <= 1 || r->cfg.llm.limits_per != 0)
+		return;
+	r->d.llm.requests_per_min /= shards;
+	r->d.llm.tokens_per_min /= shards;
+}
+
+/*
+ * A store made by clarify import --shards knows its shard: --shard must
+ * name the same one, and without --shard the store's is taken (with its
+ * share of the limits).  Exit status 2 when they differ, else 0.
+ */
+static int check_shard(struct boot *b, struct run *r, struct store *s)
+{
+	unsigned k, n;
+	MDB_txn *txn;
+	int rc;
+
+	rc = store_read_begin(s, &txn);
+	if (!rc) {
+		rc = store_shard_get(s, txn, &k, &n);
+		store_read_end(txn);
+	}
+	if (rc == CL_ENOTFOUND)
+		return 0;
+	if (rc) {
+		log_err("%s", err_msg(rc));
+		return EXIT_FAILURE;
+	}
+	if (b->shards > 1 && ((unsigned)b->shard != k || (unsigned)b->shards != n)) {
+		log_err("store '%s' holds shard %u/%u (clarify import --shards), not --shard %d/%d",
+			s->path, k, n, b->shard, b->shards);
+		return 2;
+	}
+	if (b->shards <= 1 && n > 1) {
+		b->shard = (int)k;
+		b->shards = (int)n;
+		r->d.shard = b->shard;
+		r->d.shards = b->shards;
+		share_limits(r, b->shards);
+		log_info("store '%s' is shard %u/%u: its jobs only", s->path, k, n);
+	}
+	return 0;
+}
+
 /* Read the configuration; the reason is in err_msg() when it is refused. */
 static int run_load(struct boot *b, struct run **out)
 {
@@ -97,6 +145,8 @@ static int run_load(struct boot *b, struct run **out)
 	if (!rc && !b->dry) {
 		err_clear();
 		rc = config_llm_options(&r->cfg, &r->d.llm);
+		if (!rc)
+			share_limits(r, b->shards);
 	}
 	if (rc) {
 		config_release(&r->cfg);
@@ -316,6 +366,16 @@ int main(int argc, char **argv)
 		run_free(r);
 		return EXIT_FAILURE;
 	}
+	rc = check_shard(&b, r, &s);
+	if (rc) {
+		store_close(&s);
+		run_free(r);
+		return rc;
+	}
+	if (b.shards > 1 && (r->d.llm.requests_per_min > 0 || r->d.llm.tokens_per_min > 0))
+		log_info("shard %d/%d: %g requests and %g tokens a minute (llm.limits_per %s)",
+			 b.shard, b.shards, r->d.llm.requests_per_min, r->d.llm.tokens_per_min,
+			 r->cfg.llm.limits_per ? "shard" : "all: 1/N of the account's");
 	memset(&n, 0, sizeof(n));
 	rc = daemon_run(&r->d, &s, &n);
 	log_info("%llu accepted, %llu rejected, %llu failed; %llu requests, %llu from the cache, "

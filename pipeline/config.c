@@ -23,7 +23,7 @@ enum cfg_type {
 	CFG_BOOL,       /* int64_t 0 or 1: true/false, yes/no, on/off */
 	CFG_LEVEL,      /* a log level name */
 	CFG_PROVIDER,   /* offline, openai, gemini */
-	CFG_MODE,       /* online, batch: int64_t 0 or 1 */
+	CFG_CHOICE,     /* one of the key's words: int64_t, its index */
 	CFG_CATEGORIES, /* a list of category names */
 	CFG_STAGES,     /* [modify, clarify] or [modify, clarify, answer]: int64_t 2 or 3 */
 	CFG_ACTIONS,    /* a mapping of rule ids to reject, flag (soft) or off */
@@ -94,6 +94,9 @@ static const struct cfg_key cfg_keys[] = {
 	  "request rate limit; 0 for none" },
 	{ "llm.tokens_per_min", CFG_DOUBLE, OFF(llm.tokens_per_min), 0, 1000000000, "0",
 	  "token rate limit (prompt estimate plus max_tokens); 0 for none" },
+	{ "llm.limits_per", CFG_CHOICE, OFF(llm.limits_per), 0, 0, "all",
+	  "all: requests_per_min and tokens_per_min are the account's, and clarifyd --shard "
+	  "K/N takes 1/N of them; shard: they are each shard's own"},
 	{ "llm.connect_timeout_s", CFG_DOUBLE, OFF(llm.connect_timeout_s), 0, 600, "10",
 	  "connect timeout, seconds" },
 	{ "llm.request_timeout_s", CFG_DOUBLE, OFF(llm.request_timeout_s), 1, 86400, "600",
@@ -119,9 +122,9 @@ static const struct cfg_key cfg_keys[] = {
 	  "stats and the export manifest); 0: not priced" },
 	{ "llm.price_out_per_mtok", CFG_DOUBLE, OFF(llm.price_out_per_mtok), 0, 1000000, "0",
 	  "price of a million completion tokens of llm.model; 0: not priced" },
-	{ "llm.mode", CFG_MODE, OFF(llm.mode), 0, 0, "online",
+	{ "llm.mode", CFG_CHOICE, OFF(llm.mode), 0, 0, "online",
 	  "online: requests one by one; batch: gathered into the provider's batches (OpenAI's "
-	  "Batch API: half the price, answered within 24 h)" },
+	  "Batch API: half the price, answered within 24 h)"},
 	{ "llm.batch_max_requests", CFG_INT, OFF(llm.batch_max_requests), 1, 50000, "50000",
 	  "requests in one batch at most (the provider's limit is 50,000 and 200 MB)" },
 	{ "llm.batch_poll_s", CFG_DOUBLE, OFF(llm.batch_poll_s), 0.01, 86400, "60",
@@ -179,6 +182,15 @@ static const struct cfg_key cfg_keys[] = {
 	{ "stats.questions_entropy_max", CFG_DOUBLE, OFF(stats.questions_entropy_max), 0, 100, "0",
 	  "reject questions of higher token entropy, nats (0: no bound)" },
 };
+
+/* A CFG_CHOICE key's words, in the order of the values they stand for. */
+static const char *const *choice_words(const struct cfg_key *k)
+{
+	static const char *const mode[] = { "online", "batch", NULL };
+	static const char *const limits[] = { "all", "shard", NULL };
+
+	return !strcmp(k->name, "llm.mode") ? mode : limits;
+}
 
 struct cfg_loader {
 	struct config *cfg;
@@ -353,13 +365,15 @@ static int cfg_set(struct config *cfg, const struct cfg_key *k, const char *text
 			return CL_EINVAL;
 		}
 		return 0;
-	case CFG_MODE:
-		if (strcmp(text, "online") && strcmp(text, "batch")) {
-			snprintf(why, whylen, "'%s' must be online or batch, got '%s'", k->name, text);
-			return CL_EINVAL;
-		}
-		*(int64_t *)field = !strcmp(text, "batch");
-		return 0;
+	case CFG_CHOICE:
+		for (v = 0; choice_words(k)[v]; v++)
+			if (!strcmp(text, choice_words(k)[v])) {
+				*(int64_t *)field = v;
+				return 0;
+			}
+		snprintf(why, whylen, "'%s' must be %s or %s, got '%s'", k->name,
+			 choice_words(k)[0], choice_words(k)[1], text);
+		return CL_EINVAL;
 	case CFG_PROVIDER:
 		v = llm_provider_parse(text);
 		if (v < 0) {
@@ -778,8 +792,8 @@ void config_print(const struct config *cfg, FILE *f)
 		case CFG_PROVIDER:
 			fprintf(f, "%s", llm_provider_name((int)*(const int64_t *)field));
 			break;
-		case CFG_MODE:
-			fprintf(f, "%s", *(const int64_t *)field ? "batch" : "online");
+		case CFG_CHOICE:
+			fprintf(f, "%s", choice_words(k)[*(const int64_t *)field]);
 			break;
 		case CFG_ACTIONS: {
 			const char *p = *(char *const *)field;

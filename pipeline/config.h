@@ -60,6 +60,7 @@ struct config {
 		int64_t cache;        /* bool */
 		int64_t seed;
 		int64_t mode;         /* 0 online, 1 batch */
+		int64_t limits_per;   /* 0 all (the account's: a shard takes 1/N), 1 shard */
 		int64_t batch_max_requests;
 		double batch_poll_s;
 		double batch_discount; /* a batch token's price, as a share */

@@ -131,8 +131,7 @@ struct walk {
 
 static int in_shard(const struct plan_opts *o, const char *pkey)
 {
-	return o->shards <= 1 ||
-	       hash_fnv1a64(pkey, strlen(pkey)) % (uint64_t)o->shards == (uint64_t)o->shard;
+	return o->shards <= 1 || hash_shard(pkey, (unsigned)o->shards) == (unsigned)o->shard;
 }
 
 /* Tokens of t rendered with v into *out; 0 when t is NULL. */

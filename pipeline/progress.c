@@ -11,9 +11,7 @@
 
 int daemon_in_shard(const struct daemon_opts *o, const char *problem_key)
 {
-	return o->shards <= 1 ||
-	       hash_fnv1a64(problem_key, strlen(problem_key)) % (uint64_t)o->shards ==
-		       (uint64_t)o->shard;
+	return o->shards <= 1 || hash_shard(problem_key, (unsigned)o->shards) == (unsigned)o->shard;
 }
 
 /* The category of a job key, or -1; its problem's key into pkey. */

@@ -16,6 +16,38 @@ int store_problem_key(char *out, size_t n, const char *split, int64_t id)
 	return 0;
 }
 
+int store_shard_get(struct store *s, MDB_txn *txn, unsigned *index, unsigned *count)
+{
+	json_t *v = NULL;
+	int64_t k, n;
+	int rc;
+
+	rc = store_get(s, txn, STORE_META, STORE_META_SHARD, &v);
+	if (rc)
+		return rc;
+	k = jsonx_int(v, "index", -1);
+	n = jsonx_int(v, "count", -1);
+	json_decref(v);
+	if (n < 1 || n > UINT32_MAX || k < 0 || k >= n)
+		return err_set(CL_ESCHEMA, "store '%s' has an invalid shard record", s->path);
+	*index = (unsigned)k;
+	*count = (unsigned)n;
+	return 0;
+}
+
+int store_shard_set(struct store *s, MDB_txn *txn, unsigned index, unsigned count)
+{
+	json_t *v = json_pack("{s:I, s:I}", "index", (json_int_t)index, "count",
+			      (json_int_t)count);
+	int rc;
+
+	if (!v)
+		return CL_ENOMEM;
+	rc = store_put(s, txn, STORE_META, STORE_META_SHARD, v);
+	json_decref(v);
+	return rc;
+}
+
 int store_job_key(char *out, size_t n, const char *problem_key, int cat)
 {
 	int w = snprintf(out, n, "%s#%s", problem_key, category_name(cat));

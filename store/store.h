@@ -287,6 +287,16 @@ int store_problem_key(char *out, size_t n, const char *split, int64_t id);
 /* "apps/train/0001#ambiguous" */
 int store_job_key(char *out, size_t n, const char *problem_key, int cat);
 
+/*
+ * meta "shard": the shard this store holds, {"index": K, "count": N}, as
+ * clarify import --shards wrote it (its problems are those with
+ * hash_shard(key, N) == K).  store_shard_get gives CL_ENOTFOUND for a
+ * store that is not a shard; store_shard_set writes it in txn.
+ */
+#define STORE_META_SHARD "shard"
+int store_shard_get(struct store *s, MDB_txn *txn, unsigned *index, unsigned *count);
+int store_shard_set(struct store *s, MDB_txn *txn, unsigned index, unsigned count);
+
 /* A fresh pending job record (new reference). */
 json_t *store_job_new(int64_t now);
 

@@ -509,6 +509,26 @@ static void fnv1a64_matches_reference_vectors(void **state)
 	assert_int_equal(hash_fnv1a64("foobar", 6), 0x85944171f73967e8ULL);
 }
 
+/* the shard of a key is FNV-1a modulo n, as clarifyd --shard has always
+ * taken it, and the keys of a real import spread over every shard */
+static void shard_is_fnv1a_modulo_n_and_spreads(void **state)
+{
+	unsigned count[8] = { 0 };
+	char key[64];
+
+	(void)state;
+	assert_int_equal(hash_shard("apps/train/0042", 1), 0);
+	assert_int_equal(hash_shard("apps/train/0042", 0), 0);
+	assert_int_equal(hash_shard("apps/train/0042", 7),
+			 hash_fnv1a64("apps/train/0042", 15) % 7);
+	for (int i = 0; i < 8000; i++) {
+		snprintf(key, sizeof(key), "apps/train/%04d", i);
+		count[hash_shard(key, 8)]++;
+	}
+	for (int k = 0; k < 8; k++) /* 1000 each, within 10% */
+		assert_in_range(count[k], 900, 1100);
+}
+
 static void fnv1a64_uses_exactly_n_bytes(void **state)
 {
 	(void)state;
@@ -1374,6 +1394,7 @@ int main(void)
 		cmocka_unit_test(err_messages_are_per_thread),
 
 		cmocka_unit_test(fnv1a64_matches_reference_vectors),
+		cmocka_unit_test(shard_is_fnv1a_modulo_n_and_spreads),
 		cmocka_unit_test(fnv1a64_uses_exactly_n_bytes),
 		cmocka_unit_test(sha256_hex_matches_published_vectors),
 		cmocka_unit_test(sha256_bytes_agree_with_hex),

@@ -379,6 +379,27 @@ static void unknown_log_level_is_refused(void **state)
 		       NAME ":2:10: 'log.level' must be error, warn, info or debug, got 'loud'");
 }
 
+static void limits_per_takes_all_or_shard(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfg.llm.limits_per, 0); /* all: the account's, shared by the shards */
+	config_release(&cfg);
+	assert_int_equal(load(&cfg, "llm:\n  limits_per: shard\n"), 0);
+	assert_int_equal(cfg.llm.limits_per, 1);
+	config_release(&cfg);
+	assert_int_equal(load(&cfg, "llm:\n  limits_per: all\n  mode: batch\n"), 0);
+	assert_int_equal(cfg.llm.limits_per, 0);
+	assert_int_equal(cfg.llm.mode, 1);
+	config_release(&cfg);
+	assert_refused("llm:\n  limits_per: each\n",
+		       NAME ":2:15: 'llm.limits_per' must be all or shard, got 'each'");
+	assert_refused("llm:\n  mode: bulk\n",
+		       NAME ":2:9: 'llm.mode' must be online or batch, got 'bulk'");
+}
+
 static void empty_store_path_is_refused(void **state)
 {
 	(void)state;
@@ -628,6 +649,7 @@ static void config_print_shows_every_key_with_value_and_help(void **state)
 		"llm.max_in_flight: 64    # ",
 		"llm.requests_per_min: 0    # ",
 		"llm.tokens_per_min: 0    # ",
+		"llm.limits_per: all    # ",
 		"llm.connect_timeout_s: 10    # ",
 		"llm.request_timeout_s: 600    # ",
 		"llm.stall_timeout_s: 120    # ",
@@ -835,6 +857,7 @@ int main(void)
 
 		cmocka_unit_test(config_set_store_replaces_store_path),
 		cmocka_unit_test(config_set_store_refuses_empty_and_keeps_path),
+		cmocka_unit_test(limits_per_takes_all_or_shard),
 		cmocka_unit_test(config_print_shows_every_key_with_value_and_help),
 		cmocka_unit_test(jobs_stages_take_two_or_three_in_order),
 		cmocka_unit_test(config_print_shows_changed_values),

@@ -617,6 +617,48 @@ static void keys_have_the_documented_form(void **state)
 	assert_string_equal(job_state_name(JOB_CLARIFY), "clarify");
 }
 
+static int shard_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	const unsigned *kn = arg;
+
+	return store_shard_set(s, txn, kn[0], kn[1]);
+}
+
+static int bad_shard_fn(struct store *s, MDB_txn *txn, void *arg)
+{
+	json_t *v = json_pack("{s:i, s:i}", "index", 4, "count", 4);
+	int rc = store_put(s, txn, STORE_META, STORE_META_SHARD, v);
+
+	(void)arg;
+	json_decref(v);
+	return rc;
+}
+
+static void shard_record_round_trips_and_is_checked(void **state)
+{
+	struct fx *f = *state;
+	unsigned kn[2] = { 2, 4 }, k = 9, n = 9;
+	MDB_txn *txn;
+
+	open_writer(f, 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_shard_get(&f->s, txn, &k, &n), CL_ENOTFOUND);
+	store_read_end(txn);
+	assert_int_equal(store_write(&f->s, shard_fn, kn), 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	assert_int_equal(store_shard_get(&f->s, txn, &k, &n), 0);
+	store_read_end(txn);
+	assert_int_equal(k, 2);
+	assert_int_equal(n, 4);
+	/* an index out of its count is no shard record at all */
+	assert_int_equal(store_write(&f->s, bad_shard_fn, NULL), 0);
+	assert_int_equal(store_read_begin(&f->s, &txn), 0);
+	err_clear();
+	assert_int_equal(store_shard_get(&f->s, txn, &k, &n), CL_ESCHEMA);
+	assert_non_null(strstr(err_msg(CL_ESCHEMA), "invalid shard record"));
+	store_read_end(txn);
+}
+
 /* a codec without an environment encodes and decodes, as fuzz_record uses it */
 static void codec_without_an_environment(void **state)
 {
@@ -1019,6 +1061,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(writer_creates_named_databases_and_schema),
+		T(shard_record_round_trips_and_is_checked),
 		T(values_are_zstd_frames_of_canonical_json),
 		T(get_of_a_missing_key_is_notfound),
 		T(reader_of_a_missing_store_is_refused),
