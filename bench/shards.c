@@ -3,9 +3,7 @@
  * whether the shards share anything that holds them back.
  *
  * The problems are imported as four stores, BASE/shard-0 ... shard-3
- * (clarify import --shards 4 --out BASE; where this clarify has no
- * --shards, each store gets every problem and clarifyd --shard K/4 works
- * its own quarter of them, the same load).  fakellm answers after a fixed
+ * (clarify import --shards 4 --out BASE).  fakellm answers after a fixed
  * 1 s; the four `clarifyd -c CFG -s BASE/shard-K --shard K/4 --once` run
  * at once, each 128 requests in flight, the stages modify and clarify (two
  * requests a job), no rate limits.  Four shards that contend on nothing
@@ -71,52 +69,28 @@ static double ru_cpu(const struct rusage *ru)
 	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec * 1e-6;
 }
 
-/* Whether this clarify's import takes --shards (the contract of issue 19). */
-static int import_has_shards(const struct paths *p)
-{
-	char out[320];
-	struct buf b;
-	int has;
-	char *h[] = { (char *)p->clarify, "import", "--help", NULL };
-
-	snprintf(out, sizeof(out), "%s/import-help", p->dir);
-	bench_exec(h, out, p->log, NULL); /* some --help exit non-zero */
-	buf_init(&b, 1 << 20);
-	has = file_read(out, &b) == 0 && b.data && strstr(b.data, "--shards");
-	buf_release(&b);
-	return has;
-}
-
-/* The stores of n problems, and each one's LM trained; 0 or -1. *sharded:
- * whether import --shards made them (else the stand-in). */
-static int make_stores(const struct paths *p, const char *corpus, int n, struct shard *sh,
-		       int *sharded)
+/* The four stores of n problems by import --shards, and each one's LM
+ * trained; 0 or -1. */
+static int make_stores(const struct paths *p, const char *corpus, int n, struct shard *sh)
 {
 	char jsonl[320], count[16];
+	char *imp[] = { (char *)p->clarify, "import", jsonl, "--shards", count, "--out",
+			(char *)p->base, "--split", "train", NULL };
 
 	snprintf(jsonl, sizeof(jsonl), "%s/problems.jsonl", p->dir);
 	snprintf(count, sizeof(count), "%d", SHARDS);
 	if (bench_write_problems(corpus, jsonl, n))
 		return -1;
-	*sharded = import_has_shards(p);
-	if (*sharded) {
-		char *imp[] = { (char *)p->clarify, "import", jsonl, "--shards", count, "--out",
-				(char *)p->base, "--split", "train", NULL };
-
-		if (bench_exec(imp, NULL, p->log, NULL)) {
-			fprintf(stderr, "bench/shards: import --shards failed (see %s)\n", p->log);
-			return -1;
-		}
+	if (bench_exec(imp, NULL, p->log, NULL)) {
+		fprintf(stderr, "bench/shards: import --shards failed (see %s)\n", p->log);
+		return -1;
 	}
 	for (int k = 0; k < SHARDS; k++) {
-		char *imp[] = { (char *)p->clarify, "-s", sh[k].store, "import", "--split", "train",
-				jsonl, NULL };
 		char *lm[] = { (char *)p->clarify, "-s", sh[k].store, "lm", "train", NULL };
 
-		if ((!*sharded && bench_exec(imp, NULL, p->log, NULL)) ||
-		    bench_exec(lm, NULL, p->log, NULL)) {
-			fprintf(stderr, "bench/shards: import or lm train of %s failed (see %s)\n",
-				sh[k].store, p->log);
+		if (bench_exec(lm, NULL, p->log, NULL)) {
+			fprintf(stderr, "bench/shards: lm train of %s failed (see %s)\n", sh[k].store,
+				p->log);
 			return -1;
 		}
 	}
@@ -215,7 +189,7 @@ int main(int argc, char **argv)
 	struct rusage fake_ru = { 0 };
 	struct paths p;
 	double wall = 0, steady, goal, ideal, rpj, shard_cpu = 0, max_rss = 0;
-	int n = 2000, port, sharded, rc;
+	int n = 2000, port, rc;
 	pid_t fake;
 
 	log_init("bench/shards", LOG_WARN);
@@ -234,7 +208,7 @@ int main(int argc, char **argv)
 		snprintf(sh[k].cfg, sizeof(sh[k].cfg), "%s/clarifyd-%d.yaml", p.dir, k);
 		snprintf(sh[k].model, sizeof(sh[k].model), "bench-shard-%d", k);
 	}
-	if (make_stores(&p, corpus, n, sh, &sharded))
+	if (make_stores(&p, corpus, n, sh))
 		return EXIT_FAILURE;
 
 	fake_args[0] = "--latency";
@@ -279,9 +253,8 @@ int main(int argc, char **argv)
 	ideal = SHARDS * IN_FLIGHT / (STAGES * LATENCY_S);
 	goal = GOAL_SHARE * ideal;
 
-	printf("shards: %d shards x %d in flight, fakellm at %.0f s, two stages, stores by %s\n",
-	       SHARDS, IN_FLIGHT, LATENCY_S,
-	       sharded ? "import --shards" : "the stand-in (every problem in each store)");
+	printf("shards: %d shards of %d problems (import --shards) x %d in flight, fakellm at "
+	       "%.0f s, two stages\n", SHARDS, n, IN_FLIGHT, LATENCY_S);
 	for (int k = 0; k < SHARDS; k++)
 		printf("shards: shard %d/%d: %lld jobs (%lld done, %lld rejected, %lld failed, %lld "
 		       "requests) in %.1f s; steady %.1f requests/s = %.1f jobs/s (alone it is "
