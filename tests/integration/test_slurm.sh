@@ -115,7 +115,7 @@ contains "saying to run import --shards" "$(tasklog "$nostore" 0)" \
 	"no folder $T/nothing (CLARIFY_BASE): make the shards first, with clarify import PATH --shards N --out $T/nothing"
 waited "the refusals" "$openkey"
 [ "$STATES" = 1:FAILED ] && ok "with a key file others may read the task fails" || fail "open key: FAILED" "$STATES"
-contains "saying so" "$(tasklog "$openkey" 1)" "llm.api_key_file $T/key may be read by others (mode 644): chmod 600 it"
+contains "saying so" "$(tasklog "$openkey" 1)" "llm.api_key_file $T/key is open to its group or others (mode 644): chmod 600 it"
 chmod 600 "$T/key"
 
 # ---- (a) the offline provider ---------------------------------------------------
@@ -251,6 +251,10 @@ st=$("$CLARIFY" shards status "$BB" --json 2>&1)
 # shellcheck disable=SC2086
 expect_status "fakellm: export --shards BASE" 0 "$CLARIFY" export --shards "$BB" -o "$T/b.jsonl" $XOPTS
 same_jobs "fakellm" "$T/b.jsonl" "$T/one-b.jsonl"
+# fakellm's replies depend on the request only: the same bytes too, the
+# killed and resumed shard's included
+cmp -s "$T/b.jsonl" "$T/one-b.jsonl" && ok "fakellm: the same rows, byte for byte" ||
+	fail "fakellm: the same rows, byte for byte" "$(diff "$T/b.jsonl" "$T/one-b.jsonl" | head -c 600)"
 stop_fakellm
 FPID=
 
