@@ -141,6 +141,14 @@ ok "offline: each task worked its own shard, logged in clarifyd-${A}_K.log"
 st=$("$CLARIFY" shards status "$BA" --json 2>&1)
 [ "$(jget "$st" '"\(.finished) \(.ended) \(.jobs)"')" = "true $JOBS $JOBS" ] &&
 	ok "offline: shards status: every shard finished" || fail "offline: shards status" "$st"
+# a resubmission of some tasks (sbatch --array=K,...) has fewer tasks than
+# shards (SLURM_ARRAY_TASK_COUNT 1): the script takes N from BASE; a
+# finished shard has nothing left to do
+submit "offline, task 2 alone again" 2 "$BA" "$T/offline.yaml"
+waited "offline, task 2 alone again" "$JID"
+[ "$STATES" = 2:COMPLETED ] && contains "offline: resubmitted alone, task 2 is shard 2/$N, with nothing to redo" \
+	"$(tasklog "$JID" 2)" "shard 2/$N, $BA/shard-2" || fail "offline: task 2 alone again" "$STATES"
+contains "offline: and ends no job again" "$(tasklog "$JID" 2)" "0 accepted, 0 rejected, 0 failed; 0 requests"
 "$CLARIFYD" -c "$T/offline.yaml" -s "$ONEA" --once --no-progress >"$T/one-a.out" 2>&1 ||
 	fail "offline: the one-machine run" "$(tail -n 5 "$T/one-a.out")"
 # shellcheck disable=SC2086
@@ -214,8 +222,9 @@ if [ "$E1" -gt 0 ] && [ "$E1" -lt "$KJOBS" ]; then
 else
 	fail "fakellm: shard $K killed mid-run" "$E1 of $KJOBS ended" "$(jget "$st" ".shards[$K]")"
 fi
-[ "$(jget "$st" '.finished')" = false ] && [ "$(jget "$st" ".shards[$K].finished")" = false ] &&
-	ok "fakellm: shards status: shard $K unfinished" || fail "fakellm: shard $K unfinished" "$st"
+[ "$(jget "$st" ".finished") $(jget "$st" ".shards[$K] | \"\\(.finished) \\(.state) \\(.writer_pid)\"")" = \
+	"false false stopped 0" ] && ok "fakellm: shards status: shard $K stopped, unfinished, no writer" ||
+	fail "fakellm: shards status: shard $K stopped, unfinished, no writer" "$st"
 
 tk=$(date +%s)
 scontrol requeue "${B}_$K" 2>"$T/requeue.err" && ok "scontrol requeue ${B}_$K" ||
