@@ -60,6 +60,7 @@ FAKELLM := $(B)/tests/fakellm/fakellm
 NOTIFY := $(B)/tests/tools/notify_listen
 CORPUS_TOOL := $(B)/tests/tools/filter_corpus
 OFFLINE_DUMP := $(B)/tests/tools/offline_dump
+K8S_CHECK := $(B)/tests/tools/k8s_check
 BENCH_BINS := $(BENCH_SRC:%.c=$(B)/%)
 FUZZ_BINS := $(FUZZ_SRC:%.c=build/fuzz/%)
 
@@ -128,8 +129,13 @@ $(CORPUS_TOOL): $(B)/tests/tools/filter_corpus.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(K8S_CHECK): $(B)/tests/tools/k8s_check.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # bench/export also makes the 100,000-record store of tests/integration/test_export.sh
-test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(NOTIFY) $(CORPUS_TOOL) $(OFFLINE_DUMP) $(B)/bench/export
+test-bins: $(BINS) $(UNIT_BINS) $(FAKELLM) $(NOTIFY) $(CORPUS_TOOL) $(OFFLINE_DUMP) $(K8S_CHECK) \
+	$(B)/bench/export
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

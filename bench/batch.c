@@ -177,7 +177,7 @@ static int daemon_run(const struct paths *p, int stop_when_held, struct seen *s,
 int main(int argc, char **argv)
 {
 	const char *build = argc > 1 ? argv[1] : "build/release";
-	const char *corpus = "../shared/data/apps-corpus/questions.jsonl";
+	const char *corpus;
 	const char *env = getenv("BENCH_BATCH_LINES");
 	int lines = env ? atoi(env) : 100000, n = (lines + 2) / 3;
 	struct paths p;
@@ -194,18 +194,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench/batch: BENCH_BATCH_LINES must be a positive count\n");
 		return EXIT_FAILURE;
 	}
-	snprintf(p.clarify, sizeof(p.clarify), "%s/clarify", build);
-	snprintf(p.clarifyd, sizeof(p.clarifyd), "%s/clarifyd", build);
-	snprintf(p.fakellm, sizeof(p.fakellm), "%s/tests/fakellm/fakellm", build);
-	if (access(p.fakellm, X_OK) || access(p.clarifyd, X_OK)) {
-		fprintf(stderr, "bench/batch: no %s or %s (make test-bins)\n", p.fakellm,
-			p.clarifyd);
-		return EXIT_FAILURE;
-	}
-	if (access(corpus, R_OK))
-		corpus = "tests/data/apps-hf/train.jsonl";
-	snprintf(p.dir, sizeof(p.dir), "/tmp/bench-batch.XXXXXX");
-	if (!mkdtemp(p.dir))
+	if (bench_setup("batch", build, p.clarify, p.clarifyd, p.fakellm, p.dir, &corpus))
 		return EXIT_FAILURE;
 	snprintf(p.store, sizeof(p.store), "%s/store", p.dir);
 	snprintf(p.cfg, sizeof(p.cfg), "%s/clarifyd.yaml", p.dir);

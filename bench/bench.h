@@ -124,6 +124,37 @@ static inline int bench_run_json(char *const argv[], const char *what, double *s
 	return rc;
 }
 
+/* ---- what a bench of the daemon starts from ------------------------------------ */
+
+/*
+ * The binaries of the build directory (clarify, clarifyd and
+ * tests/fakellm/fakellm, into buffers of 512 bytes), the APPS statements
+ * (../shared/data/apps-corpus, else the project's own sample) into *corpus
+ * and a new temporary directory /tmp/bench-NAME.XXXXXX (a buffer of 256):
+ * 0, or -1 with the reason on stderr.
+ */
+static inline int bench_setup(const char *name, const char *build, char *clarify,
+			      char *clarifyd, char *fakellm, char *dir, const char **corpus)
+{
+	snprintf(clarify, 512, "%s/clarify", build);
+	snprintf(clarifyd, 512, "%s/clarifyd", build);
+	snprintf(fakellm, 512, "%s/tests/fakellm/fakellm", build);
+	if (access(fakellm, X_OK) || access(clarifyd, X_OK) || access(clarify, X_OK)) {
+		fprintf(stderr, "bench/%s: no %s, %s or %s (make test-bins)\n", name, fakellm,
+			clarifyd, clarify);
+		return -1;
+	}
+	*corpus = "../shared/data/apps-corpus/questions.jsonl";
+	if (access(*corpus, R_OK))
+		*corpus = "tests/data/apps-hf/train.jsonl";
+	snprintf(dir, 256, "/tmp/bench-%s.XXXXXX", name);
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "bench/%s: cannot make %s: %s\n", name, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- the temporary tree -------------------------------------------------------- */
 
 static inline int bench_rm_entry(const char *path, const struct stat *st, int type,
@@ -143,17 +174,13 @@ static inline int bench_rm_tree(const char *root)
 
 /* ---- children and generated problems --------------------------------------- */
 
-/* Run argv with stdout to out (NULL: /dev/null) and stderr to a log;
- * the exit status, or -1.  ru (may be NULL) gets the child's resource use.
- * The child has B_KEY=bench-key, the benches' fakellm key, and no system
- * config. */
-static inline int bench_exec(char *const argv[], const char *out, const char *err, struct rusage *ru)
+/* Start argv with stdout to out (NULL: /dev/null) and stderr to a log,
+ * without waiting: its pid, or -1.  The child has B_KEY=bench-key, the
+ * benches' fakellm key, and no system config. */
+static inline pid_t bench_spawn(char *const argv[], const char *out, const char *err)
 {
-	int status;
 	pid_t pid = fork();
 
-	if (pid < 0)
-		return -1;
 	if (pid == 0) {
 		int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -165,9 +192,117 @@ static inline int bench_exec(char *const argv[], const char *out, const char *er
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	if (wait4(pid, &status, 0, ru) < 0)
-		return -1;
+	return pid;
+}
+
+/* Wait for a child of bench_spawn: its exit status, or -1 (a signal);
+ * ru (may be NULL) gets its resource use. */
+static inline int bench_wait(pid_t pid, struct rusage *ru)
+{
+	int status;
+
+	while (wait4(pid, &status, 0, ru) < 0)
+		if (errno != EINTR)
+			return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Run argv as bench_spawn starts it and wait for it: the exit status,
+ * or -1.  ru (may be NULL) gets the child's resource use. */
+static inline int bench_exec(char *const argv[], const char *out, const char *err, struct rusage *ru)
+{
+	pid_t pid = bench_spawn(argv, out, err);
+
+	return pid < 0 ? -1 : bench_wait(pid, ru);
+}
+
+/* ---- what a run did: the store's status, fakellm's log --------------------- */
+
+struct bench_status {
+	long long ended, done, rejected, failed, requests;
+};
+
+/* clarify status --json of store into *st (its output kept in dir, its
+ * errors appended to log); 0 or -1 */
+static inline int bench_store_status(const char *clarify, const char *store, const char *dir,
+				     const char *log, struct bench_status *st)
+{
+	char out[320];
+	struct buf b;
+	json_t *v, *jobs;
+	char *s[] = { (char *)clarify, "-s", (char *)store, "status", "--json", NULL };
+
+	snprintf(out, sizeof(out), "%s/status.json", dir);
+	if (bench_exec(s, out, log, NULL))
+		return -1;
+	buf_init(&b, 1 << 20);
+	if (file_read(out, &b)) {
+		buf_release(&b);
+		return -1;
+	}
+	v = json_loadb(b.data, b.len, 0, NULL);
+	buf_release(&b);
+	if (!v)
+		return -1;
+	jobs = json_object_get(v, "jobs");
+	st->done = json_integer_value(json_object_get(jobs, "done"));
+	st->rejected = json_integer_value(json_object_get(jobs, "rejected"));
+	st->failed = json_integer_value(json_object_get(jobs, "failed"));
+	st->requests = json_integer_value(json_object_get(json_object_get(v, "daemon"),
+							    "requests"));
+	st->ended = st->done + st->rejected + st->failed;
+	json_decref(v);
+	return 0;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Requests/s in the steady state, from fakellm's log of arrivals (--log):
+ * from the request at 10% of them to the one at 90%, of those for model
+ * (NULL: all).  *count (may be NULL) gets how many there were.  (A daemon
+ * commits in batches, so a store shows progress in steps; the server
+ * sees every request as it comes.)
+ */
+static inline double bench_steady_rate(const char *log, const char *model, size_t *count)
+{
+	char *line = NULL;
+	double *t = NULL, rate = 0;
+	size_t n = 0, cap = 0, lcap = 0;
+	ssize_t len;
+	FILE *f = fopen(log, "r");
+
+	if (count)
+		*count = 0;
+	if (!f)
+		return 0;
+	while ((len = getline(&line, &lcap, f)) > 0) {
+		json_t *v = json_loadb(line, (size_t)len, 0, NULL);
+		const char *m = jsonx_str(v, "model");
+
+		if (v && (!model || (m && strcmp(m, model) == 0)) &&
+		    ARRAY_GROW(t, cap, n, 1024) == 0)
+			t[n++] = json_number_value(json_object_get(v, "t"));
+		json_decref(v);
+	}
+	free(line);
+	fclose(f);
+	if (n >= 20) {
+		size_t a = n / 10, b = n * 9 / 10;
+
+		qsort(t, n, sizeof(*t), bench_cmp_double);
+		if (t[b] > t[a])
+			rate = (double)(b - a) / (t[b] - t[a]);
+	}
+	if (count)
+		*count = n;
+	free(t);
+	return rate;
 }
 
 /* n problems, as HF JSONL, from the statements of the corpus, each made

@@ -44,49 +44,13 @@ struct paths {
 	char dir[256];
 };
 
-/*
- * Requests/s in the steady state, from fakellm's log of arrivals: from
- * the request at 10% of them to the one at 90%.  (The daemon commits in
- * batches, so the store shows progress in steps; the server sees every
- * request as it comes.)
- */
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
+/* Requests/s in the steady state, at fakellm, from 10% to 90% of them. */
 static double steady_rate(const struct paths *p)
 {
-	char path[320], *line = NULL;
-	double *t = NULL, rate = 0;
-	size_t n = 0, cap = 0, lcap = 0;
-	ssize_t len;
-	FILE *f;
+	char path[320];
 
 	snprintf(path, sizeof(path), "%s/fake.log", p->dir);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while ((len = getline(&line, &lcap, f)) > 0) {
-		json_t *v = json_loadb(line, (size_t)len, 0, NULL);
-
-		if (v && ARRAY_GROW(t, cap, n, 1024) == 0)
-			t[n++] = json_number_value(json_object_get(v, "t"));
-		json_decref(v);
-	}
-	free(line);
-	fclose(f);
-	if (n >= 20) {
-		size_t a = n / 10, b = n * 9 / 10;
-
-		qsort(t, n, sizeof(*t), cmp_double);
-		if (t[b] > t[a])
-			rate = (double)(b - a) / (t[b] - t[a]);
-	}
-	free(t);
-	return rate;
+	return bench_steady_rate(path, NULL, NULL);
 }
 
 /*
@@ -109,40 +73,8 @@ static pid_t fake_start(const struct paths *p, const char *latency, int *port)
 struct result {
 	double seconds, rss_mb;
 	double steady;          /* requests/s from 10% to 90% of them, at fakellm */
-	long long ended, done, rejected, failed, requests;
+	struct bench_status st;
 };
-
-/* clarify status --json of store into r; 0 or -1 */
-static int read_status(const struct paths *p, const char *store, struct result *r)
-{
-	char out[320], err[320];
-	struct buf b;
-	json_t *st, *jobs;
-	char *s[] = { (char *)p->clarify, "-s", (char *)store, "status", "--json", NULL };
-
-	snprintf(out, sizeof(out), "%s/status.json", p->dir);
-	snprintf(err, sizeof(err), "%s/log", p->dir);
-	if (bench_exec(s, out, err, NULL))
-		return -1;
-	buf_init(&b, 1 << 20);
-	if (file_read(out, &b)) {
-		buf_release(&b);
-		return -1;
-	}
-	st = json_loadb(b.data, b.len, 0, NULL);
-	buf_release(&b);
-	if (!st)
-		return -1;
-	jobs = json_object_get(st, "jobs");
-	r->done = json_integer_value(json_object_get(jobs, "done"));
-	r->rejected = json_integer_value(json_object_get(jobs, "rejected"));
-	r->failed = json_integer_value(json_object_get(jobs, "failed"));
-	r->requests = json_integer_value(json_object_get(json_object_get(st, "daemon"),
-							   "requests"));
-	r->ended = r->done + r->rejected + r->failed;
-	json_decref(st);
-	return 0;
-}
 
 /* One run: a fresh store of n problems, fakellm at latency, clarifyd --once. */
 static int bench_run(const struct paths *p, const char *corpus, int n, const char *latency,
@@ -206,7 +138,7 @@ static int bench_run(const struct paths *p, const char *corpus, int n, const cha
 		fprintf(stderr, "bench/pipeline: clarifyd exited %d (see %s)\n", rc, log);
 		return -1;
 	}
-	if (read_status(p, store, res))
+	if (bench_store_status(p->clarify, store, p->dir, log, &res->st))
 		return -1;
 	return 0;
 }
@@ -214,7 +146,7 @@ static int bench_run(const struct paths *p, const char *corpus, int n, const cha
 int main(int argc, char **argv)
 {
 	const char *build = argc > 1 ? argv[1] : "build/release";
-	const char *corpus = "../shared/data/apps-corpus/questions.jsonl";
+	const char *corpus;
 	const char *env = getenv("BENCH_PROBLEMS");
 	int n1 = 1600, n2 = 3000;
 	struct paths p;
@@ -227,18 +159,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench/pipeline: BENCH_PROBLEMS must be N1,N2\n");
 		return EXIT_FAILURE;
 	}
-	snprintf(p.clarify, sizeof(p.clarify), "%s/clarify", build);
-	snprintf(p.clarifyd, sizeof(p.clarifyd), "%s/clarifyd", build);
-	snprintf(p.fakellm, sizeof(p.fakellm), "%s/tests/fakellm/fakellm", build);
-	if (access(p.fakellm, X_OK) || access(p.clarifyd, X_OK)) {
-		fprintf(stderr, "bench/pipeline: no %s or %s (make test-bins)\n", p.fakellm,
-			p.clarifyd);
-		return EXIT_FAILURE;
-	}
-	if (access(corpus, R_OK))
-		corpus = "tests/data/apps-hf/train.jsonl";
-	snprintf(p.dir, sizeof(p.dir), "/tmp/bench-pipeline.XXXXXX");
-	if (!mkdtemp(p.dir))
+	if (bench_setup("pipeline", build, p.clarify, p.clarifyd, p.fakellm, p.dir, &corpus))
 		return EXIT_FAILURE;
 
 	/* 1. 1 s latency, 512 in flight */
@@ -247,12 +168,13 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	limit = IN_FLIGHT / 1.0;
-	jps = (double)a.ended / a.seconds;
-	rpj = a.ended ? (double)a.requests / (double)a.ended : 3;
+	jps = (double)a.st.ended / a.seconds;
+	rpj = a.st.ended ? (double)a.st.requests / (double)a.st.ended : 3;
 	ratio = a.steady / limit;
 	printf("pipeline: latency 1 s, %d in flight, three stages: %lld jobs (%lld done, %lld "
 	       "rejected, %lld failed, %lld requests, %.2f a job) in %.1f s = %.1f jobs/s\n",
-	       IN_FLIGHT, a.ended, a.done, a.rejected, a.failed, a.requests, rpj, a.seconds, jps);
+	       IN_FLIGHT, a.st.ended, a.st.done, a.st.rejected, a.st.failed, a.st.requests, rpj,
+	       a.seconds, jps);
 	printf("pipeline: steady state (10%% to 90%% of the requests, as fakellm saw them "
 	       "arrive): %.1f requests/s over the limit in_flight / latency = %.0f: ratio %.3f "
 	       "(goal %.2f)\n", a.steady, limit, ratio, GOAL_RATIO);
@@ -272,13 +194,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench/pipeline: the zero-latency run failed\n");
 			return EXIT_FAILURE;
 		}
-		runs[i] = (double)b.ended / b.seconds;
+		runs[i] = (double)b.st.ended / b.seconds;
 		printf("pipeline: latency 0, three stages, run %d of %d: %lld jobs (%lld done, %lld "
 		       "rejected, %lld failed, %lld requests) in %.2f s = %.0f jobs/s end to end, "
-		       "peak RSS %.1f MB\n", i + 1, ZERO_RUNS, b.ended, b.done, b.rejected, b.failed,
-		       b.requests, b.seconds, runs[i], b.rss_mb);
+		       "peak RSS %.1f MB\n", i + 1, ZERO_RUNS, b.st.ended, b.st.done, b.st.rejected,
+		       b.st.failed, b.st.requests, b.seconds, runs[i], b.rss_mb);
 	}
-	qsort(runs, ZERO_RUNS, sizeof(runs[0]), cmp_double);
+	qsort(runs, ZERO_RUNS, sizeof(runs[0]), bench_cmp_double);
 	jps = runs[ZERO_RUNS / 2];
 	printf("pipeline: latency 0, three stages: median %.0f jobs/s end to end, start to end "
 	       "(runs %.0f to %.0f), fakellm on the same machine (goal %.0f): ratio %.2f\n", jps,
