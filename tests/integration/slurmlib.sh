@@ -19,6 +19,9 @@
 # SLURM_NO_ACCOUNTING=1 skips the accounting daemons.
 
 SD=$T/slurm
+# a socket's path has at most 107 bytes: with a long TMPDIR, the cluster
+# lives in a short folder of its own, removed at exit as $T is
+[ ${#SD} -gt 60 ] && SD=$(mktemp -d /tmp/slurm.XXXXXX)
 SLURM_PIDS=
 SLURM_ACCT=none
 SLURM_ACCT_WHY=
@@ -27,6 +30,7 @@ SLURM_WHY=
 # SLURM_TEST_KEEP=DIR: the test's folder (logs, stores) is copied there
 trap 'slurm_stop; [ -n "${FPID:-}" ] && stop_fakellm
 	[ -n "${SLURM_TEST_KEEP:-}" ] && rm -rf "$SLURM_TEST_KEEP" && cp -a "$T" "$SLURM_TEST_KEEP"
+	case $SD in "$T"/*) ;; *) rm -rf "$SD" ;; esac
 	rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -35,8 +39,7 @@ trap 'exit 130' INT TERM HUP
 slurm_install() {
 	need=
 	for c in sbatch slurmctld slurmd munged; do
-		command -v $c >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v $c >/dev/null 2>&1 ||
-			need="slurm-wlm munge"
+		command -v $c >/dev/null 2>&1 || [ -x /usr/sbin/$c ] || need="slurm-wlm munge"
 	done
 	want=
 	if [ "${SLURM_NO_ACCOUNTING:-0}" != 1 ]; then
@@ -50,7 +53,7 @@ slurm_install() {
 		SLURM_ACCT_WHY=$SLURM_WHY
 		return 0
 	fi
-	echo "# installing $need$want"
+	echo "# installing" $need $want
 	# shellcheck disable=SC2086
 	if [ -n "$need" ] && ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		$need >"$T/apt.log" 2>&1; then
@@ -118,6 +121,7 @@ start_accounting() {
 	done
 	inst=$(command -v mariadb-install-db || command -v mysql_install_db) ||
 		{ SLURM_ACCT_WHY="no mariadb-install-db"; return 1; }
+	command -v mariadb >/dev/null 2>&1 || { SLURM_ACCT_WHY="no mariadb client"; return 1; }
 	mkdir -p "$SD/db"
 	if ! "$inst" --no-defaults --user=root --datadir="$SD/db/data" --skip-test-db \
 		--auth-root-authentication-method=socket >"$SD/log/mariadb-install.out" 2>&1; then
@@ -128,7 +132,8 @@ start_accounting() {
 	bg mariadbd /usr/sbin/mariadbd --no-defaults --user=root --datadir="$SD/db/data" \
 		--socket="$SD/db/sock" --port="$DBPORT" --bind-address=127.0.0.1 \
 		--pid-file="$SD/db/pid" --log-error="$SD/log/mariadbd.log" --skip-log-bin \
-		--skip-name-resolve --innodb-buffer-pool-size=32M --innodb-lock-wait-timeout=900
+		--skip-name-resolve --innodb-buffer-pool-size=32M --innodb-lock-wait-timeout=900 \
+		--innodb-use-native-aio=0
 	if ! waitfor 30 mariadb --no-defaults -S "$SD/db/sock" -u root -e 'select 1'; then
 		SLURM_ACCT_WHY="mariadbd did not start: $(tail -n 1 "$SD/log/mariadbd.log" 2>/dev/null)"
 		return 1
