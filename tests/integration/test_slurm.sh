@@ -95,6 +95,21 @@ same_jobs() {
 	fi
 }
 
+# against_one NAME CFG ONE BASE TAG: the one-machine run of the same
+# problems (store ONE), its export, the export of the merged shards of
+# BASE, and the two compared: the same jobs, none twice, the same bytes
+against_one() {
+	"$CLARIFYD" -c "$2" -s "$3" --once --no-progress >"$T/one-$5.out" 2>&1 ||
+		fail "$1: the one-machine run" "$(tail -n 5 "$T/one-$5.out")"
+	# shellcheck disable=SC2086
+	"$CLARIFY" -s "$3" export -o "$T/one-$5.jsonl" $XOPTS >/dev/null 2>&1
+	# shellcheck disable=SC2086
+	expect_status "$1: export --shards BASE" 0 "$CLARIFY" export --shards "$4" -o "$T/$5.jsonl" $XOPTS
+	same_jobs "$1" "$T/$5.jsonl" "$T/one-$5.jsonl"
+	cmp -s "$T/$5.jsonl" "$T/one-$5.jsonl" && ok "$1: the same rows, byte for byte" ||
+		fail "$1: the same rows, byte for byte" "$(diff "$T/$5.jsonl" "$T/one-$5.jsonl" | head -c 600)"
+}
+
 # ---- the script's refusals ------------------------------------------------------
 # the source tree's templates and rules: the tasks run in $T/run
 DIRS=$(printf 'prompts:\n  dir: %s/prompts\nfilters:\n  dir: %s/filters\n' "$ROOT" "$ROOT")
@@ -149,15 +164,7 @@ waited "offline, task 2 alone again" "$JID"
 [ "$STATES" = 2:COMPLETED ] && contains "offline: resubmitted alone, task 2 is shard 2/$N, with nothing to redo" \
 	"$(tasklog "$JID" 2)" "shard 2/$N, $BA/shard-2" || fail "offline: task 2 alone again" "$STATES"
 contains "offline: and ends no job again" "$(tasklog "$JID" 2)" "0 accepted, 0 rejected, 0 failed; 0 requests"
-"$CLARIFYD" -c "$T/offline.yaml" -s "$ONEA" --once --no-progress >"$T/one-a.out" 2>&1 ||
-	fail "offline: the one-machine run" "$(tail -n 5 "$T/one-a.out")"
-# shellcheck disable=SC2086
-"$CLARIFY" -s "$ONEA" export -o "$T/one-a.jsonl" $XOPTS >/dev/null 2>&1
-# shellcheck disable=SC2086
-expect_status "offline: export --shards BASE" 0 "$CLARIFY" export --shards "$BA" -o "$T/a.jsonl" $XOPTS
-same_jobs "offline" "$T/a.jsonl" "$T/one-a.jsonl"
-cmp -s "$T/a.jsonl" "$T/one-a.jsonl" && ok "offline: the same rows, byte for byte" ||
-	fail "offline: the same rows, byte for byte" "$(diff "$T/a.jsonl" "$T/one-a.jsonl" | head -c 600)"
+against_one offline "$T/offline.yaml" "$ONEA" "$BA" a
 
 # ---- (b) fakellm, one task killed and requeued -----------------------------------
 export FAKELLM_KEY="$KEY"
@@ -253,17 +260,9 @@ st=$("$CLARIFY" shards status "$BB" --json 2>&1)
 	ok "fakellm: shards status: all $N shards finished" || fail "fakellm: shards status" "$st"
 [ "$(grep -c '"status": *401\|"status":401' "$T/fake.log")" = 0 ] &&
 	ok "fakellm: the key came from llm.api_key_file" || fail "fakellm: the key" "$(grep 401 "$T/fake.log" | head -2)"
-"$CLARIFYD" -c "$T/fake-one.yaml" -s "$ONEB" --once --no-progress >"$T/one-b.out" 2>&1 ||
-	fail "fakellm: the one-machine run" "$(tail -n 5 "$T/one-b.out")"
-# shellcheck disable=SC2086
-"$CLARIFY" -s "$ONEB" export -o "$T/one-b.jsonl" $XOPTS >/dev/null 2>&1
-# shellcheck disable=SC2086
-expect_status "fakellm: export --shards BASE" 0 "$CLARIFY" export --shards "$BB" -o "$T/b.jsonl" $XOPTS
-same_jobs "fakellm" "$T/b.jsonl" "$T/one-b.jsonl"
 # fakellm's replies depend on the request only: the same bytes too, the
 # killed and resumed shard's included
-cmp -s "$T/b.jsonl" "$T/one-b.jsonl" && ok "fakellm: the same rows, byte for byte" ||
-	fail "fakellm: the same rows, byte for byte" "$(diff "$T/b.jsonl" "$T/one-b.jsonl" | head -c 600)"
+against_one fakellm "$T/fake-one.yaml" "$ONEB" "$BB" b
 stop_fakellm
 FPID=
 
