@@ -387,7 +387,7 @@ static int shards_plan(struct cli *c, int argc, char **argv)
 	struct apps_opts ao = { 0 };
 	struct apps_sink sink = { NULL, plan_problem, plan_skip, p };
 	char source[4096];
-	int64_t v;
+	int64_t v = 0;
 	int json = 0, opt, status = 0, rc;
 
 	if (!p)
