@@ -73,12 +73,21 @@ slurm_install() {
 	return 0
 }
 
-# free_port: a TCP port nothing listens on (nor was handed out here)
+# free_port: a TCP port no socket uses (nor was handed out here), outside
+# the kernel's range of ephemeral ports: a port inside it can be taken as
+# the local end of an outgoing connection (slurmctld's to slurmdbd, say)
+# between this check and the daemon's bind, and CI saw slurmd fail so
 free_port() {
+	read -r elo ehi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { elo=32768; ehi=60999; }
+	if [ "$elo" -gt 11000 ]; then
+		lo=10000 span=$((elo - 10000))
+	else
+		lo=$((ehi + 1)) span=$((65535 - ehi))
+	fi
 	while :; do
-		p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 20000 ))
+		p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % span + lo ))
 		case " $SLURM_PORTS " in *" $p "*) continue ;; esac
-		if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+		if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
 			continue
 		fi
 		SLURM_PORTS="$SLURM_PORTS $p"
@@ -235,6 +244,9 @@ node_idle() {
 	return 1
 }
 
+# node_settled: the node idle, or a daemon gone (a port it could not bind)
+node_settled() { node_idle || ! alive slurmd || ! alive slurmctld; }
+
 # slurm_start: munged, (MariaDB, slurmdbd,) slurmctld, slurmd; waits for
 # the node to be idle.  1 with SLURM_WHY when a daemon does not start.
 slurm_start() {
@@ -276,7 +288,8 @@ slurm_start() {
 
 	bg slurmctld slurmctld -D -c
 	bg slurmd slurmd -D -N "$SLURM_NODE"
-	if ! waitfor 60 node_idle; then
+	waitfor 60 node_settled
+	if ! node_idle; then
 		SLURM_WHY="the node did not come up: $(sinfo -h -N -o '%t %E' 2>&1 | tail -n 1);
 slurmctld: $(tail -n 1 "$SD/log/slurmctld.log" 2>/dev/null)
 slurmd: $(grep -v pmix "$SD/log/slurmd.log" 2>/dev/null | tail -n 1)"
