@@ -186,6 +186,7 @@ struct dest {
 	const char *base;             /* --out, or NULL */
 	int dict_tried[SHARDS_MAX];
 	struct store_problem *part;   /* a batch's problems of one shard */
+	unsigned *shard;              /* of each problem of the batch */
 	int opened;
 };
 
@@ -210,6 +211,9 @@ static void dest_close(struct dest *d)
 static int dest_write(const struct cli *c, struct dest *d, const struct batch *b,
 		      struct import_counts *counts)
 {
+	if (d->base) /* each key hashed once, not once per shard */
+		for (size_t i = 0; i < b->n; i++)
+			d->shard[i] = hash_shard(b->items[i].key, d->n);
 	for (unsigned k = 0; k < d->n; k++) {
 		struct store_problem *items = b->items;
 		size_t m = b->n;
@@ -219,7 +223,7 @@ static int dest_write(const struct cli *c, struct dest *d, const struct batch *b
 			items = d->part;
 			m = 0;
 			for (size_t i = 0; i < b->n; i++)
-				if (hash_shard(b->items[i].key, d->n) == k)
+				if (d->shard[i] == k)
 					d->part[m++] = b->items[i]; /* rec shared, not owned */
 		}
 		if (!m)
@@ -314,9 +318,11 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	im.cap = (size_t)c->cfg.store.batch_records;
 	d.s = d.base ? calloc(d.n, sizeof(*d.s)) : &one;
 	d.part = d.base ? calloc(im.cap, sizeof(*d.part)) : NULL;
-	if (!d.s || (d.base && !d.part)) {
+	d.shard = d.base ? calloc(im.cap, sizeof(*d.shard)) : NULL;
+	if (!d.s || (d.base && (!d.part || !d.shard))) {
 		log_err("out of memory");
-		return EXIT_FAIL;
+		status = EXIT_FAIL;
+		goto out;
 	}
 	im.ao.max_file = (size_t)c->cfg.import.max_file_mb << 20;
 	im.ao.limit = (uint64_t)limit;
@@ -407,6 +413,7 @@ out:
 	if (d.base) {
 		free(d.s);
 		free(d.part);
+		free(d.shard);
 	}
 	return status;
 }

@@ -96,7 +96,7 @@ static const struct cfg_key cfg_keys[] = {
 	  "token rate limit (prompt estimate plus max_tokens); 0 for none" },
 	{ "llm.limits_per", CFG_CHOICE, OFF(llm.limits_per), 0, 0, "all",
 	  "all: requests_per_min and tokens_per_min are the account's, and clarifyd --shard "
-	  "K/N takes 1/N of them; shard: they are each shard's own"},
+	  "K/N takes 1/N of them; shard: they are each shard's own" },
 	{ "llm.connect_timeout_s", CFG_DOUBLE, OFF(llm.connect_timeout_s), 0, 600, "10",
 	  "connect timeout, seconds" },
 	{ "llm.request_timeout_s", CFG_DOUBLE, OFF(llm.request_timeout_s), 1, 86400, "600",
@@ -124,7 +124,7 @@ static const struct cfg_key cfg_keys[] = {
 	  "price of a million completion tokens of llm.model; 0: not priced" },
 	{ "llm.mode", CFG_CHOICE, OFF(llm.mode), 0, 0, "online",
 	  "online: requests one by one; batch: gathered into the provider's batches (OpenAI's "
-	  "Batch API: half the price, answered within 24 h)"},
+	  "Batch API: half the price, answered within 24 h)" },
 	{ "llm.batch_max_requests", CFG_INT, OFF(llm.batch_max_requests), 1, 50000, "50000",
 	  "requests in one batch at most (the provider's limit is 50,000 and 200 MB)" },
 	{ "llm.batch_poll_s", CFG_DOUBLE, OFF(llm.batch_poll_s), 0.01, 86400, "60",
